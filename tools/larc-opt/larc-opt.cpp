@@ -1,0 +1,17 @@
+//===- larc-opt.cpp - mlir-opt with the larc dialect and passes -----------===//
+
+#include "larc/Dialect/LarcDialect.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+
+  mlir::DialectRegistry registry;
+  registry.insert<larc::LarcDialect>();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "larc optimizer driver\n", registry));
+}
