@@ -96,7 +96,7 @@ LogicalResult RuleOp::verifyRegions() {
   llvm::DenseMap<Value, RecurOp> recurOf;
 
   for (Operation &op : body) {
-    if (!isa<LarcDialect>(op.getDialect()))
+    if (!isa_and_nonnull<LarcDialect>(op.getDialect()))
       return op.emitOpError("is not a larc op; a rule's body holds larc ops "
                             "only");
     auto checkDims = [&](Type type) -> LogicalResult {
@@ -320,7 +320,7 @@ static FailureOr<Type> inferArith(Arith kind, std::optional<Location> loc,
   if (lhs != rhs) {
     std::string msg;
     llvm::raw_string_ostream os(msg);
-    os << "operands " << lhs << " and " << rhs
+    os << "operands '" << lhs << "' and '" << rhs << "'"
        << " do not match; elementwise operands share their dimensions";
     return fail(os.str());
   }
