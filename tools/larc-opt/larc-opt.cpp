@@ -1,6 +1,7 @@
-//===- larc-opt.cpp - mlir-opt with the larc dialect and passes -----------===//
+//===- larc-opt.cpp - mlir-opt with the larc dialects and passes ----------===//
 
 #include "larc/Dialect/LarcDialect.h"
+#include "larc/Lowering/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -9,6 +10,7 @@
 int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  larc::registerLarcPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<larc::LarcDialect>();
