@@ -16,4 +16,36 @@ def LarcPrintClassification : Pass<"larc-print-classification", "mlir::ModuleOp"
   let dependentDialects = ["larc::LarcDialect"];
 }
 
+def LarcDeriveChunkForm : Pass<"larc-derive-chunk-form", "mlir::ModuleOp"> {
+  let summary = "Derive the chunkwise-parallel form of every rule";
+  let description = [{
+    Classifies each `larc.rule` (design.md §2.1) and replaces it with a
+    `func.func` of the same name that runs the rule chunk by chunk: for every
+    sequence and head, tiles of C tokens are loaded, the per-token prologue
+    runs on whole tiles, and each state is advanced by the chunk form —
+    cumulative log-decays, decay-weighted pairwise products, the unit-lower
+    triangular solve when terms probe the state, the inter-chunk state pass,
+    and readouts as inter-chunk plus masked intra-chunk parts.
+
+    The function takes, in order: one token-major buffer per `larc.input`
+    ([T, H, d] or [T, H]), one initial state per `larc.state` ([N, H, K, V] or
+    [N, H, K]), cu_seqlens (memref<?xi64>, N + 1 offsets into T), the scale
+    (NaN for 1/sqrt of the dimension), then one buffer per `larc.output` and
+    one final state per `larc.state`.
+  }];
+  let options = [
+    Option<"chunkSize", "chunk-size", "int64_t", "64",
+           "tokens per chunk: 16, 32, 64 or 128">,
+    Option<"dtype", "dtype", "std::string", "\"f64\"",
+           "element type of the program: f64 or f32">,
+  ];
+  let dependentDialects = [
+    "larc::LarcDialect", "larc::chunk::ChunkDialect",
+    "mlir::func::FuncDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect",
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // LARC_LOWERING_PASSES_TD
