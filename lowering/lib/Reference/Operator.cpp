@@ -23,8 +23,8 @@ static void contract(const double *b, const double *x, int64_t len, int64_t n,
   }
 }
 
-void MatGraph::apply(int32_t id, const Frame &frame, const double *x,
-                     double *y, int64_t n) {
+void MatGraph::apply(int32_t id, const Frame &frame, const double *x, double *y,
+                     int64_t n) {
   MatNode &m = nodes[id];
   const int64_t rows = m.rows;
   switch (m.kind) {

@@ -14,6 +14,7 @@
 #ifndef LARC_REFERENCE_OPERATOR_H
 #define LARC_REFERENCE_OPERATOR_H
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
