@@ -274,6 +274,48 @@ larc.rule @delta_prediction_split dims ["K", "V"] {
 }
 )mlir";
 
+/// Decay after the Householder: S = D ((I - beta k k^T) S + beta k v^T).
+inline constexpr const char *kDecayAfterHouseholder = R"mlir(
+larc.rule @decay_after_householder dims ["K", "V"] {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %g = larc.input "g" log_gate : !larc.vec<K>
+  %beta = larc.input "beta" coefficient : !larc.scalar
+  %S = larc.state "S" : !larc.state<K, V>
+  %e = larc.exp %g : !larc.vec<K>
+  %D = larc.diag %e : !larc.vec<K> -> !larc.mat<K, K>
+  %H = larc.householder %beta, %k : !larc.scalar, !larc.vec<K>
+  %A = larc.matmul %D, %H : !larc.mat<K, K>, !larc.mat<K, K>
+  %bv = larc.mul %beta, %v : !larc.scalar, !larc.vec<V>
+  %u = larc.outer %k, %bv : !larc.vec<K>, !larc.vec<V>
+  %B = larc.matmul %D, %u : !larc.mat<K, K>, !larc.mat<K, V>
+  larc.recur %S = %A, %B : !larc.state<K, V>, !larc.mat<K, K>, !larc.mat<K, V>
+  %o = larc.readout %S, %q : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
+  larc.output "o", %o : !larc.vec<V>
+}
+)mlir";
+
+/// DPLR (RWKV-7 style): S = (diag(w) + a b^T) S + k v^T.
+inline constexpr const char *kDplr = R"mlir(
+larc.rule @dplr dims ["K", "V"] {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %w = larc.input "w" gate : !larc.vec<K>
+  %a = larc.input "a" coefficient : !larc.vec<K>
+  %b = larc.input "b" coefficient : !larc.vec<K>
+  %S = larc.state "S" : !larc.state<K, V>
+  %D = larc.diag %w : !larc.vec<K> -> !larc.mat<K, K>
+  %ab = larc.outer %a, %b : !larc.vec<K>, !larc.vec<K>
+  %A = larc.add %D, %ab : !larc.mat<K, K>, !larc.mat<K, K>
+  %kv = larc.outer %k, %v : !larc.vec<K>, !larc.vec<V>
+  larc.recur %S = %A, %kv : !larc.state<K, V>, !larc.mat<K, K>, !larc.mat<K, V>
+  %o = larc.readout %S, %q : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
+  larc.output "o", %o : !larc.vec<V>
+}
+)mlir";
+
 } // namespace larc::test
 
 #endif // LARC_TESTS_REFERENCE_RULES_H

@@ -16,17 +16,6 @@ using namespace larc::test;
 
 namespace {
 
-/// Tokens [begin, end) of a [1, T, ...] tensor.
-Tensor sliceTokens(const Tensor &t, int64_t begin, int64_t end) {
-  std::vector<int64_t> shape = t.shape;
-  int64_t perToken = t.numel() / shape[1];
-  shape[1] = end - begin;
-  Tensor out(shape);
-  std::copy(t.data.begin() + begin * perToken, t.data.begin() + end * perToken,
-            out.data.begin());
-  return out;
-}
-
 /// Head h of a [B, T, H, ...] tensor, as [B, T, 1, ...].
 Tensor sliceHead(const Tensor &t, int64_t h) {
   std::vector<int64_t> shape = t.shape;
@@ -370,6 +359,36 @@ TEST_CASE("structured operators agree with dense matrices",
       Dense u1 = outer(x.vec("k1"), scaled(x.scalar("beta1"), x.vec("v1")));
       Dense u2 = outer(x.vec("k2"), scaled(x.scalar("beta2"), x.vec("v2")));
       return std::make_pair(matmul(H2, H1), add(matmul(H2, u1), u2));
+    };
+  }
+
+  SECTION("decay after the Householder") {
+    rule = kDecayAfterHouseholder;
+    p.inputs["k"] = randomTensor({B, T, H, K}, rng);
+    p.inputs["v"] = randomTensor({B, T, H, V}, rng);
+    p.inputs["g"] = randomTensor({B, T, H, K}, rng, -1.0, 0.0);
+    p.inputs["beta"] = randomTensor({B, T, H}, rng, 0.01, 1.0);
+    step = [](const TokenView &x) {
+      double beta = x.scalar("beta");
+      Dense D = diagExp(x.vec("g"));
+      Dense A = matmul(D, householder(beta, x.vec("k")));
+      Dense u = outer(x.vec("k"), scaled(beta, x.vec("v")));
+      return std::make_pair(A, matmul(D, u));
+    };
+  }
+  SECTION("DPLR") {
+    rule = kDplr;
+    p.inputs["k"] = randomTensor({B, T, H, K}, rng);
+    p.inputs["v"] = randomTensor({B, T, H, V}, rng);
+    p.inputs["w"] = randomTensor({B, T, H, K}, rng, 0.5, 1.0);
+    p.inputs["a"] = randomTensor({B, T, H, K}, rng, -0.5, 0.5);
+    p.inputs["b"] = randomTensor({B, T, H, K}, rng, -0.5, 0.5);
+    step = [](const TokenView &x) {
+      std::vector<double> w = x.vec("w");
+      Dense A = outer(x.vec("a"), x.vec("b"));
+      for (size_t i = 0; i < w.size(); ++i)
+        A[i][i] += w[i];
+      return std::make_pair(A, outer(x.vec("k"), x.vec("v")));
     };
   }
 

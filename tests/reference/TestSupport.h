@@ -117,6 +117,26 @@ inline Tensor randomTensor(std::vector<int64_t> shape, std::mt19937_64 &rng,
   return tensor;
 }
 
+/// Tokens [begin, end) of a [1, T, ...] tensor.
+inline Tensor sliceTokens(const Tensor &t, int64_t begin, int64_t end) {
+  std::vector<int64_t> shape = t.shape;
+  int64_t perToken = shape[1] ? t.numel() / shape[1] : 0;
+  shape[1] = end - begin;
+  Tensor out(shape);
+  std::copy(t.data.begin() + begin * perToken, t.data.begin() + end * perToken,
+            out.data.begin());
+  return out;
+}
+
+/// The same B = 1 problem cut to its first `tokens` tokens.
+inline Problem firstTokens(const Problem &problem, int64_t tokens) {
+  Problem cut = problem;
+  cut.seqLen = tokens;
+  for (auto &entry : cut.inputs)
+    entry.getValue() = sliceTokens(entry.getValue(), 0, tokens);
+  return cut;
+}
+
 } // namespace larc::test
 
 #endif // LARC_TESTS_REFERENCE_TESTSUPPORT_H

@@ -221,3 +221,20 @@ TEST_CASE("IR the reference cannot run is an error, not a crash",
                Contains("state 'z' is updated by more than one larc.recur"));
   }
 }
+
+TEST_CASE("unverified IR with mismatched types is refused",
+          "[reference][errors]") {
+  Problem p = makeProblem(1, 1, {{"K", 2}, {"V", 3}});
+  p.inputs["x"] = Tensor({1, 1, 1, 2});
+  // larc.exp's result has another dimension than its operand.
+  ParsedRule parsed = parseRule(R"mlir(
+    larc.rule @mismatch dims ["K", "V"] {
+      %x = larc.input "x" query : !larc.vec<K>
+      %y = "larc.exp"(%x) : (!larc.vec<K>) -> !larc.vec<V>
+      larc.output "o", %y : !larc.vec<V>
+    }
+  )mlir",
+                                /*verify=*/false);
+  CHECK_THAT(runError(parsed.rule, p),
+             Contains("'larc.exp' has a result type that does not match"));
+}

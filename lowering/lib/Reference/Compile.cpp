@@ -121,9 +121,61 @@ private:
     auto slot = allocate(result.getType(), op);
     if (!slot)
       return slot.takeError();
+    if (!resultFits(code, *slot, lhs, rhs, aux))
+      return makeError("'" + opName(op) +
+                       "' has a result type that does not match what it "
+                       "computes from its operands");
     slots[result] = *slot;
     program.instrs.push_back(Instr{code, *slot, lhs, rhs, aux, imm});
     return llvm::Error::success();
+  }
+
+  /// The verifier guarantees this for verified IR; the reference also runs
+  /// unverified IR, and a mismatch would read or write out of bounds.
+  bool resultFits(OpCode code, const Operand &result, const Operand &lhs,
+                  const Operand &rhs, int32_t aux) const {
+    auto is = [&](Operand::Kind kind, int64_t size) {
+      return result.kind == kind && result.size == size;
+    };
+    switch (code) {
+    case OpCode::Input:
+      return true;
+    case OpCode::Constant:
+    case OpCode::HeadIndex:
+    case OpCode::Dot:
+      return result.kind == Operand::Scalar;
+    case OpCode::Add:
+    case OpCode::Sub:
+    case OpCode::Mul:
+    case OpCode::Div:
+    case OpCode::Pow:
+      if (lhs.kind == Operand::Vector)
+        return is(Operand::Vector, lhs.size);
+      if (rhs.kind == Operand::Vector)
+        return is(Operand::Vector, rhs.size);
+      return result.kind == Operand::Scalar;
+    case OpCode::L2Norm:
+      return lhs.kind == Operand::Vector && is(Operand::Vector, lhs.size);
+    case OpCode::Readout: {
+      const StateSpec &spec = program.states[aux];
+      return spec.isVector ? result.kind == Operand::Scalar
+                           : is(Operand::Vector, spec.values);
+    }
+    case OpCode::Recur:
+    case OpCode::Output:
+      return false; // no result
+    case OpCode::Neg:
+    case OpCode::Exp:
+    case OpCode::Log:
+    case OpCode::Sqrt:
+    case OpCode::Sigmoid:
+    case OpCode::Softplus:
+    case OpCode::Relu:
+    case OpCode::Elu:
+    case OpCode::Silu:
+      return is(lhs.kind, lhs.size);
+    }
+    return false;
   }
 
   llvm::Error compileOp(Operation &op);
