@@ -1,0 +1,445 @@
+//===- Elaborator.cpp - names, calls and 'let' of spec expressions --------===//
+
+#include "Elaborator.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+using namespace mlir;
+using llvm::SMLoc;
+using llvm::StringRef;
+using llvm::Twine;
+
+namespace larc {
+
+/// Deepest chain of elaborations (through nested 'let's) accepted; keeps
+/// hostile input from exhausting the stack.
+static constexpr unsigned kMaxElaborationDepth = 1000;
+
+//===----------------------------------------------------------------------===//
+// Diagnostics
+//===----------------------------------------------------------------------===//
+
+InFlightDiagnostic Elaborator::error(SMLoc pos) {
+  return mlir::emitError(source.loc(pos));
+}
+
+FailureOr<Term> Elaborator::fail(SMLoc pos, const Twine &message) {
+  error(pos) << message;
+  return failure();
+}
+
+std::string Elaborator::quote(const Term &term) const {
+  return "'" + source.quote(term.range) + "'";
+}
+
+std::string Elaborator::describeType(Type type) {
+  if (auto vec = dyn_cast<VecType>(type))
+    return "a vector over " + vec.getDim().getValue().str();
+  if (auto mat = dyn_cast<MatType>(type))
+    return "a " + mat.getRows().getValue().str() + " x " +
+           mat.getCols().getValue().str() + " matrix";
+  return "a scalar";
+}
+
+std::string Elaborator::describe(const Term &term) const {
+  switch (term.kind) {
+  case Term::Value:
+    return describeType(term.value.getType());
+  case Term::Row:
+    return "a transposed " + describeType(term.value.getType()).substr(2);
+  case Term::SquareMat:
+    return "a square matrix";
+  case Term::State:
+  case Term::StateT: {
+    const Symbol &s = *term.state;
+    std::string shape = s.valueDim.empty()
+                            ? "a vector state over " + s.keyDim.str()
+                            : "a " + s.keyDim.str() + " x " + s.valueDim.str() +
+                                  " matrix state";
+    return term.kind == Term::State ? shape : "the transpose of " + shape;
+  }
+  case Term::LinearSum:
+    return "linear in the state '" +
+           term.linear->terms.front().state->name.str() + "'";
+  }
+  return "a value";
+}
+
+std::string Elaborator::phrase(const Term &term) const {
+  return quote(term) + " (" + describe(term) + ")";
+}
+
+std::string Elaborator::notValueHint(const Term &x) const {
+  switch (x.kind) {
+  case Term::Row:
+    return "; a transposed vector only forms an outer product 'a b^T' or an "
+           "inner product 'a^T b'";
+  case Term::StateT:
+    return "; apply it to a vector, as in '" + x.state->name.str() + "^T q'";
+  case Term::State:
+    return context == Context::Output
+               ? "; in an output a state can only be read out, as in '" +
+                     x.state->name.str() + "^T q'"
+               : "; a state can only end a transition term (as in 'M " +
+                     x.state->name.str() + "') or be read out (as in '" +
+                     x.state->name.str() + "^T k')";
+  case Term::LinearSum:
+    return "; terms linear in a state can only be added together or "
+           "multiplied from the left";
+  case Term::SquareMat:
+    return "; its size comes from a matrix or state it meets";
+  case Term::Value:
+    return "";
+  }
+  return "";
+}
+
+Type Elaborator::updateType(const Symbol &state) {
+  MLIRContext *ctx = builder.getContext();
+  if (state.valueDim.empty())
+    return VecType::get(ctx, dimAttr(state.keyDim));
+  return MatType::get(ctx, dimAttr(state.keyDim), dimAttr(state.valueDim));
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+Term Elaborator::value(Value v, const ast::Expr &expr) const {
+  Term term;
+  term.kind = Term::Value;
+  term.value = v;
+  term.loc = expr.loc;
+  term.range = expr.range;
+  return term;
+}
+
+FailureOr<Term> Elaborator::elaborate(const ast::Expr &expr, Context ctx) {
+  context = ctx;
+  return elaborateExpr(expr);
+}
+
+FailureOr<Term> Elaborator::elaborateExpr(const ast::Expr &expr) {
+  struct Guard {
+    unsigned &depth;
+    Guard(unsigned &depth) : depth(depth) { ++depth; }
+    ~Guard() { --depth; }
+  } guard(depth);
+  if (depth > kMaxElaborationDepth)
+    return fail(expr.loc, "definitions are nested too deeply (more than " +
+                              Twine(kMaxElaborationDepth) +
+                              " levels through 'let' names)");
+
+  using ast::Expr;
+  switch (expr.kind) {
+  case Expr::Number:
+    return value(ConstantOp::create(builder, loc(expr.loc), expr.number), expr);
+  case Expr::Name:
+    return elaborateName(expr);
+  case Expr::Call:
+    return elaborateCall(expr);
+  default:
+    break;
+  }
+
+  SmallVector<Term, 2> operands;
+  for (const auto &operand : expr.operands) {
+    FailureOr<Term> term = elaborateExpr(*operand);
+    if (failed(term))
+      return failure();
+    operands.push_back(*term);
+  }
+  switch (expr.kind) {
+  case Expr::Neg:
+    return negate(operands[0], expr);
+  case Expr::Add:
+  case Expr::Sub:
+    return addSub(operands[0], operands[1], expr.kind == Expr::Sub, expr);
+  case Expr::Mul:
+    return multiply(operands[0], operands[1], expr);
+  case Expr::Div:
+    return divide(operands[0], operands[1], expr);
+  case Expr::Pow:
+    return power(operands[0], operands[1], expr);
+  case Expr::Transpose:
+    return transpose(operands[0], expr);
+  default:
+    return fail(expr.loc, "unsupported expression");
+  }
+}
+
+FailureOr<Term> Elaborator::elaborateName(const ast::Expr &expr) {
+  StringRef name = expr.name;
+  if (name == "I") {
+    Term term;
+    term.kind = Term::SquareMat;
+    term.square = std::make_shared<Square>(Square::Identity, loc(expr.loc));
+    term.loc = expr.loc;
+    term.range = expr.range;
+    return term;
+  }
+  if (name == "scale") {
+    // One op serves every use; its dimension is the first declared one.
+    if (!scaleValue)
+      scaleValue = ScaleOp::create(builder, loc(expr.loc),
+                                   ScalarType::get(builder.getContext()),
+                                   decls.dims.front());
+    return value(scaleValue, expr);
+  }
+  if (name == "head") {
+    if (!headValue)
+      headValue = HeadIndexOp::create(builder, loc(expr.loc));
+    return value(headValue, expr);
+  }
+
+  Symbol *sym = decls.lookup(name);
+  if (!sym || (!sym->value && sym->kind != Symbol::Let))
+    return fail(expr.loc, "unknown name '" + name + "'");
+  Term term;
+  switch (sym->kind) {
+  case Symbol::Input:
+    return value(sym->value, expr);
+  case Symbol::State:
+    term.kind = Term::State;
+    term.state = sym;
+    term.prev = context == Context::Update;
+    break;
+  case Symbol::Let: {
+    FailureOr<Term> let = letTerm(*sym);
+    if (failed(let))
+      return failure();
+    term = *let;
+    break;
+  }
+  case Symbol::Output:
+    return fail(expr.loc, "output '" + name + "' cannot be read back");
+  }
+  term.loc = expr.loc;
+  term.range = expr.range;
+  return term;
+}
+
+FailureOr<Term> Elaborator::elaborateLet(Symbol &let, Context ctx) {
+  context = ctx;
+  return letTerm(let);
+}
+
+FailureOr<Term> Elaborator::letTerm(Symbol &let) {
+  // A let that reads no state means the same everywhere: build it once.
+  std::pair<Symbol *, int> key{&let, let.mentionsState ? int(context) : -1};
+  auto it = letCache.find(key);
+  if (it != letCache.end())
+    return it->second;
+  FailureOr<Term> term = elaborateExpr(*let.stmt->value);
+  if (failed(term))
+    return failure();
+  let.elaborated = true;
+  letCache[key] = *term;
+  return *term;
+}
+
+//===----------------------------------------------------------------------===//
+// Calls
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static Value buildUnary(OpBuilder &builder, Location loc, Value x) {
+  return OpTy::create(builder, loc, x.getType(), x);
+}
+
+static Value buildElementwise(StringRef name, OpBuilder &builder, Location loc,
+                              Value x) {
+  if (name == "exp")
+    return buildUnary<ExpOp>(builder, loc, x);
+  if (name == "log")
+    return buildUnary<LogOp>(builder, loc, x);
+  if (name == "sqrt")
+    return buildUnary<SqrtOp>(builder, loc, x);
+  if (name == "sigmoid")
+    return buildUnary<SigmoidOp>(builder, loc, x);
+  if (name == "softplus")
+    return buildUnary<SoftplusOp>(builder, loc, x);
+  if (name == "relu")
+    return buildUnary<ReluOp>(builder, loc, x);
+  if (name == "elu")
+    return buildUnary<EluOp>(builder, loc, x);
+  if (name == "silu")
+    return buildUnary<SiluOp>(builder, loc, x);
+  return {};
+}
+
+FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
+  StringRef name = expr.name;
+  size_t arity = name == "dot" ? 2 : 1;
+  if (expr.operands.size() != arity)
+    return fail(expr.loc, "'" + name + "' takes " + Twine(arity) +
+                              (arity == 1 ? " argument" : " arguments") +
+                              ", but " + Twine(expr.operands.size()) +
+                              (expr.operands.size() == 1 ? " was" : " were") +
+                              " given in '" + source.quote(expr.range) + "'");
+
+  if (name == "prev") {
+    // Checked by declare(): the argument names a state.
+    Symbol *sym = decls.lookup(expr.operands[0]->name);
+    if (!sym || sym->kind != Symbol::State)
+      return fail(expr.loc, "'prev' takes the name of a state");
+    Term term;
+    term.kind = Term::State;
+    term.state = sym;
+    term.prev = true;
+    term.loc = expr.loc;
+    term.range = expr.range;
+    return term;
+  }
+
+  SmallVector<Term, 2> args;
+  for (const auto &operand : expr.operands) {
+    FailureOr<Term> arg = elaborateExpr(*operand);
+    if (failed(arg))
+      return failure();
+    args.push_back(*arg);
+  }
+  const Term &x = args[0];
+  Location at = loc(expr.loc);
+  bool isValue = x.kind == Term::Value;
+  bool isScalar = isValue && isa<ScalarType>(x.value.getType());
+  bool isVector = isValue && isa<VecType>(x.value.getType());
+
+  if (name == "dot") {
+    const Term &y = args[1];
+    auto a = x.kind == Term::Value ? dyn_cast<VecType>(x.value.getType())
+                                   : VecType();
+    auto b = y.kind == Term::Value ? dyn_cast<VecType>(y.value.getType())
+                                   : VecType();
+    if (!a || !b || a != b)
+      return fail(expr.loc, "'dot' takes two vectors over one dimension, but "
+                            "its arguments are " +
+                                phrase(x) + " and " + phrase(y));
+    return value(DotOp::create(builder, at,
+                               ScalarType::get(builder.getContext()), x.value,
+                               y.value),
+                 expr);
+  }
+
+  if (name == "diag") {
+    if (isScalar) {
+      // diag(c) of a scalar is c I; its size comes from what it meets.
+      Term term;
+      term.kind = Term::SquareMat;
+      term.square = std::make_shared<Square>(Square::Diag, at);
+      term.square->scalar = x.value;
+      term.loc = expr.loc;
+      term.range = expr.range;
+      return term;
+    }
+    if (isVector) {
+      StringAttr dim = cast<VecType>(x.value.getType()).getDim();
+      auto type = MatType::get(builder.getContext(), dim, dim);
+      return value(DiagOp::create(builder, at, type, x.value), expr);
+    }
+    return fail(expr.loc, "'diag' takes a scalar or a vector, but " +
+                              phrase(x) + " is not one" + notValueHint(x));
+  }
+
+  // Elementwise functions also act on a transposed vector, keeping it one.
+  bool isRow = x.kind == Term::Row;
+  if (name == "l2norm") {
+    if (!isVector && !isRow)
+      return fail(expr.loc, "'l2norm' takes a vector, but " + phrase(x) +
+                                " is not one" + notValueHint(x));
+    Term term = value(L2NormOp::create(builder, at, x.value.getType(), x.value,
+                                       builder.getF64FloatAttr(1e-6)),
+                      expr);
+    term.kind = x.kind;
+    return term;
+  }
+  if (!isScalar && !isVector && !isRow)
+    return fail(expr.loc, "'" + name + "' takes a scalar or a vector, but " +
+                              phrase(x) + " is not one" + notValueHint(x));
+  Term term = value(buildElementwise(name, builder, at, x.value), expr);
+  term.kind = x.kind;
+  return term;
+}
+
+//===----------------------------------------------------------------------===//
+// Square matrices of unknown size, and transition factors
+//===----------------------------------------------------------------------===//
+
+Value Elaborator::materialize(Square &square, StringAttr dim) {
+  auto it = square.built.find(dim);
+  if (it != square.built.end())
+    return it->second;
+  auto type = MatType::get(builder.getContext(), dim, dim);
+  Location at = square.loc;
+  Value result;
+  switch (square.kind) {
+  case Square::Identity:
+    result = IdentityOp::create(builder, at, type);
+    break;
+  case Square::Diag:
+    result = DiagOp::create(builder, at, type, square.scalar);
+    break;
+  case Square::ScaleLeft:
+    result = MulOp::create(builder, at, type, square.scalar,
+                           materialize(*square.lhs, dim));
+    break;
+  case Square::ScaleRight:
+    result = MulOp::create(builder, at, type, materialize(*square.lhs, dim),
+                           square.scalar);
+    break;
+  case Square::DivScalar:
+    result = DivOp::create(builder, at, type, materialize(*square.lhs, dim),
+                           square.scalar);
+    break;
+  case Square::Neg: {
+    Value inner = materialize(*square.lhs, dim);
+    Value minusOne = ConstantOp::create(builder, at, -1.0);
+    result = MulOp::create(builder, at, type, minusOne, inner);
+    break;
+  }
+  case Square::Add:
+  case Square::Sub:
+  case Square::Matmul: {
+    Value lhs = materialize(*square.lhs, dim);
+    Value rhs = materialize(*square.rhs, dim);
+    if (square.kind == Square::Add)
+      result = AddOp::create(builder, at, type, lhs, rhs);
+    else if (square.kind == Square::Sub)
+      result = SubOp::create(builder, at, type, lhs, rhs);
+    else
+      result = MatmulOp::create(builder, at, type, lhs, rhs);
+    break;
+  }
+  }
+  square.built[dim] = result;
+  return result;
+}
+
+FailureOr<Value> Elaborator::transitionFactor(const LinearTerm &term) {
+  const Symbol &state = *term.state;
+  StringAttr key = dimAttr(state.keyDim);
+  auto type = MatType::get(builder.getContext(), key, key);
+  const Coefficient &coef = term.coefficient;
+  if (coef.square)
+    return materialize(*coef.square, key);
+  if (!coef.value)
+    return Value(IdentityOp::create(builder, loc(term.stateLoc), type));
+  Type coefType = coef.value.getType();
+  if (isa<ScalarType>(coefType)) {
+    // c S is the scaled identity c I applied to S.
+    Value identity = IdentityOp::create(builder, loc(term.stateLoc), type);
+    return Value(
+        MulOp::create(builder, loc(term.loc), type, coef.value, identity));
+  }
+  if (coefType != type) {
+    error(term.loc) << "the factor in front of '" << state.name << "' in '"
+                    << source.quote(term.range) << "' is "
+                    << describeType(coefType) << "; a transition of '"
+                    << state.name << "' is a " << state.keyDim << " x "
+                    << state.keyDim << " matrix";
+    return failure();
+  }
+  return coef.value;
+}
+
+} // namespace larc
