@@ -1,43 +1,112 @@
 //===- larcc.cpp - the larc compiler driver -------------------------------===//
 //
-//   larcc compile RULE.larc --emit=mlir     print the rule's dialect IR
+//   larcc compile RULE.larc --emit=mlir|chunk   print the rule's IR
+//   larcc verify RULE.larc [options]            chunk form vs fp64 recurrence
 //
 //===----------------------------------------------------------------------===//
 
 #include "larc/Dialect/LarcDialect.h"
 #include "larc/Frontend/Parser.h"
+#include "larc/Lowering/CpuRunner.h"
+#include "larc/Lowering/Verify.h"
+#include "larc/Reference/Reference.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <fmt/core.h>
+
 using namespace llvm;
 
 namespace {
 cl::SubCommand compileCmd("compile", "Compile a .larc rule");
+cl::SubCommand verifyCmd(
+    "verify", "Check the derived chunk form against the fp64 recurrence on "
+              "fresh random inputs");
 
-cl::opt<std::string> compileInput(cl::Positional, cl::desc("<rule.larc>"),
-                                  cl::Required, cl::sub(compileCmd));
+cl::opt<std::string> input(cl::Positional, cl::desc("<rule.larc>"),
+                           cl::Required, cl::sub(compileCmd),
+                           cl::sub(verifyCmd));
 
-enum class Emit { Mlir };
-cl::opt<Emit> emit("emit", cl::desc("What to print"), cl::init(Emit::Mlir),
-                   cl::values(clEnumValN(Emit::Mlir, "mlir",
-                                         "the rule's larc dialect IR")),
-                   cl::sub(compileCmd));
-
+enum class Emit { Mlir, Chunk };
+cl::opt<Emit> emit(
+    "emit", cl::desc("What to print"), cl::init(Emit::Mlir),
+    cl::values(clEnumValN(Emit::Mlir, "mlir", "the rule's larc dialect IR"),
+               clEnumValN(Emit::Chunk, "chunk",
+                          "the derived chunkwise-parallel form")),
+    cl::sub(compileCmd));
 cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::value_desc("path"), cl::init("-"),
                                 cl::sub(compileCmd));
+
+cl::opt<int64_t> chunkSize("chunk", cl::desc("Chunk size: 16, 32, 64 or 128"),
+                           cl::init(64), cl::sub(compileCmd),
+                           cl::sub(verifyCmd));
+enum class DType { F64, F32 };
+cl::opt<DType> dtype("dtype", cl::desc("Element type of the chunk form"),
+                     cl::init(DType::F64),
+                     cl::values(clEnumValN(DType::F64, "f64", "double"),
+                                clEnumValN(DType::F32, "f32", "float")),
+                     cl::sub(compileCmd), cl::sub(verifyCmd));
+
+cl::opt<int64_t> seqLen("T", cl::desc("Tokens per sequence"), cl::init(200),
+                        cl::sub(verifyCmd));
+cl::opt<int64_t> batch("B", cl::desc("Batch size"), cl::init(2),
+                       cl::sub(verifyCmd));
+cl::opt<int64_t> heads("H", cl::desc("Heads"), cl::init(2), cl::sub(verifyCmd));
+cl::opt<int64_t> keyDim("dk", cl::desc("Key dimension"), cl::init(32),
+                        cl::sub(verifyCmd));
+cl::opt<int64_t> valueDim("dv", cl::desc("Value dimension"), cl::init(32),
+                          cl::sub(verifyCmd));
+cl::opt<uint64_t> seed("seed", cl::desc("Random seed"), cl::init(1),
+                       cl::sub(verifyCmd));
+cl::opt<bool> noInitialState("no-initial-state",
+                             cl::desc("Start from a zero state"),
+                             cl::sub(verifyCmd));
+cl::opt<bool> varlen("varlen",
+                     cl::desc("One row of uneven sequences (cu_seqlens)"),
+                     cl::sub(verifyCmd));
+cl::opt<larc::DecayRange> decays(
+    "decays", cl::desc("Where decays are drawn"),
+    cl::init(larc::DecayRange::Spread),
+    cl::values(clEnumValN(larc::DecayRange::Spread, "spread", "(0.01, 1)"),
+               clEnumValN(larc::DecayRange::NearZero, "near-zero",
+                          "(1e-6, 1e-3)"),
+               clEnumValN(larc::DecayRange::NearOne, "near-one",
+                          "(1 - 1e-4, 1)")),
+    cl::sub(verifyCmd));
+cl::opt<double> coefficient("coefficient",
+                            cl::desc("Set every coefficient (beta) to this "
+                                     "value instead of drawing it"),
+                            cl::sub(verifyCmd));
+cl::opt<double> tolerance("tolerance",
+                          cl::desc("Largest relative error accepted "
+                                   "(default 1e-10 for f64, 1e-4 for f32)"),
+                          cl::sub(verifyCmd));
 } // namespace
 
-static int runCompile(mlir::MLIRContext &context) {
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      larc::parseSpecFile(compileInput, &context);
-  if (!module)
-    return 1;
+static larc::CpuElementType elementType() {
+  return dtype == DType::F64 ? larc::CpuElementType::F64
+                             : larc::CpuElementType::F32;
+}
+
+static larc::RuleOp theRule(mlir::ModuleOp module) {
+  auto rules = module.getOps<larc::RuleOp>();
+  return rules.empty() ? larc::RuleOp() : *rules.begin();
+}
+
+static int report(llvm::Error err) {
+  errs() << toString(std::move(err)) << "\n";
+  return 1;
+}
+
+static int runCompile(mlir::ModuleOp module) {
   std::string error;
   auto output = mlir::openOutputFile(outputPath, &error);
   if (!output) {
@@ -47,11 +116,66 @@ static int runCompile(mlir::MLIRContext &context) {
   switch (emit) {
   case Emit::Mlir:
     module->print(output->os());
-    output->os() << "\n";
+    break;
+  case Emit::Chunk: {
+    auto derived =
+        larc::ChunkProgram::derive(theRule(module), chunkSize, elementType());
+    if (!derived)
+      return report(derived.takeError());
+    (*derived)->print(output->os());
     break;
   }
+  }
+  output->os() << "\n";
   output->keep();
   return 0;
+}
+
+static int runVerify(mlir::ModuleOp module) {
+  larc::RuleOp rule = theRule(module);
+  larc::ProblemShape shape;
+  shape.batch = batch;
+  shape.seqLen = seqLen;
+  shape.heads = heads;
+  shape.keyDim = keyDim;
+  shape.valueDim = valueDim;
+  shape.seed = seed;
+  shape.initialState = !noInitialState;
+  shape.varlen = varlen;
+  shape.decays = decays;
+  if (coefficient.getNumOccurrences())
+    shape.coefficient = coefficient;
+  double limit = tolerance.getNumOccurrences()
+                     ? double(tolerance)
+                     : (dtype == DType::F64 ? 1e-10 : 1e-4);
+
+  auto program = larc::ChunkProgram::compile(rule, chunkSize, elementType());
+  if (!program)
+    return report(program.takeError());
+  larc::reference::Problem problem = larc::makeRandomProblem(rule, shape);
+  auto want = larc::reference::run(rule, problem);
+  if (!want)
+    return report(want.takeError());
+  auto got = (*program)->run(problem);
+  if (!got)
+    return report(got.takeError());
+
+  larc::Comparison cmp = larc::compareResults(*got, *want);
+  outs() << fmt::format("rule @{}  chunk {}  {}  B={} T={} H={} dk={} dv={} "
+                        "seed={}{}{}\n",
+                        rule.getSymName().str(), int64_t(chunkSize),
+                        dtype == DType::F64 ? "f64" : "f32", int64_t(batch),
+                        int64_t(seqLen), int64_t(heads), int64_t(keyDim),
+                        int64_t(valueDim), uint64_t(seed),
+                        noInitialState ? "" : " initial-state",
+                        varlen ? " varlen" : "");
+  for (const auto &entry : cmp.entries)
+    outs() << fmt::format("  {:<12} {:<6} relative error {:.3e}\n",
+                          entry.name, entry.isState ? "state" : "output",
+                          entry.relativeError);
+  bool ok = cmp.within(limit);
+  outs() << fmt::format("{} (tolerance {:.0e})\n", ok ? "PASS" : "FAIL", limit);
+  return ok ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -59,12 +183,27 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "larc: ahead-of-time compiler for linear-attention recurrences\n\n"
-      "  larcc compile RULE.larc --emit=mlir   print the rule's dialect IR\n");
+      "  larcc compile RULE.larc --emit=mlir    print the rule's dialect IR\n"
+      "  larcc compile RULE.larc --emit=chunk   print the derived chunk form\n"
+      "  larcc verify RULE.larc [--chunk C] [--T n] [--dk n] [--dv n] "
+      "[--seed s] [--dtype f64|f32]\n"
+      "                                         chunk form vs fp64 recurrence\n");
 
-  mlir::MLIRContext context;
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::MLIRContext context(registry);
   context.loadDialect<larc::LarcDialect>();
+
+  if (!compileCmd && !verifyCmd) {
+    errs() << "larcc: no command given; see `larcc --help`\n";
+    return 1;
+  }
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      larc::parseSpecFile(input, &context);
+  if (!module)
+    return 1;
   if (compileCmd)
-    return runCompile(context);
-  errs() << "larcc: no command given; see `larcc --help`\n";
-  return 1;
+    return runCompile(*module);
+  return runVerify(*module);
 }

@@ -48,4 +48,19 @@ def LarcDeriveChunkForm : Pass<"larc-derive-chunk-form", "mlir::ModuleOp"> {
   ];
 }
 
+def LarcLowerChunkToLinalg : Pass<"larc-lower-chunk-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower chunk-level ops to linalg, tensor and scf for the CPU";
+  let description = [{
+    Rewrites every `chunk` op into upstream ops on tensors (linalg.generic,
+    tensor.generate, scf.for), so the derived program runs through MLIR's own
+    bufferization and LLVM lowering. The lowering favours plain loops over
+    speed: the CPU path exists to check every derivation numerically.
+  }];
+  let dependentDialects = [
+    "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+    "mlir::linalg::LinalgDialect", "mlir::arith::ArithDialect",
+    "mlir::math::MathDialect", "mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // LARC_LOWERING_PASSES_TD
