@@ -49,8 +49,18 @@ struct Result {
   llvm::StringMap<Tensor> finalStates;
 };
 
-/// Runs `rule` over `problem`. Missing or mis-shaped inputs, unbound dims and
-/// bad cu_seqlens are returned as errors naming the argument.
+/// Runs `rule` over `problem`, token by token in fp64, for every sequence and
+/// head. Transitions are applied as structured operators (identity, diagonal,
+/// rank-1, Householder, sums and products of these), never as dense |K|x|K|
+/// matrices, so one token costs O(|K| |V|) per factor.
+///
+/// Errors name the argument at fault: a missing, mis-shaped or unknown input
+/// ("input 'k' has shape [2, 5, 3, 16], expected [B=2, T=5, H=3, K=32]"), an
+/// initial state of the wrong shape or name, an unbound or non-positive
+/// dimension, bad cu_seqlens (B != 1, not starting at 0, not monotone, last
+/// offset != T), a non-finite scale, non-positive B or H, negative T. IR the
+/// reference cannot run (an unknown op, a type mismatch in unverified IR) is
+/// an error too, never a crash; the rule need not have been verified.
 llvm::Expected<Result> run(RuleOp rule, const Problem &problem);
 
 } // namespace larc::reference
