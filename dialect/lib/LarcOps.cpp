@@ -304,7 +304,8 @@ static FailureOr<Type> inferArith(Arith kind, std::optional<Location> loc,
   bool lScalar = isa<ScalarType>(lhs), rScalar = isa<ScalarType>(rhs);
   bool lMat = isa<MatType>(lhs), rMat = isa<MatType>(rhs);
   auto fail = [&](const Twine &why) -> FailureOr<Type> {
-    return emitOptionalError(loc, "'", arithName(kind), "' op ", why), failure();
+    (void)emitOptionalError(loc, "'", arithName(kind), "' op ", why);
+    return failure();
   };
   if (lScalar)
     return rhs == lhs || !rMat || kind == Arith::Mul
