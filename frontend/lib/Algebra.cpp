@@ -337,13 +337,11 @@ FailureOr<Term> Elaborator::scaleLinear(const Term &factor, const Term &lin,
     std::string hint = vecOf(factor) ? "; for a per-key decay write 'diag(" +
                                            source.quote(factor.range) + ")'"
                                      : notValueHint(factor);
-    return fail(factor.loc,
-                phrase(factor) +
-                    " cannot multiply a term linear in the state '" +
-                    state->name +
-                    "'; a factor in front of a state must be a "
-                    "scalar or a " +
-                    state->keyDim + " x " + state->keyDim + " matrix" + hint);
+    return fail(factor.loc, quote(factor) + " is " + describe(factor) +
+                                ", but a factor in front of the state '" +
+                                state->name + "' must be a scalar or a " +
+                                state->keyDim + " x " + state->keyDim +
+                                " matrix" + hint);
   }
   auto linear = std::make_shared<Linear>(*lin.linear);
   for (LinearTerm &term : linear->terms) {
@@ -398,7 +396,7 @@ FailureOr<Term> Elaborator::multiply(const Term &lhs, const Term &rhs,
   if (isLinearish(lhs)) {
     if (context == Context::Output)
       return stateMisuse(lhs, expr);
-    return fail(expr.loc, notEndingMessage(source, stateOf(lhs), expr));
+    return fail(expr.range.Start, notEndingMessage(source, stateOf(lhs), expr));
   }
 
   if (rhs.kind == Term::State) {
@@ -517,7 +515,7 @@ FailureOr<Term> Elaborator::divide(const Term &lhs, const Term &rhs,
   if (isLinearish(lhs)) {
     if (context == Context::Output)
       return stateMisuse(lhs, expr);
-    return fail(expr.loc, notEndingMessage(source, stateOf(lhs), expr));
+    return fail(expr.range.Start, notEndingMessage(source, stateOf(lhs), expr));
   }
   Location at = loc(expr.loc);
   VecType rv = vecOf(rhs);

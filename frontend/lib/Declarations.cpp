@@ -19,6 +19,8 @@ private:
   const Source &source;
   Declarations decls;
   unsigned index = 0; // the statement being declared
+  // Every name a statement declares, to tell "declared later" from unknown.
+  StringMap<SMLoc> laterDecls;
 
   LogicalResult error(SMLoc loc, const Twine &message) {
     mlir::emitError(source.loc(loc)) << message;
@@ -116,6 +118,12 @@ LogicalResult Declarer::checkExpr(const ast::Expr &expr, bool &mentionsState,
     return error(expr.loc, "'" + name + "' is used in its own definition");
   Symbol *sym = decls.lookup(name);
   if (!sym) {
+    auto later = laterDecls.find(name);
+    if (later != laterDecls.end())
+      return error(expr.loc, "'" + name +
+                                 "' is used before its declaration "
+                                 "at " +
+                                 where(later->second));
     if (decls.hasDim(name))
       return error(expr.loc, "'" + name +
                                  "' is a dimension, not a value; "
@@ -313,6 +321,10 @@ LogicalResult Declarer::checkComplete(const ast::Spec &spec) {
 }
 
 std::optional<Declarations> Declarer::run(const ast::Spec &spec) {
+  for (const ast::Stmt &stmt : spec.stmts)
+    if (stmt.kind == ast::Stmt::Input || stmt.kind == ast::Stmt::State ||
+        stmt.kind == ast::Stmt::Let)
+      laterDecls.try_emplace(stmt.name.name, stmt.loc);
   for (const ast::Stmt &stmt : spec.stmts) {
     if (failed(declareStmt(stmt)))
       return std::nullopt;

@@ -69,7 +69,7 @@ LogicalResult IRGen::buildUpdate(Symbol &state) {
     return failure();
 
   if (term->kind != Term::State && term->kind != Term::LinearSum) {
-    elaborator.error(rhs.loc)
+    elaborator.error(rhs.range.Start)
         << "the update of '" << state.name
         << "' drops the previous state: no term of '" << source.quote(rhs.range)
         << "' ends in '" << state.name << "'; write the transition as 'M "
@@ -98,7 +98,7 @@ LogicalResult IRGen::buildUpdate(Symbol &state) {
       return failure();
     }
   if (!linear.rest) {
-    elaborator.error(rhs.loc)
+    elaborator.error(rhs.range.Start)
         << "the update of '" << state.name << "' has only terms that end in '"
         << state.name << "'; larc needs a term without it (the input's "
         << "contribution), as in '" << state.name << " = M " << state.name
@@ -107,7 +107,7 @@ LogicalResult IRGen::buildUpdate(Symbol &state) {
   }
   Type updateType = elaborator.updateType(state);
   if (linear.rest.getType() != updateType) {
-    elaborator.error(rhs.loc)
+    elaborator.error(rhs.range.Start)
         << "the update of '" << state.name << "' is "
         << Elaborator::describeType(linear.rest.getType())
         << ", but the state needs " << Elaborator::describeType(updateType);

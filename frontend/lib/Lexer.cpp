@@ -138,7 +138,15 @@ std::vector<Token> lex(StringRef buffer) {
     tokens.push_back({punctuation(c), buffer.substr(pos, len)});
     pos += len;
   }
-  tokens.push_back({Token::Eof, buffer.substr(end, 0)});
+  // The end of the file is reported just after the last token, not after
+  // trailing comments and blank lines.
+  size_t eofPos = 0;
+  for (auto it = tokens.rbegin(); it != tokens.rend(); ++it)
+    if (!it->is(Token::Newline)) {
+      eofPos = it->text.data() + it->text.size() - buffer.data();
+      break;
+    }
+  tokens.push_back({Token::Eof, buffer.substr(eofPos, 0)});
   return tokens;
 }
 
