@@ -290,6 +290,14 @@ LogicalResult Declarer::declareStmt(const ast::Stmt &stmt) {
     if (ast::isReservedName(target.name))
       return error(target.loc, "cannot assign to '" + target.name +
                                    "': it is a built-in name");
+    // Without this, an update above its state's declaration would silently
+    // make an output and then clash with the declaration.
+    auto later = laterDecls.find(target.name);
+    if (later != laterDecls.end())
+      return error(target.loc, "'" + target.name +
+                                   "' is assigned before its declaration at " +
+                                   where(later->second) +
+                                   "; declare a state before its update");
     bool mentionsState = false;
     if (failed(checkExpr(*stmt.value, mentionsState, target.name)))
       return failure();

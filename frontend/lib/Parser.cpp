@@ -17,7 +17,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "larc/Frontend/Parser.h"
 #include "larc/Frontend/AST.h"
 #include "larc/Frontend/Lexer.h"
 #include "larc/Frontend/ParserImpl.h"
