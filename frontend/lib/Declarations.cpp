@@ -131,13 +131,19 @@ LogicalResult Declarer::checkExpr(const ast::Expr &expr, bool &mentionsState,
                                  "'[...]' of declarations");
     std::string message = "unknown name '" + name.str() + "'";
     // Suggest a close declared name: most typos are one or two edits.
+    // At most one edit per two characters: 'S' is no typo of 'q'. Ties go
+    // to the first name in sorted order, so the hint does not depend on
+    // hashing.
+    unsigned limit = std::min<size_t>(2, name.size() / 2), bestDistance = 0;
     StringRef best;
-    unsigned bestDistance = 3;
     for (const auto &entry : decls.symbols) {
       if (entry.second.kind == Symbol::Output)
         continue;
-      unsigned distance = name.edit_distance(entry.first(), true, bestDistance);
-      if (distance < bestDistance)
+      unsigned distance = name.edit_distance(entry.first(), true, limit);
+      if (distance > limit)
+        continue;
+      if (best.empty() || distance < bestDistance ||
+          (distance == bestDistance && entry.first() < best))
         bestDistance = distance, best = entry.first();
     }
     if (!best.empty())
