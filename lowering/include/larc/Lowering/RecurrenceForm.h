@@ -100,6 +100,12 @@ mlir::FailureOr<RuleForm> classifyRule(RuleOp rule);
 ///     step 0: decay scalar, 1 term (direction, data, probe)
 std::string describe(const RuleForm &form);
 
+/// A canonical rendering of a per-token value's expression, as describe()
+/// prints it: inputs by name, sums and products flattened with their operands
+/// sorted and constant factors folded, so that algebraically equal values
+/// written in a different order render the same (`beta * exp(g) * l2norm(k)`).
+std::string renderExpression(mlir::Value value);
+
 } // namespace larc
 
 #endif // LARC_LOWERING_RECURRENCEFORM_H
