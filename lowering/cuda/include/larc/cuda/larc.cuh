@@ -1,0 +1,20 @@
+// larc's device tile library: everything a generated kernel includes.
+//   smem.cuh      128-byte swizzled shared tiles, shared-memory carving
+//   barrier.cuh   mbarriers and stage/phase rings
+//   tma.cuh       TMA tile loads and stores (host side: tensor_map.h)
+//   wgmma.cuh     descriptors, wgmma SS/RS, tile products AB, ABt, AtB
+//   fragment.cuh  accumulator and A-operand register layouts, stores, loads
+//   math.cuh      fast exp, warp/quad/row reductions, warp prefix sum
+//   decay.cuh     chunk cumulative gates, causal decay mask, row scaling
+//   warpgroup.cuh warpgroup index, setmaxnreg, named barriers
+// Hopper only: compile with -gencode=arch=compute_90a,code=sm_90a.
+#pragma once
+
+#include "larc/cuda/barrier.cuh"
+#include "larc/cuda/decay.cuh"
+#include "larc/cuda/fragment.cuh"
+#include "larc/cuda/math.cuh"
+#include "larc/cuda/smem.cuh"
+#include "larc/cuda/tma.cuh"
+#include "larc/cuda/warpgroup.cuh"
+#include "larc/cuda/wgmma.cuh"
