@@ -52,11 +52,13 @@ template <class T> struct DeviceBuffer {
   ~DeviceBuffer() { cudaFree(ptr); }
   void poison() { LARC_CHECK_CUDA(cudaMemset(ptr, 0xFF, n * sizeof(T))); }
   void upload(const std::vector<T> &h) {
-    LARC_CHECK_CUDA(cudaMemcpy(ptr, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
+    LARC_CHECK_CUDA(
+        cudaMemcpy(ptr, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
   }
   std::vector<T> download() const {
     std::vector<T> h(n);
-    LARC_CHECK_CUDA(cudaMemcpy(h.data(), ptr, n * sizeof(T), cudaMemcpyDeviceToHost));
+    LARC_CHECK_CUDA(
+        cudaMemcpy(h.data(), ptr, n * sizeof(T), cudaMemcpyDeviceToHost));
     return h;
   }
 };
@@ -65,7 +67,8 @@ template <class T> struct DeviceBuffer {
 inline std::mt19937_64 &rng() {
   static std::mt19937_64 gen = [] {
     const char *env = std::getenv("LARC_TEST_SEED");
-    const uint64_t seed = env ? std::strtoull(env, nullptr, 0) : std::random_device{}();
+    const uint64_t seed =
+        env ? std::strtoull(env, nullptr, 0) : std::random_device{}();
     std::printf("seed %llu (rerun with LARC_TEST_SEED=%llu)\n",
                 (unsigned long long)seed, (unsigned long long)seed);
     return std::mt19937_64(seed);
@@ -85,11 +88,14 @@ template <> inline float from_float<float>(float x) { return x; }
 template <> inline __nv_bfloat16 from_float<__nv_bfloat16>(float x) {
   return __float2bfloat16_rn(x);
 }
-template <> inline __half from_float<__half>(float x) { return __float2half_rn(x); }
+template <> inline __half from_float<__half>(float x) {
+  return __float2half_rn(x);
+}
 
 /// n values uniform in [lo, hi), already rounded to T, so a reference in
 /// double sees exactly the values the device sees.
-template <class T> std::vector<T> random_vector(size_t n, double lo = -1, double hi = 1) {
+template <class T>
+std::vector<T> random_vector(size_t n, double lo = -1, double hi = 1) {
   std::vector<T> v(n);
   for (auto &x : v)
     x = from_float<T>(float(uniform(lo, hi)));
@@ -102,8 +108,8 @@ inline PFN_cuTensorMapEncodeTiled_v12000 encode_fn() {
   static PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
     void *p = nullptr;
     cudaDriverEntryPointQueryResult q;
-    LARC_CHECK_CUDA(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p,
-                                                     12000, cudaEnableDefault, &q));
+    LARC_CHECK_CUDA(cudaGetDriverEntryPointByVersion(
+        "cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &q));
     if (q != cudaDriverEntryPointSuccess || !p) {
       std::fprintf(stderr, "cuTensorMapEncodeTiled not found in the driver\n");
       std::exit(2);
@@ -124,8 +130,9 @@ inline CUtensorMap make_map(const gpu::TileMapDesc &d) {
 }
 
 /// A row-major [rows, cols] matrix with row stride `ld` as a rank-2 map.
-inline gpu::TileMapDesc matrix_map(gpu::TileElem e, const void *base, uint64_t rows,
-                                   uint64_t cols, uint64_t ld, uint32_t box_rows) {
+inline gpu::TileMapDesc matrix_map(gpu::TileElem e, const void *base,
+                                   uint64_t rows, uint64_t cols, uint64_t ld,
+                                   uint32_t box_rows) {
   gpu::TileMapDesc d;
   d.elem = e;
   d.base = base;
@@ -159,8 +166,8 @@ __device__ inline void wait_or_trap(gpu::Barrier &bar, uint32_t parity) {
 
 /// Dynamic shared memory for a kernel, above the 48 KB default when needed.
 template <class Kernel> void allow_smem(Kernel k, size_t bytes) {
-  LARC_CHECK_CUDA(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       int(bytes)));
+  LARC_CHECK_CUDA(cudaFuncSetAttribute(
+      k, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
 }
 
 /// One row of the result table per check.
@@ -188,8 +195,8 @@ struct Report {
       max_abs = std::fmax(max_abs, std::fabs(e));
     }
     const double rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
-    const bool ok = out.size() == ref.size() && bad == 0 && std::isfinite(rel) &&
-                    rel <= bound;
+    const bool ok = out.size() == ref.size() && bad == 0 &&
+                    std::isfinite(rel) && rel <= bound;
     rows.push_back({name, max_abs, rel, bound, bad, ok});
   }
 
@@ -207,7 +214,8 @@ struct Report {
       worst = std::fmax(worst, r);
       max_abs = std::fmax(max_abs, e);
     }
-    rows.push_back({name, max_abs, worst, bound, bad, bad == 0 && out.size() == ref.size()});
+    rows.push_back({name, max_abs, worst, bound, bad,
+                    bad == 0 && out.size() == ref.size()});
   }
 
   /// A yes/no property (e.g. a barrier's parity on a fresh phase).
@@ -218,11 +226,11 @@ struct Report {
   /// Print the table; the process exit code (0 only if every row passed).
   int finish(const char *program) const {
     int failed = 0;
-    std::printf("\n%-44s %11s %11s %9s %6s  %s\n", "check", "max|err|", "rel err",
-                "bound", "bad", "result");
+    std::printf("\n%-44s %11s %11s %9s %6s  %s\n", "check", "max|err|",
+                "rel err", "bound", "bad", "result");
     for (const Row &r : rows) {
-      std::printf("%-44s %11.3e %11.3e %9.1e %6ld  %s\n", r.name.c_str(), r.max_abs,
-                  r.rel, r.bound, r.bad, r.ok ? "ok" : "FAIL");
+      std::printf("%-44s %11.3e %11.3e %9.1e %6ld  %s\n", r.name.c_str(),
+                  r.max_abs, r.rel, r.bound, r.bad, r.ok ? "ok" : "FAIL");
       failed += !r.ok;
     }
     std::printf("%s: %zu checks, %d failed\n", program, rows.size(), failed);

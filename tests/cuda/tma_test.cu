@@ -6,6 +6,7 @@
 //                                ours must agree element for element
 //   load, rows and cols outside  [200, 104] matrix: the box past row 200 and
 //                                column 104 must arrive as zeros
+//   load [3,130,128] rank 3      batched matrix, rows past 130 zero-filled
 //   load [B,T,H,D] rank 4        q layout of design §4, T = 70 (partial chunk)
 //   load fp32 [64,64]            32-column blocks (state tiles)
 //   store                        load then TMA store elsewhere, clipped at the
@@ -73,7 +74,8 @@ using RingTile = SwizzledTile<bf16, 64, 64>;
 /// Warps 0-3 consume, warp 4 produces: `tiles` consecutive 64-row tiles go
 /// through a 2-stage ring, each consumed tile is copied to out.
 __global__ void __launch_bounds__(160)
-    ring(const __grid_constant__ CUtensorMap map, bf16 *out, int tiles, int *fresh) {
+    ring(const __grid_constant__ CUtensorMap map, bf16 *out, int tiles,
+         int *fresh) {
   extern __shared__ char smem[];
   SmemCarver carve{smem};
   RingTile *stage = &carve.take<RingTile>(kStages);
@@ -114,28 +116,30 @@ template <class Tile> size_t smem_for() { return sizeof(Tile) + 1024 + 64; }
 
 /// Expected tile: matrix element (row + r, col + c) where inside, else 0.
 template <class T>
-std::vector<double> window(const std::vector<T> &m, long rows, long cols, long ld,
-                           long row, long col, int tr, int tc) {
+std::vector<double> window(const std::vector<T> &m, long rows, long cols,
+                           long ld, long row, long col, int tr, int tc) {
   std::vector<double> w(size_t(tr) * tc);
   for (int r = 0; r < tr; ++r)
     for (int c = 0; c < tc; ++c) {
       const long gr = row + r, gc = col + c;
-      w[size_t(r) * tc + c] =
-          gr < rows && gc < cols ? test::to_float(m[size_t(gr) * ld + gc]) : 0.0;
+      w[size_t(r) * tc + c] = gr < rows && gc < cols
+                                  ? test::to_float(m[size_t(gr) * ld + gc])
+                                  : 0.0;
     }
   return w;
 }
 
 template <class T, int TR, int TC>
-void check_2d(test::Report &rep, const char *name, long rows, long cols, long row,
-              long col) {
+void check_2d(test::Report &rep, const char *name, long rows, long cols,
+              long row, long col) {
   using Tile = SwizzledTile<T, TR, TC>;
   auto h = test::random_vector<T>(size_t(rows) * cols);
   DeviceBuffer<T> m(h.size()), out(size_t(TR) * TC);
   m.upload(h);
   const CUtensorMap map = test::make_map(
       test::matrix_map(test::elem_of<T>(), m.ptr, rows, cols, cols, TR));
-  load_readback<Tile><<<1, 128, smem_for<Tile>()>>>(map, out.ptr, int(row), int(col));
+  load_readback<Tile>
+      <<<1, 128, smem_for<Tile>()>>>(map, out.ptr, int(row), int(col));
   LARC_CHECK_LAUNCH();
   rep.check(name, test::as_double(out.download()),
             window(h, rows, cols, cols, row, col, TR, TC), 0);
@@ -154,13 +158,35 @@ void check_bthd(test::Report &rep) {
   LARC_CHECK_LAUNCH();
   // q[b, t, h, :] is row t of a [T, D] matrix with row stride H*D.
   std::vector<bf16> head(q.begin() + (b * T * H + h) * D, q.end());
-  rep.check("load [B=2,T=70,H=3,D=128] rank 4, t 64..", test::as_double(out.download()),
+  rep.check("load [B=2,T=70,H=3,D=128] rank 4, t 64..",
+            test::as_double(out.download()),
             window(head, T, D, H * D, t0, 0, 64, 128), 0);
+}
+
+void check_3d(test::Report &rep) {
+  const long batch = 3, rows = 130, cols = 128;
+  const int b = 2, row = 96; // rows 130..159 of the box are outside
+  using Tile = SwizzledTile<bf16, 64, 128>;
+  auto h = test::random_vector<bf16>(size_t(batch * rows * cols));
+  DeviceBuffer<bf16> m(h.size()), out(64 * 128);
+  m.upload(h);
+  TileMapDesc d = test::matrix_map(TileElem::BF16, m.ptr, rows, cols, cols, 64);
+  d.rank = 3;
+  d.dims[2] = batch;
+  d.strides[2] = rows * cols;
+  load_readback<Tile>
+      <<<1, 128, smem_for<Tile>()>>>(test::make_map(d), out.ptr, row, 0, b);
+  LARC_CHECK_LAUNCH();
+  std::vector<bf16> mat(h.begin() + b * rows * cols, h.end());
+  rep.check("load [3,130,128] rank 3, batch 2, rows 96..",
+            test::as_double(out.download()),
+            window(mat, rows, cols, cols, row, 0, 64, 128), 0);
 }
 
 void check_store(test::Report &rep) {
   const long rows = 200, cols = 192;
-  const int row = 40, col = 64, row2 = 160, col2 = 128; // clipped at 200 and 192
+  const int row = 40, col = 64, row2 = 160,
+            col2 = 128; // clipped at 200 and 192
   using Tile = SwizzledTile<bf16, 64, 128>;
   auto h = test::random_vector<bf16>(size_t(rows) * cols);
   DeviceBuffer<bf16> src(h.size()), dst(h.size());
@@ -176,18 +202,21 @@ void check_store(test::Report &rep) {
   long untouched = 0, poisoned = 0;
   for (long r = 0; r < rows; ++r)
     for (long c = 0; c < cols; ++c) {
-      const bool inside = r >= row2 && r < row2 + 64 && c >= col2 && c < col2 + 128;
+      const bool inside =
+          r >= row2 && r < row2 + 64 && c >= col2 && c < col2 + 128;
       const double v = test::to_float(got[size_t(r) * cols + c]);
       if (inside) {
         out.push_back(v);
-        ref.push_back(test::to_float(h[size_t(row + r - row2) * cols + col + c - col2]));
+        ref.push_back(
+            test::to_float(h[size_t(row + r - row2) * cols + col + c - col2]));
       } else {
         ++untouched;
         poisoned += std::isnan(v);
       }
     }
   rep.check("store [64,128] bf16, clipped at the edge", out, ref, 0);
-  rep.expect("store leaves the rest of the tensor alone", poisoned == untouched);
+  rep.expect("store leaves the rest of the tensor alone",
+             poisoned == untouched);
 }
 
 void check_ring(test::Report &rep) {
@@ -198,11 +227,12 @@ void check_ring(test::Report &rep) {
   m.upload(h);
   const CUtensorMap map = test::make_map(
       test::matrix_map(TileElem::BF16, m.ptr, tiles * 64, 64, 64, 64));
-  const size_t smem = kStages * (sizeof(RingTile) + 2 * sizeof(Barrier)) + 1024 + 64;
+  const size_t smem =
+      kStages * (sizeof(RingTile) + 2 * sizeof(Barrier)) + 1024 + 64;
   ring<<<1, 160, smem>>>(map, out.ptr, tiles, fresh.ptr);
   LARC_CHECK_LAUNCH();
-  rep.check("ring: 2 stages, 7 loads, phases 0,1,0,1", test::as_double(out.download()),
-            test::as_double(h), 0);
+  rep.check("ring: 2 stages, 7 loads, phases 0,1,0,1",
+            test::as_double(out.download()), test::as_double(h), 0);
   const auto f = fresh.download();
   rep.expect("fresh barrier: parity 0 pending", f[0] == 0);
   rep.expect("fresh barrier: parity 1 complete", f[1] == 1);
@@ -212,12 +242,14 @@ void check_ring(test::Report &rep) {
 
 int main() {
   test::Report rep;
-  check_2d<bf16, 64, 128>(rep, "load [64,128] bf16 at (64,128) of [200,320]", 200, 320,
-                          64, 128);
-  check_2d<bf16, 64, 128>(rep, "load [64,128] bf16 at (160,0) of [200,104]", 200, 104,
-                          160, 0);
+  check_2d<bf16, 64, 128>(rep, "load [64,128] bf16 at (64,128) of [200,320]",
+                          200, 320, 64, 128);
+  check_2d<bf16, 64, 128>(rep, "load [64,128] bf16 at (160,0) of [200,104]",
+                          200, 104, 160, 0);
+  check_3d(rep);
   check_bthd(rep);
-  check_2d<float, 64, 64>(rep, "load [64,64] fp32 at (32,16) of [96,80]", 96, 80, 32, 16);
+  check_2d<float, 64, 64>(rep, "load [64,64] fp32 at (32,16) of [96,80]", 96,
+                          80, 32, 16);
   check_store(rep);
   check_ring(rep);
   return rep.finish("tma_test");

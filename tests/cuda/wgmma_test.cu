@@ -29,8 +29,8 @@ template <class T, Form F, int W, int N, int K> struct Gemm {
   using TileA = SwizzledTile<T, F == Form::AtB ? K : M, F == Form::AtB ? M : K>;
   using TileB = SwizzledTile<T, F == Form::ABt ? N : K, F == Form::ABt ? K : N>;
   using TileD = SwizzledTile<bf16, M, (N < 64 ? 64 : N)>; // used by ViaTma
-  static constexpr size_t kSmem =
-      sizeof(TileA) + sizeof(TileB) + sizeof(TileD) + sizeof(Barrier) + 1024 + 64;
+  static constexpr size_t kSmem = sizeof(TileA) + sizeof(TileB) +
+                                  sizeof(TileD) + sizeof(Barrier) + 1024 + 64;
 };
 
 /// D = product of the A and B tiles, written as fp32 to `d`, or as bf16 by a
@@ -108,9 +108,9 @@ void run_gemm(test::Report &rep, const char *name, double bound) {
       test::matrix_map(e, da.ptr, TA::kRows, TA::kCols, TA::kCols, TA::kRows));
   const CUtensorMap bm = test::make_map(
       test::matrix_map(e, db.ptr, TB::kRows, TB::kCols, TB::kCols, TB::kRows));
-  const CUtensorMap dm =
-      ViaTma ? test::make_map(test::matrix_map(TileElem::BF16, dd16.ptr, M, N, N, M))
-             : am; // unused
+  const CUtensorMap dm = ViaTma ? test::make_map(test::matrix_map(
+                                      TileElem::BF16, dd16.ptr, M, N, N, M))
+                                : am; // unused
   auto kernel = gemm<T, F, W, N, K, ViaTma>;
   test::allow_smem(kernel, G::kSmem);
   kernel<<<1, 128 * W, G::kSmem>>>(am, bm, dm, dd.ptr);
@@ -121,13 +121,17 @@ void run_gemm(test::Report &rep, const char *name, double bound) {
     for (int n = 0; n < N; ++n) {
       double s = 0;
       for (int k = 0; k < K; ++k) {
-        const double x = F == Form::AtB ? at(ha, TA::kCols, k, m) : at(ha, TA::kCols, m, k);
-        const double y = F == Form::ABt ? at(hb, TB::kCols, n, k) : at(hb, TB::kCols, k, n);
+        const double x =
+            F == Form::AtB ? at(ha, TA::kCols, k, m) : at(ha, TA::kCols, m, k);
+        const double y =
+            F == Form::ABt ? at(hb, TB::kCols, n, k) : at(hb, TB::kCols, k, n);
         s += x * y;
       }
       ref[size_t(m) * N + n] = s;
     }
-  rep.check(name, ViaTma ? test::as_double(dd16.download()) : test::as_double(dd.download()),
+  rep.check(name,
+            ViaTma ? test::as_double(dd16.download())
+                   : test::as_double(dd.download()),
             ref, bound);
 }
 
@@ -137,8 +141,8 @@ void run_gemm(test::Report &rep, const char *name, double bound) {
 template <class T, int Dk, int Dv, bool Decay, bool SecondT>
 __global__ void attention(const __grid_constant__ CUtensorMap q_map,
                           const __grid_constant__ CUtensorMap k_map,
-                          const __grid_constant__ CUtensorMap v_map, const float *g,
-                          float *o) {
+                          const __grid_constant__ CUtensorMap v_map,
+                          const float *g, float *o) {
   using TQ = SwizzledTile<T, 64, Dk>;
   using TV = SwizzledTile<T, SecondT ? Dv : 64, SecondT ? 64 : Dv>;
   extern __shared__ char smem[];
@@ -203,11 +207,15 @@ void run_attention(test::Report &rep, const char *name, double bound) {
   dv.upload(hv);
   dg.upload(hg);
   const TileElem e = test::elem_of<T>();
-  const CUtensorMap qm = test::make_map(test::matrix_map(e, dq.ptr, C, Dk, Dk, C));
-  const CUtensorMap km = test::make_map(test::matrix_map(e, dk.ptr, C, Dk, Dk, C));
-  const CUtensorMap vm = test::make_map(test::matrix_map(e, dv.ptr, vr, vc, vc, vr));
-  const size_t smem = 2 * sizeof(SwizzledTile<T, 64, Dk>) + size_t(vr) * vc * sizeof(T) +
-                      64 * sizeof(float) + 1024 + 64;
+  const CUtensorMap qm =
+      test::make_map(test::matrix_map(e, dq.ptr, C, Dk, Dk, C));
+  const CUtensorMap km =
+      test::make_map(test::matrix_map(e, dk.ptr, C, Dk, Dk, C));
+  const CUtensorMap vm =
+      test::make_map(test::matrix_map(e, dv.ptr, vr, vc, vc, vr));
+  const size_t smem = 2 * sizeof(SwizzledTile<T, 64, Dk>) +
+                      size_t(vr) * vc * sizeof(T) + 64 * sizeof(float) + 1024 +
+                      64;
   auto kernel = attention<T, Dk, Dv, Decay, SecondT>;
   test::allow_smem(kernel, smem);
   kernel<<<1, 128, smem>>>(qm, km, vm, dg.ptr, dout.ptr);
@@ -231,7 +239,8 @@ void run_attention(test::Report &rep, const char *name, double bound) {
     for (int n = 0; n < Dv; ++n) {
       double s = 0;
       for (int c = 0; c < C; ++c)
-        s += p[size_t(r) * C + c] * (SecondT ? at(hv, vc, n, c) : at(hv, vc, c, n));
+        s += p[size_t(r) * C + c] *
+             (SecondT ? at(hv, vc, n, c) : at(hv, vc, c, n));
       ref[size_t(r) * Dv + n] = s;
     }
   rep.check(name, test::as_double(dout.download()), ref, bound);
@@ -242,31 +251,44 @@ void run_attention(test::Report &rep, const char *name, double bound) {
 int main() {
   test::Report rep;
   // SS, both operands K-major: Q Kᵀ with Q, K row-major [64, 128].
-  run_gemm<bf16, Form::ABt, 1, 64, 128>(rep, "SS ABt bf16 m64n64,  K=128 (Q Kt)", 1e-4);
+  run_gemm<bf16, Form::ABt, 1, 64, 128>(
+      rep, "SS ABt bf16 m64n64,  K=128 (Q Kt)", 1e-4);
   run_gemm<bf16, Form::ABt, 1, 128, 64>(rep, "SS ABt bf16 m64n128, K=64", 1e-4);
   run_gemm<bf16, Form::ABt, 1, 16, 64>(rep, "SS ABt bf16 m64n16,  K=64", 1e-4);
-  run_gemm<bf16, Form::ABt, 1, 32, 128>(rep, "SS ABt bf16 m64n32,  K=128", 1e-4);
+  run_gemm<bf16, Form::ABt, 1, 32, 128>(rep, "SS ABt bf16 m64n32,  K=128",
+                                        1e-4);
   run_gemm<bf16, Form::ABt, 1, 256, 64>(rep, "SS ABt bf16 m64n256, K=64", 1e-4);
   // SS, B row-major [K, N] (MN-major).
   run_gemm<bf16, Form::AB, 1, 64, 64>(rep, "SS AB  bf16 m64n64,  K=64", 1e-4);
   run_gemm<bf16, Form::AB, 1, 64, 128>(rep, "SS AB  bf16 m64n64,  K=128", 1e-4);
   run_gemm<bf16, Form::AB, 1, 128, 64>(rep, "SS AB  bf16 m64n128, K=64", 1e-4);
-  run_gemm<bf16, Form::AB, 1, 128, 128>(rep, "SS AB  bf16 m64n128, K=128", 1e-4);
+  run_gemm<bf16, Form::AB, 1, 128, 128>(rep, "SS AB  bf16 m64n128, K=128",
+                                        1e-4);
   run_gemm<bf16, Form::AB, 1, 256, 64>(rep, "SS AB  bf16 m64n256, K=64", 1e-4);
   // fp16 inputs, both B forms.
-  run_gemm<fp16, Form::ABt, 1, 64, 128>(rep, "SS ABt fp16 m64n64,  K=128", 1e-4);
+  run_gemm<fp16, Form::ABt, 1, 64, 128>(rep, "SS ABt fp16 m64n64,  K=128",
+                                        1e-4);
   run_gemm<fp16, Form::AB, 1, 128, 64>(rep, "SS AB  fp16 m64n128, K=64", 1e-4);
   // A MN-major (Kᵀ V), and two warpgroups on row/column slices of A.
-  run_gemm<bf16, Form::AtB, 1, 64, 64>(rep, "SS AtB bf16 m64n64,  K=64 (Kt V)", 1e-4);
-  run_gemm<bf16, Form::AtB, 2, 128, 64>(rep, "SS AtB bf16 2 wg, m128n128, K=64", 1e-4);
-  run_gemm<bf16, Form::ABt, 2, 64, 128>(rep, "SS ABt bf16 2 wg, m128n64, K=128", 1e-4);
+  run_gemm<bf16, Form::AtB, 1, 64, 64>(rep, "SS AtB bf16 m64n64,  K=64 (Kt V)",
+                                       1e-4);
+  run_gemm<bf16, Form::AtB, 2, 128, 64>(rep, "SS AtB bf16 2 wg, m128n128, K=64",
+                                        1e-4);
+  run_gemm<bf16, Form::ABt, 2, 64, 128>(rep, "SS ABt bf16 2 wg, m128n64, K=128",
+                                        1e-4);
   // Output through a swizzled bf16 tile and a TMA store.
-  run_gemm<bf16, Form::ABt, 1, 64, 128, true>(rep, "SS ABt bf16 n64 K=128 -> TMA store", 4e-3);
-  run_gemm<bf16, Form::AB, 2, 128, 64, true>(rep, "SS AB  bf16 2 wg n128 -> TMA store", 4e-3);
+  run_gemm<bf16, Form::ABt, 1, 64, 128, true>(
+      rep, "SS ABt bf16 n64 K=128 -> TMA store", 4e-3);
+  run_gemm<bf16, Form::AB, 2, 128, 64, true>(
+      rep, "SS AB  bf16 2 wg n128 -> TMA store", 4e-3);
   // RS: P = S from registers.
-  run_attention<bf16, 128, 128, false, false>(rep, "RS P V  bf16, P = Q Kt, dk=dv=128", 1e-2);
-  run_attention<bf16, 128, 64, true, false>(rep, "RS P V  bf16, P = Q Kt . Gamma", 1e-2);
-  run_attention<bf16, 64, 64, false, true>(rep, "RS P Bt bf16, B K-major [64,64]", 1e-2);
-  run_attention<fp16, 64, 128, false, false>(rep, "RS P V  fp16, dk=64, dv=128", 1e-2);
+  run_attention<bf16, 128, 128, false, false>(
+      rep, "RS P V  bf16, P = Q Kt, dk=dv=128", 1e-2);
+  run_attention<bf16, 128, 64, true, false>(
+      rep, "RS P V  bf16, P = Q Kt . Gamma", 1e-2);
+  run_attention<bf16, 64, 64, false, true>(
+      rep, "RS P Bt bf16, B K-major [64,64]", 1e-2);
+  run_attention<fp16, 64, 128, false, false>(rep, "RS P V  fp16, dk=64, dv=128",
+                                             1e-2);
   return rep.finish("wgmma_test");
 }

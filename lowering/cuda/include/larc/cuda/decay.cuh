@@ -13,7 +13,8 @@ namespace larc::gpu {
 /// out[r] = Σ_{i ≤ r} in[i] over C values (C a multiple of 32) in shared
 /// memory, run by one whole warp; `in` may equal `out`. Lane l owns the C/32
 /// consecutive values from l·C/32: a serial scan, then a warp scan of totals.
-template <int C> __device__ inline void warp_cumsum(const float *in, float *out) {
+template <int C>
+__device__ inline void warp_cumsum(const float *in, float *out) {
   static_assert(C % 32 == 0, "whole lanes");
   constexpr int kPer = C / 32;
   const int lane = int(threadIdx.x % 32);
@@ -33,7 +34,8 @@ template <int C> __device__ inline void warp_cumsum(const float *in, float *out)
 /// Zero the entries of a [64, N] accumulator tile above the diagonal: keep
 /// (r, c) where row0 + r ≥ col0 + c (row0, col0: the tile's token offsets).
 template <int N>
-__device__ inline void apply_causal_mask(Accum<N> &s, int row0 = 0, int col0 = 0) {
+__device__ inline void apply_causal_mask(Accum<N> &s, int row0 = 0,
+                                         int col0 = 0) {
   const int t = warpgroup_thread();
 #pragma unroll
   for (int i = 0; i < N / 2; ++i)
@@ -50,7 +52,8 @@ __device__ inline void apply_decay_mask(Accum<N> &s, const float *b_row,
                                         const float *b_col, int row0 = 0,
                                         int col0 = 0) {
   const int t = warpgroup_thread();
-  const float b_lo = b_row[Accum<N>::row(t, 0)], b_hi = b_row[Accum<N>::row(t, 2)];
+  const float b_lo = b_row[Accum<N>::row(t, 0)],
+              b_hi = b_row[Accum<N>::row(t, 2)];
 #pragma unroll
   for (int i = 0; i < N / 2; ++i) {
     const int r = Accum<N>::row(t, i), c = Accum<N>::col(t, i);

@@ -5,8 +5,9 @@
 // Accumulator layout (PTX ISA "wgmma .m64nNk16 register fragment D"): thread t
 // of the warpgroup owns rows r = 16 * (t / 32) + (t % 32) / 4 and r + 8, and in
 // every 8-column block j the two columns 8 j + 2 (t % 4) + {0, 1}. Register
-// v[4 j + 2 h + e] holds (r + 8 h, 8 j + 2 (t % 4) + e). So a warp owns 16 rows,
-// a row is shared by the 4 threads of a quad, and each thread holds N / 2 floats.
+// v[4 j + 2 h + e] holds (r + 8 h, 8 j + 2 (t % 4) + e). So a warp owns 16
+// rows, a row is shared by the 4 threads of a quad, and each thread holds N / 2
+// floats.
 //
 // The A fragment of a k16 slice has the same layout over its 16 columns, two
 // 16-bit values per register, so an accumulator becomes an A operand by
@@ -76,7 +77,9 @@ template <> struct Pair<bf16> {
 };
 template <> struct Pair<fp16> {
   using type = __half2;
-  __device__ static type pack(float a, float b) { return __floats2half2_rn(a, b); }
+  __device__ static type pack(float a, float b) {
+    return __floats2half2_rn(a, b);
+  }
   __device__ static float2 unpack(type p) { return __half22float2(p); }
 };
 template <class T> __device__ inline uint32_t pack_bits(float a, float b) {
@@ -87,14 +90,16 @@ template <class T> __device__ inline uint32_t pack_bits(float a, float b) {
 
 /// The accumulator rounded to T as the A operand of a following RS wgmma
 /// (columns of d become the K dimension).
-template <class T, int N> __device__ inline AFrag<T, N> to_afrag(const Accum<N> &d) {
+template <class T, int N>
+__device__ inline AFrag<T, N> to_afrag(const Accum<N> &d) {
   static_assert(N % 16 == 0, "whole k16 slices");
   AFrag<T, N> a;
 #pragma unroll
   for (int s = 0; s < N / 16; ++s)
 #pragma unroll
     for (int q = 0; q < 4; ++q)
-      a.v[s][q] = detail::pack_bits<T>(d.v[8 * s + 2 * q], d.v[8 * s + 2 * q + 1]);
+      a.v[s][q] =
+          detail::pack_bits<T>(d.v[8 * s + 2 * q], d.v[8 * s + 2 * q + 1]);
   return a;
 }
 
@@ -107,15 +112,17 @@ __device__ inline void store(const Accum<N> &d, T *out, long ld) {
 #pragma unroll
   for (int i = 0; i < N / 2; i += 2) {
     const long off = long(Accum<N>::row(t, i)) * ld + Accum<N>::col(t, i);
-    *reinterpret_cast<typename P::type *>(out + off) = P::pack(d.v[i], d.v[i + 1]);
+    *reinterpret_cast<typename P::type *>(out + off) =
+        P::pack(d.v[i], d.v[i + 1]);
   }
 }
 
 /// Write the accumulator into rows [row0, row0 + 64), columns [col0, col0 + N)
 /// of a swizzled tile (e.g. for a TMA store, after tma::fence_shared_to_async).
 template <class T, int N, int Rows, int Cols>
-__device__ inline void store(const Accum<N> &d, SwizzledTile<T, Rows, Cols> &tile,
-                             int row0 = 0, int col0 = 0) {
+__device__ inline void store(const Accum<N> &d,
+                             SwizzledTile<T, Rows, Cols> &tile, int row0 = 0,
+                             int col0 = 0) {
   using P = detail::Pair<T>;
   const int t = warpgroup_thread();
 #pragma unroll
@@ -128,13 +135,15 @@ __device__ inline void store(const Accum<N> &d, SwizzledTile<T, Rows, Cols> &til
 /// Read rows [row0, row0 + 64), columns [col0, col0 + N) of a swizzled tile
 /// into an accumulator (e.g. a state tile to update in registers).
 template <class T, int N, int Rows, int Cols>
-__device__ inline void load(Accum<N> &d, const SwizzledTile<T, Rows, Cols> &tile,
+__device__ inline void load(Accum<N> &d,
+                            const SwizzledTile<T, Rows, Cols> &tile,
                             int row0 = 0, int col0 = 0) {
   using P = detail::Pair<T>;
   const int t = warpgroup_thread();
 #pragma unroll
   for (int i = 0; i < N / 2; i += 2) {
-    const T *p = &tile.at(row0 + Accum<N>::row(t, i), col0 + Accum<N>::col(t, i));
+    const T *p =
+        &tile.at(row0 + Accum<N>::row(t, i), col0 + Accum<N>::col(t, i));
     const float2 f = P::unpack(*reinterpret_cast<const typename P::type *>(p));
     d.v[i] = f.x;
     d.v[i + 1] = f.y;

@@ -101,8 +101,8 @@ Result encode_tile_map(Result (*encode)(Map *, DType, Rank, Addr, const Dim *,
                 dims, strides, box, element_strides,
                 static_cast<Interleave>(0), // CU_TENSOR_MAP_INTERLEAVE_NONE
                 static_cast<Swizzle>(3),    // CU_TENSOR_MAP_SWIZZLE_128B
-                static_cast<L2>(3),         // CU_TENSOR_MAP_L2_PROMOTION_L2_256B
-                static_cast<Oob>(0));       // CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE
+                static_cast<L2>(3),   // CU_TENSOR_MAP_L2_PROMOTION_L2_256B
+                static_cast<Oob>(0)); // CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE
 }
 
 } // namespace larc::gpu

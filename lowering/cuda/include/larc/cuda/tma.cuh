@@ -5,8 +5,8 @@
 //
 // Pass the map to the kernel by value as `const __grid_constant__ CUtensorMap`
 // and hand its address to these functions. Loads complete on an mbarrier;
-// stores complete in bulk groups (store_commit / store_wait). One thread issues.
-// The PTX comes from CCCL's cuda::ptx except prefetch.tensormap.
+// stores complete in bulk groups (store_commit / store_wait). One thread
+// issues. The PTX comes from CCCL's cuda::ptx except prefetch.tensormap.
 #pragma once
 
 #include <cstdint>

@@ -31,7 +31,8 @@ __device__ inline void fence() {
   asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 }
 
-/// Close the wgmmas issued so far into one group (wgmma.commit_group.sync.aligned).
+/// Close the wgmmas issued so far into one group
+/// (wgmma.commit_group.sync.aligned).
 __device__ inline void commit() {
   asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
 }
@@ -64,8 +65,10 @@ template <class T, int K> __device__ inline void fence_operand(AFrag<T, K> &a) {
 /// address >> 4, 16-29 leading byte offset >> 4, 32-45 stride byte offset >> 4,
 /// 49-51 base offset (0: tiles are 1024-byte aligned), 62-63 layout type
 /// (1 = 128-byte swizzle).
-__device__ inline uint64_t make_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
-  return uint64_t((addr & 0x3FFFF) >> 4) | uint64_t((lbo & 0x3FFFF) >> 4) << 16 |
+__device__ inline uint64_t make_desc(uint32_t addr, uint32_t lbo,
+                                     uint32_t sbo) {
+  return uint64_t((addr & 0x3FFFF) >> 4) |
+         uint64_t((lbo & 0x3FFFF) >> 4) << 16 |
          uint64_t((sbo & 0x3FFFF) >> 4) << 32 | uint64_t(1) << 62;
 }
 
@@ -78,7 +81,8 @@ template <class Tile>
 __device__ inline uint64_t desc_k_major(const Tile &t, int mn0, int k16) {
   const int k = 16 * k16;
   const uint32_t addr = t.addr() + (k / Tile::kSpan) * Tile::kBlockBytes +
-                        mn0 * 128 + (k % Tile::kSpan) * sizeof(typename Tile::Elem);
+                        mn0 * 128 +
+                        (k % Tile::kSpan) * sizeof(typename Tile::Elem);
   return make_desc(addr, 16, 1024);
 }
 
@@ -88,7 +92,8 @@ __device__ inline uint64_t desc_k_major(const Tile &t, int mn0, int k16) {
 /// block (leading offset). A k16 slice is 16 rows, 2048 bytes.
 template <class Tile>
 __device__ inline uint64_t desc_mn_major(const Tile &t, int mn0, int k16) {
-  const uint32_t addr = t.addr() + (mn0 / Tile::kSpan) * Tile::kBlockBytes + k16 * 2048;
+  const uint32_t addr =
+      t.addr() + (mn0 / Tile::kSpan) * Tile::kBlockBytes + k16 * 2048;
   return make_desc(addr, Tile::kBlockBytes, 1024);
 }
 
@@ -109,7 +114,8 @@ namespace detail {
 #define LARC_WGMMA_ACC256(d)                                                   \
   LARC_WGMMA_ACC128(d), LARC_WGMMA_ACC8(d, 64), LARC_WGMMA_ACC8(d, 72),        \
       LARC_WGMMA_ACC8(d, 80), LARC_WGMMA_ACC8(d, 88), LARC_WGMMA_ACC8(d, 96),  \
-      LARC_WGMMA_ACC8(d, 104), LARC_WGMMA_ACC8(d, 112), LARC_WGMMA_ACC8(d, 120)
+      LARC_WGMMA_ACC8(d, 104), LARC_WGMMA_ACC8(d, 112),                        \
+      LARC_WGMMA_ACC8(d, 120)
 
 #define LARC_WGMMA_D16 "{%0, %1, %2, %3, %4, %5, %6, %7}"
 #define LARC_WGMMA_D32                                                         \
@@ -187,11 +193,13 @@ template <int N> struct Mma;
     }                                                                          \
   };
 
+// clang-format off
 LARC_DEFINE_WGMMA(16, LARC_WGMMA_D16, LARC_WGMMA_ACC16, 8, 9, 10, 11, 12, 13, 14)
 LARC_DEFINE_WGMMA(32, LARC_WGMMA_D32, LARC_WGMMA_ACC32, 16, 17, 18, 19, 20, 21, 22)
 LARC_DEFINE_WGMMA(64, LARC_WGMMA_D64, LARC_WGMMA_ACC64, 32, 33, 34, 35, 36, 37, 38)
 LARC_DEFINE_WGMMA(128, LARC_WGMMA_D128, LARC_WGMMA_ACC128, 64, 65, 66, 67, 68, 69, 70)
 LARC_DEFINE_WGMMA(256, LARC_WGMMA_D256, LARC_WGMMA_ACC256, 128, 129, 130, 131, 132, 133, 134)
+// clang-format on
 
 #undef LARC_DEFINE_WGMMA
 #undef LARC_WGMMA_SS_ASM
@@ -208,7 +216,9 @@ LARC_DEFINE_WGMMA(256, LARC_WGMMA_D256, LARC_WGMMA_ACC256, 128, 129, 130, 131, 1
 #undef LARC_WGMMA_D128
 #undef LARC_WGMMA_D256
 
-template <class T> constexpr bool is_mma_input = std::is_same_v<T, bf16> || std::is_same_v<T, fp16>;
+template <class T>
+constexpr bool is_mma_input =
+    std::is_same_v<T, bf16> || std::is_same_v<T, fp16>;
 
 } // namespace detail
 
@@ -272,11 +282,13 @@ __device__ inline void mma_AtB(Accum<N> &d, const TA &a, const TB &b,
                                bool accumulate = false, int a_col0 = 0) {
   using T = typename TA::Elem;
   static_assert(std::is_same_v<T, typename TB::Elem>, "one input type");
-  static_assert(TA::kRows == TB::kRows && TB::kCols == N, "A [K,64]ᵀ · B [K,N]");
+  static_assert(TA::kRows == TB::kRows && TB::kCols == N,
+                "A [K,64]ᵀ · B [K,N]");
 #pragma unroll
   for (int s = 0; s < TA::kRows / 16; ++s)
     mma_ss<T, Major::MN, Major::MN>(d, desc_mn_major(a, a_col0, s),
-                                    desc_mn_major(b, 0, s), accumulate || s > 0);
+                                    desc_mn_major(b, 0, s),
+                                    accumulate || s > 0);
 }
 
 /// d (+)= A · B with A [64, K] in registers (e.g. P = to_afrag<bf16>(S)) and
@@ -289,7 +301,8 @@ __device__ inline void mma_AB(Accum<N> &d, const AFrag<T, K> &a, const TB &b,
   static_assert(TB::kRows == K && TB::kCols == N, "A [64,K] · B [K,N]");
 #pragma unroll
   for (int s = 0; s < K / 16; ++s)
-    mma_rs<T, Major::MN>(d, a.v[s], desc_mn_major(b, 0, s), accumulate || s > 0);
+    mma_rs<T, Major::MN>(d, a.v[s], desc_mn_major(b, 0, s),
+                         accumulate || s > 0);
 }
 
 /// d (+)= A · Bᵀ with A [64, K] in registers and B a row-major [N, K] tile.
