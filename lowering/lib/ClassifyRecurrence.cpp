@@ -21,6 +21,7 @@
 #include "larc/Lowering/RecurrenceForm.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/OperationSupport.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringMap.h"
@@ -295,10 +296,15 @@ public:
 private:
   // Building ops (recorded so that unused ones can be erased).
   template <typename OpTy, typename... Args> Value build(Args &&...args) {
-    auto op = OpTy::create(b, loc, std::forward<Args>(args)...);
+    Operation *op = OpTy::create(b, loc, std::forward<Args>(args)...);
+    if (Operation *same = findEquivalent(op)) {
+      op->erase();
+      return same->getResult(0);
+    }
     created.push_back(op);
     return op->getResult(0);
   }
+  Operation *findEquivalent(Operation *op);
   Value constant(double c) { return build<ConstantOp>(c); }
   Value materialize(const Part &p);
   Value materialize(const Sum &sum);
@@ -342,6 +348,27 @@ private:
   SmallVector<Factor, 2> factors; // the transition, leftmost first
   SmallVector<Group, 2> groups;   // its sub-steps, leftmost (last) first
 };
+
+/// An op of the rule, before the recur, that computes what `op` does: reused
+/// so that classification adds only what the rule does not compute yet.
+Operation *StateClassifier::findEquivalent(Operation *op) {
+  auto matches = [&](Operation *other) {
+    return other != op && other->getBlock() == recur->getBlock() &&
+           other->isBeforeInBlock(recur) &&
+           OperationEquivalence::isEquivalentTo(
+               op, other, OperationEquivalence::IgnoreLocations);
+  };
+  if (op->getNumOperands() == 0) {
+    for (Operation &other : *recur->getBlock())
+      if (matches(&other))
+        return &other;
+    return nullptr;
+  }
+  for (Operation *user : op->getOperand(0).getUsers())
+    if (matches(user))
+      return user;
+  return nullptr;
+}
 
 Value StateClassifier::materialize(const Part &p) {
   if (p.original)
