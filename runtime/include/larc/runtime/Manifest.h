@@ -1,0 +1,160 @@
+//===- Manifest.h - A package's manifest.json, checked and typed ----------===//
+//
+// docs/package-format.md is the specification; this is its in-memory form.
+// readManifest/parseManifest check everything that can be checked without a
+// GPU (known keys, types, names, that every dim is covered by every kernel,
+// the fixed capacities of LarcLaunchParams) so that a bad package fails when
+// it is loaded, naming the file, the key and what was expected.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LARC_RUNTIME_MANIFEST_H
+#define LARC_RUNTIME_MANIFEST_H
+
+#include "larc/runtime/Tensor.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace larc::runtime {
+
+// The package format this runtime reads (and the LarcLaunchParams layout).
+constexpr int kPackageFormat = 1;
+
+// What an input is to the rule (docs/spec-language.md, "Roles").
+enum class Role { Query, Key, Value, LogGate, Gate, Coefficient };
+std::string_view roleName(Role role);
+
+struct InputSpec {
+  std::string name;
+  Role role = Role::Query;
+  std::optional<int> dim;      // index into Manifest::dims; none: a scalar
+  std::optional<DType> dtype;  // none: the kernel's dtype
+  bool usesKeyHeads() const { return role == Role::Query || role == Role::Key; }
+};
+
+struct StateSpec {
+  std::string name;
+  int keyDim = 0;                // index into Manifest::dims
+  std::optional<int> valueDim;   // none: a vector state [N, H, K]
+  int rank() const { return valueDim ? 4 : 3; }
+};
+
+struct OutputSpec {
+  std::string name;
+  std::optional<int> dim;     // none: a scalar per token
+  std::optional<DType> dtype; // none: the kernel's dtype
+};
+
+// One axis of a kernel's grid, computed at launch.
+enum class GridAxis { ValueTiles, Heads, KeyHeads, Sequences, Batch, One };
+std::string_view gridAxisName(GridAxis axis);
+
+// Which tensor of a call: the manifest's inputs, outputs, or the initial or
+// final value of a state, by index.
+struct TensorSlot {
+  enum class Kind { Input, Output, InitialState, FinalState };
+  Kind kind = Kind::Input;
+  int index = 0;
+};
+
+// A TMA descriptor the runtime encodes for the kernel (LarcLaunchParams::
+// tensorMaps[i] for the i-th entry). The defaults are those of larc's tile
+// library (lowering/cuda/include/larc/cuda/tensor_map.h).
+struct TensorMapSpec {
+  TensorSlot tensor;
+  std::vector<uint32_t> box;       // per logical dim, outermost first
+  uint32_t swizzleBytes = 128;     // 0 (none), 32, 64 or 128
+  uint32_t l2PromotionBytes = 256; // 0 (none), 64, 128 or 256
+};
+
+// The order of a tensor's logical dims (outermost first) as TMA coordinates:
+// the contiguous dim, then the row dim (T for [B, T, H, d] and [B, T, H]
+// tensors, K for states), then the others from inner to outer. For q
+// [B, T, H, K] that is (K, T, H, B), as tensor_map.h's bthd_tile_map.
+std::vector<int> tensorMapOrder(TensorSlot::Kind kind, int rank);
+
+struct KernelSpec {
+  std::string name;
+  std::vector<int64_t> dims; // one per Manifest::dims
+  DType dtype = DType::BFloat16;
+  int64_t chunkSize = 0;
+  std::array<uint32_t, 3> block = {1, 1, 1};
+  uint32_t sharedBytes = 0; // dynamic shared memory
+  std::array<GridAxis, 3> grid = {GridAxis::One, GridAxis::One, GridAxis::One};
+  int64_t valueTile = 0;    // > 0 when the grid has value_tiles
+  std::optional<std::array<uint32_t, 3>> cluster;
+  uint32_t alignment = 0;   // bytes; 0: the element size
+  std::vector<TensorMapSpec> tensorMaps;
+};
+
+// A GPU architecture "sm_<major><minor>[a|f]" (sm_90a: exactly 9.0).
+struct Arch {
+  std::string name;
+  int major = 0, minor = 0;
+  char suffix = 0; // 'a', 'f' or 0
+  // Whether a cubin for this arch runs on a device of compute capability
+  // major.minor.
+  bool runsOn(int deviceMajor, int deviceMinor) const;
+};
+
+// How the runtime fills `scale` when the caller gives none.
+struct ScaleDefault {
+  enum class Kind { Unused, Constant, InverseSqrtDim };
+  Kind kind = Kind::Unused;
+  double value = 1; // Constant
+  int dim = 0;      // InverseSqrtDim: index into Manifest::dims
+};
+
+struct Manifest {
+  int format = kPackageFormat;
+  std::string path; // of manifest.json, for messages
+  std::string rule;
+  std::string cubin;  // file name, relative to the package directory
+  std::string header; // optional; for C++ users of the generated code
+  Arch arch;
+  std::vector<std::string> dims; // "K", "V", ... in LarcLaunchParams order
+  std::vector<KernelSpec> kernels;
+  std::vector<InputSpec> inputs;
+  std::vector<StateSpec> states;
+  std::vector<OutputSpec> outputs;
+  ScaleDefault scaleDefault;
+  bool groupedValueHeads = false;
+  // The dim that the grid axis value_tiles splits: that of the first value
+  // input, else the first matrix state's value dim.
+  std::optional<int> valueDim;
+
+  int findInput(std::string_view name) const;  // -1 if none
+  int findState(std::string_view name) const;  // -1 if none
+  int findOutput(std::string_view name) const; // -1 if none
+  // "K=128 V=128 bf16".
+  std::string describeKernel(const KernelSpec &kernel) const;
+  // The name of a tensor slot as the manifest spells it: "q", "S.initial",
+  // "S.final".
+  std::string slotName(const TensorSlot &slot) const;
+  // The name of a state's argument in messages and in the Python API:
+  // "initial_state" / "final_state" when the rule has one state, else
+  // "initial_state['S']".
+  std::string stateArgumentName(size_t state, bool final) const;
+};
+
+// "q, k, v, g, beta" for the inputs, states or outputs of a manifest.
+template <typename Spec> std::string joinNames(const std::vector<Spec> &specs) {
+  std::string text;
+  for (const Spec &spec : specs)
+    text += (text.empty() ? "" : ", ") + spec.name;
+  return text;
+}
+
+// Parses manifest text; `path` names it in errors.
+Manifest parseManifest(std::string_view text, const std::string &path);
+// Reads and parses a manifest.json file.
+Manifest readManifest(const std::string &path);
+
+} // namespace larc::runtime
+
+#endif // LARC_RUNTIME_MANIFEST_H

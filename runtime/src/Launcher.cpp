@@ -1,0 +1,385 @@
+//===- Launcher.cpp - Modules per device and the launch itself ------------===//
+//
+// One module per device, loaded on first use into the device's primary
+// context (where PyTorch and the CUDA runtime allocate), and unloaded with
+// the package. Before a launch it checks what only the driver can: the
+// device's compute capability against the package's arch, that the stream
+// belongs to that context, and that every pointer is memory of that device.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Launcher.h"
+
+#include "larc/runtime/BuildParams.h"
+
+#include "CuSeqlens.h"
+#include "Driver.h"
+#include "Fail.h"
+
+#include <map>
+#include <mutex>
+
+namespace larc::runtime {
+
+static_assert(sizeof(CUtensorMap) == sizeof(LarcTensorMap) &&
+                  alignof(CUtensorMap) == alignof(LarcTensorMap),
+              "LarcTensorMap must have CUtensorMap's layout");
+
+namespace {
+
+// Makes a context current for the scope.
+class ContextScope {
+public:
+  ContextScope(const DriverApi &api, CUcontext context) : api(api) {
+    check(api.ctxPushCurrent(context), "cuCtxPushCurrent");
+  }
+  ~ContextScope() {
+    CUcontext popped;
+    api.ctxPopCurrent(&popped);
+  }
+
+private:
+  const DriverApi &api;
+};
+
+struct DeviceModule {
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  CUmodule module = nullptr;
+  std::vector<CUfunction> functions; // per manifest kernel
+};
+
+CUtensorMapDataType tensorMapType(DType dtype) {
+  switch (dtype) {
+  case DType::BFloat16:
+    return CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+  case DType::Float16:
+    return CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  case DType::Int32:
+    return CU_TENSOR_MAP_DATA_TYPE_INT32;
+  default:
+    return CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+  }
+}
+
+CUtensorMapSwizzle tensorMapSwizzle(uint32_t bytes) {
+  switch (bytes) {
+  case 32:
+    return CU_TENSOR_MAP_SWIZZLE_32B;
+  case 64:
+    return CU_TENSOR_MAP_SWIZZLE_64B;
+  case 128:
+    return CU_TENSOR_MAP_SWIZZLE_128B;
+  default:
+    return CU_TENSOR_MAP_SWIZZLE_NONE;
+  }
+}
+
+CUtensorMapL2promotion tensorMapL2(uint32_t bytes) {
+  switch (bytes) {
+  case 64:
+    return CU_TENSOR_MAP_L2_PROMOTION_L2_64B;
+  case 128:
+    return CU_TENSOR_MAP_L2_PROMOTION_L2_128B;
+  case 256:
+    return CU_TENSOR_MAP_L2_PROMOTION_L2_256B;
+  default:
+    return CU_TENSOR_MAP_L2_PROMOTION_NONE;
+  }
+}
+
+} // namespace
+
+struct Launcher::Impl {
+  const Manifest &manifest;
+  std::string cubin;
+  std::mutex mutex;
+  std::map<int, DeviceModule> modules; // by device index; nodes are stable
+
+  Impl(const Manifest &manifest, std::string cubin)
+      : manifest(manifest), cubin(std::move(cubin)) {}
+
+  ~Impl() {
+    if (modules.empty())
+      return;
+    // The driver may already be shutting down at process exit; a failure
+    // to unload then is harmless.
+    try {
+      const DriverApi &api = driver();
+      for (auto &[index, loaded] : modules) {
+        if (api.ctxPushCurrent(loaded.context) == CUDA_SUCCESS) {
+          api.moduleUnload(loaded.module);
+          CUcontext popped;
+          api.ctxPopCurrent(&popped);
+        }
+        api.primaryCtxRelease(loaded.device);
+      }
+    } catch (const Error &) {
+    }
+  }
+
+  std::string cubinPath() const {
+    return manifest.path.substr(0, manifest.path.rfind('/') + 1) +
+           manifest.cubin;
+  }
+
+  DeviceModule &moduleFor(const DriverApi &api, int index) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = modules.find(index); it != modules.end())
+      return it->second;
+    int count = 0;
+    check(api.deviceGetCount(&count), "cuDeviceGetCount");
+    if (index < 0 || index >= count)
+      fail("the tensors are on cuda:{}, but the driver sees {} device(s)",
+           index, count);
+    DeviceModule loaded;
+    check(api.deviceGet(&loaded.device, index), "cuDeviceGet");
+    int major = 0, minor = 0;
+    check(api.deviceGetAttribute(
+              &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+              loaded.device),
+          "cuDeviceGetAttribute");
+    check(api.deviceGetAttribute(
+              &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+              loaded.device),
+          "cuDeviceGetAttribute");
+    if (!manifest.arch.runsOn(major, minor))
+      fail("{}: the package is compiled for {}, but cuda:{} is sm_{}{} "
+           "(compute capability {}.{})",
+           manifest.path, manifest.arch.name, index, major, minor, major,
+           minor);
+    check(api.primaryCtxRetain(&loaded.context, loaded.device),
+          fmt::format("retaining the primary context of cuda:{}", index));
+    try {
+      ContextScope scope(api, loaded.context);
+      check(api.moduleLoadData(&loaded.module, cubin.data()),
+            fmt::format("loading {} on cuda:{}", cubinPath(), index));
+      try {
+        for (const KernelSpec &kernel : manifest.kernels)
+          loaded.functions.push_back(loadFunction(api, loaded, kernel));
+      } catch (...) {
+        api.moduleUnload(loaded.module);
+        throw;
+      }
+    } catch (...) {
+      api.primaryCtxRelease(loaded.device);
+      throw;
+    }
+    return modules.emplace(index, std::move(loaded)).first->second;
+  }
+
+  CUfunction loadFunction(const DriverApi &api, const DeviceModule &loaded,
+                          const KernelSpec &kernel) {
+    CUfunction function = nullptr;
+    CUresult result =
+        api.moduleGetFunction(&function, loaded.module, kernel.name.c_str());
+    if (result == CUDA_ERROR_NOT_FOUND)
+      fail("{}: kernel {} is not in {}", manifest.path, kernel.name,
+           cubinPath());
+    check(result, fmt::format("cuModuleGetFunction({})", kernel.name));
+    // Above 48 KiB, dynamic shared memory must be opted into per function.
+    if (kernel.sharedBytes > 48 * 1024)
+      check(api.funcSetAttribute(
+                function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                static_cast<int>(kernel.sharedBytes)),
+            fmt::format("allowing {} bytes of shared memory for {}",
+                        kernel.sharedBytes, kernel.name));
+    if (kernel.cluster &&
+        (*kernel.cluster)[0] * (*kernel.cluster)[1] * (*kernel.cluster)[2] > 8)
+      check(api.funcSetAttribute(
+                function, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED,
+                1),
+            fmt::format("allowing a non-portable cluster size for {}",
+                        kernel.name));
+    return function;
+  }
+
+  void checkStream(const DriverApi &api, CUstream stream,
+                   const DeviceModule &loaded, int index) {
+    if (stream == nullptr || stream == CU_STREAM_LEGACY ||
+        stream == CU_STREAM_PER_THREAD)
+      return; // these name the current context's default stream
+    CUcontext context = nullptr;
+    check(api.streamGetCtx(stream, &context),
+          "the stream is not a usable CUDA stream: cuStreamGetCtx");
+    if (context != loaded.context)
+      fail("the stream belongs to another CUDA context than the primary "
+           "context of cuda:{}, where the tensors are",
+           index);
+  }
+
+  void checkPointer(const DriverApi &api, const std::string &name,
+                    const std::optional<TensorView> &view, int index) {
+    if (!view || !view->data || view->numElements() == 0)
+      return;
+    int ordinal = -1;
+    CUresult result = api.pointerGetAttribute(
+        &ordinal, CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL,
+        reinterpret_cast<CUdeviceptr>(view->data));
+    if (result != CUDA_SUCCESS)
+      fail("argument '{}': {} is not CUDA device memory (is it on the "
+           "host?)",
+           name, view->data);
+    if (ordinal != index)
+      fail("argument '{}': its memory is on cuda:{}, but it was passed as "
+           "being on cuda:{}",
+           name, ordinal, index);
+  }
+
+  void checkPointers(const DriverApi &api, const Arguments &args, int index) {
+    for (size_t i = 0; i < args.inputs.size(); ++i)
+      checkPointer(api, manifest.inputs[i].name, args.inputs[i], index);
+    for (size_t i = 0; i < args.outputs.size(); ++i)
+      checkPointer(api, manifest.outputs[i].name, args.outputs[i], index);
+    for (size_t s = 0; s < manifest.states.size(); ++s) {
+      checkPointer(api, manifest.stateArgumentName(s, false),
+                   args.initialStates[s], index);
+      checkPointer(api, manifest.stateArgumentName(s, true),
+                   args.finalStates[s], index);
+    }
+    checkPointer(api, "cu_seqlens", args.cuSeqlens, index);
+  }
+
+  // The offsets were not checked on the host: copy them (this waits for the
+  // stream) and check them now.
+  void checkDeviceCuSeqlens(const DriverApi &api, const Plan &plan,
+                            const Arguments &args, CUstream stream) {
+    int64_t count = args.cuSeqlens->shape[0];
+    std::vector<int32_t> host(static_cast<size_t>(count));
+    check(api.memcpyDtoHAsync(host.data(),
+                              reinterpret_cast<CUdeviceptr>(
+                                  args.cuSeqlens->data),
+                              host.size() * sizeof(int32_t), stream),
+          "copying cu_seqlens to the host");
+    check(api.streamSynchronize(stream), "waiting for cu_seqlens");
+    TensorView view = TensorView::contiguous(host.data(), DType::Int32,
+                                             {count}, {DeviceType::CPU, 0});
+    checkCuSeqlensValues(view, plan.seqLen, "cu_seqlens",
+                         manifest.inputs[0].name);
+  }
+
+  const std::optional<TensorView> &slotView(const Arguments &args,
+                                            const TensorSlot &slot) const {
+    switch (slot.kind) {
+    case TensorSlot::Kind::Input:
+      return args.inputs[slot.index];
+    case TensorSlot::Kind::Output:
+      return args.outputs[slot.index];
+    case TensorSlot::Kind::InitialState:
+      return args.initialStates[slot.index];
+    case TensorSlot::Kind::FinalState:
+      return args.finalStates[slot.index];
+    }
+    return args.inputs[0];
+  }
+
+  void encodeTensorMaps(const DriverApi &api, const KernelSpec &kernel,
+                        const Arguments &args, LarcLaunchParams &params) {
+    for (size_t m = 0; m < kernel.tensorMaps.size(); ++m) {
+      const TensorMapSpec &spec = kernel.tensorMaps[m];
+      const std::optional<TensorView> &view = slotView(args, spec.tensor);
+      if (!view || view->numElements() == 0)
+        continue; // left zero: the kernel must not load it
+      int rank = view->rank;
+      size_t element = dtypeSize(view->dtype);
+      std::vector<int> order = tensorMapOrder(spec.tensor.kind, rank);
+      cuuint64_t dims[5], strides[4];
+      cuuint32_t box[5], elementStrides[5];
+      // Coordinate i of the map is logical dim order[i]; strides in bytes
+      // for all coordinates but the first (contiguous) one.
+      for (int i = 0; i < rank; ++i) {
+        int d = order[i];
+        dims[i] = static_cast<cuuint64_t>(view->shape[d]);
+        box[i] = spec.box[d];
+        elementStrides[i] = 1;
+        if (i == 0)
+          continue;
+        cuuint64_t stride = static_cast<cuuint64_t>(view->strides[d]) * element;
+        // A dim of one element may carry any stride; TMA still wants a
+        // multiple of 16, so give it a packed one.
+        if (view->shape[d] == 1) {
+          cuuint64_t packed = (i == 1 ? element : strides[i - 2]) * dims[i - 1];
+          stride = (packed + 15) / 16 * 16;
+        }
+        strides[i - 1] = stride;
+      }
+      check(api.tensorMapEncodeTiled(
+                reinterpret_cast<CUtensorMap *>(&params.tensorMaps[m]),
+                tensorMapType(view->dtype), static_cast<cuuint32_t>(rank),
+                view->data, dims, strides, box, elementStrides,
+                CU_TENSOR_MAP_INTERLEAVE_NONE,
+                tensorMapSwizzle(spec.swizzleBytes),
+                tensorMapL2(spec.l2PromotionBytes),
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+            fmt::format("encoding the TMA descriptor of '{}' "
+                        "(kernels[].tensor_maps[{}])",
+                        manifest.slotName(spec.tensor), m));
+    }
+  }
+};
+
+Launcher::Launcher(const Manifest &manifest, std::string cubin)
+    : impl(std::make_unique<Impl>(manifest, std::move(cubin))) {}
+
+Launcher::~Launcher() = default;
+
+void Launcher::launch(const Plan &plan, const Arguments &args, void *rawStream) {
+  const DriverApi &api = driver();
+  const KernelSpec &kernel = impl->manifest.kernels[plan.kernelIndex];
+  auto stream = static_cast<CUstream>(rawStream);
+  int index = plan.device.index;
+  DeviceModule &loaded = impl->moduleFor(api, index);
+  ContextScope scope(api, loaded.context);
+  impl->checkStream(api, stream, loaded, index);
+  impl->checkPointers(api, args, index);
+  if (args.copyCuSeqlensToHost && args.cuSeqlens && !args.cuSeqlensHost &&
+      args.cuSeqlens->device.type == DeviceType::CUDA)
+    impl->checkDeviceCuSeqlens(api, plan, args, stream);
+  if (plan.empty())
+    return;
+  LarcLaunchParams params = buildLaunchParams(impl->manifest, plan, args);
+  impl->encodeTensorMaps(api, kernel, args, params);
+  void *kernelArgs[] = {&params};
+  std::string what = fmt::format("launching {} with grid [{}, {}, {}]",
+                                 kernel.name, plan.grid[0], plan.grid[1],
+                                 plan.grid[2]);
+  CUfunction function = loaded.functions[plan.kernelIndex];
+  if (!kernel.cluster) {
+    check(api.launchKernel(function, static_cast<unsigned>(plan.grid[0]),
+                           static_cast<unsigned>(plan.grid[1]),
+                           static_cast<unsigned>(plan.grid[2]),
+                           kernel.block[0], kernel.block[1], kernel.block[2],
+                           kernel.sharedBytes, stream, kernelArgs, nullptr),
+          what);
+    return;
+  }
+  CUlaunchAttribute cluster{};
+  cluster.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+  cluster.value.clusterDim.x = (*kernel.cluster)[0];
+  cluster.value.clusterDim.y = (*kernel.cluster)[1];
+  cluster.value.clusterDim.z = (*kernel.cluster)[2];
+  CUlaunchConfig config{};
+  config.gridDimX = static_cast<unsigned>(plan.grid[0]);
+  config.gridDimY = static_cast<unsigned>(plan.grid[1]);
+  config.gridDimZ = static_cast<unsigned>(plan.grid[2]);
+  config.blockDimX = kernel.block[0];
+  config.blockDimY = kernel.block[1];
+  config.blockDimZ = kernel.block[2];
+  config.sharedMemBytes = kernel.sharedBytes;
+  config.hStream = stream;
+  config.attrs = &cluster;
+  config.numAttrs = 1;
+  check(api.launchKernelEx(&config, function, kernelArgs, nullptr), what);
+}
+
+bool driverAvailable(std::string &why) {
+  try {
+    driver();
+    return true;
+  } catch (const Error &error) {
+    why = error.what();
+    return false;
+  }
+}
+
+} // namespace larc::runtime
