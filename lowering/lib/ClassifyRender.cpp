@@ -75,8 +75,10 @@ std::string Renderer::sum(Value value) {
   collectSum(value, /*negative=*/false, terms);
   if (terms.empty())
     return "0";
+  // Added terms first, each group sorted: `v - S^T k` whatever the order of
+  // the operands.
   llvm::stable_sort(terms, [](const Term &a, const Term &b) {
-    return std::tie(a.text, a.negative) < std::tie(b.text, b.negative);
+    return std::tie(a.negative, a.text) < std::tie(b.negative, b.text);
   });
   std::string out = terms.front().negative ? "-" : "";
   out += terms.front().text;
