@@ -319,7 +319,9 @@ private:
   SmallVector<Group, 2> normalize(ArrayRef<Factor> factors);
   static void applyLeft(const Diag &d, TransTerm &t);
   static void applyRight(const Diag &d, TransTerm &t);
-  static void canonicalize(TransTerm &t) { t.probe.scaleBy(t.dir.takeScalars()); }
+  static void canonicalize(TransTerm &t) {
+    t.probe.scaleBy(t.dir.takeScalars());
+  }
 
   // The update.
   LogicalResult parseUpdate(Value u, UpdateContext ctx,
@@ -396,9 +398,7 @@ Value StateClassifier::materialize(const Sum &sum) {
     if (subtract)
       p.negate();
     Value v = materialize(p);
-    acc = !acc       ? v
-          : subtract ? build<SubOp>(acc, v)
-                     : build<AddOp>(acc, v);
+    acc = !acc ? v : subtract ? build<SubOp>(acc, v) : build<AddOp>(acc, v);
   }
   return acc;
 }
@@ -471,8 +471,8 @@ LogicalResult StateClassifier::collectFactors(Value m,
                                               SmallVectorImpl<Factor> &out) {
   Operation *op = m.getDefiningOp();
   if (!op)
-    return recur.emitError() << "the transition of '" << name
-                             << "' is not defined in the rule";
+    return recur.emitError()
+           << "the transition of '" << name << "' is not defined in the rule";
   auto diagonal = [&](Value x) {
     Factor f;
     f.diag = diagOf(x, op);
@@ -567,8 +567,8 @@ FailureOr<Factor> StateClassifier::singleFactor(Value m, Operation *sum) {
   SmallVector<Group, 2> merged = normalize(parts);
   if (merged.size() > 1) {
     sum->emitError() << "the transition of '" << name
-                     << "' is not diagonal plus rank-1: the sum "
-                     << opName(sum) << " has an operand " << quoted(m)
+                     << "' is not diagonal plus rank-1: the sum " << opName(sum)
+                     << " has an operand " << quoted(m)
                      << " that is a product of " << merged.size()
                      << " factors with rank-1 parts (write the product as "
                         "sub-steps, not inside a sum)";
@@ -708,8 +708,7 @@ FailureOr<Affine> StateClassifier::linearize(Value x) {
 }
 
 LogicalResult StateClassifier::addTerm(Part dir, Affine data,
-                                       const UpdateContext &ctx,
-                                       Operation *src,
+                                       const UpdateContext &ctx, Operation *src,
                                        SmallVectorImpl<UpdateTerm> &out) {
   // Scalars of the direction move onto the data and the probe.
   Part s = dir.takeScalars();
@@ -779,8 +778,8 @@ LogicalResult StateClassifier::assign(UpdateTerm &t, const UpdateContext &ctx) {
     if (group.rankOne >= 0 && unsigned(group.rankOne) < p)
       return ctx.leftSrc->emitError()
              << "the left multiplier " << quoted(ctx.leftSrc->getOperand(0))
-             << " of an update term of '" << name
-             << "' covers the factor " << quoted(factors[group.rankOne].src->getResult(0))
+             << " of an update term of '" << name << "' covers the factor "
+             << quoted(factors[group.rankOne].src->getResult(0))
              << " but not the diagonal to its right; the term would fall "
                 "inside a sub-step";
     for (unsigned i = group.begin; i < p; ++i)
@@ -794,8 +793,8 @@ LogicalResult StateClassifier::parseUpdate(Value u, UpdateContext ctx,
                                            SmallVectorImpl<UpdateTerm> &out) {
   Operation *op = u.getDefiningOp();
   if (!op)
-    return recur.emitError() << "the update of '" << name
-                             << "' is not defined in the rule";
+    return recur.emitError()
+           << "the update of '" << name << "' is not defined in the rule";
   if (auto outer = dyn_cast<OuterOp>(op)) {
     if (findReadout(outer.getLhs()))
       return outer.emitError()
@@ -820,9 +819,8 @@ LogicalResult StateClassifier::parseUpdate(Value u, UpdateContext ctx,
     Value coef = op->getOperand(left ? 0 : 1);
     Value rest = op->getOperand(left ? 1 : 0);
     if (findReadout(coef)) {
-      notLinear(op) << "the matrix term " << quoted(rest)
-                    << " is scaled by " << quoted(coef)
-                    << ", which reads the state";
+      notLinear(op) << "the matrix term " << quoted(rest) << " is scaled by "
+                    << quoted(coef) << ", which reads the state";
       return failure();
     }
     ctx.scale.addScalar(isDiv ? inverse(coef) : coef);
@@ -859,8 +857,8 @@ StateClassifier::parseVectorUpdate(Value u, UpdateContext ctx,
                                    SmallVectorImpl<UpdateTerm> &out) {
   Operation *op = u.getDefiningOp();
   if (!op)
-    return recur.emitError() << "the update of '" << name
-                             << "' is not defined in the rule";
+    return recur.emitError()
+           << "the update of '" << name << "' is not defined in the rule";
   auto one = [] {
     Affine a;
     a.data.push_back(Part());
@@ -927,8 +925,9 @@ LogicalResult StateClassifier::decayOf(const Diag &d, SubStep &step) {
       if (c <= 0)
         return atom.src->emitError()
                << "the decay " << quoted(atom.mult) << " in the transition of '"
-               << name << "' is not positive; larc works with the log of a "
-                          "decay";
+               << name
+               << "' is not positive; larc works with the log of a "
+                  "decay";
     }
     Value log = atom.log ? atom.log : build<LogOp>(atom.mult);
     logDecay = logDecay ? build<AddOp>(logDecay, log) : log;
@@ -936,8 +935,8 @@ LogicalResult StateClassifier::decayOf(const Diag &d, SubStep &step) {
     perToken |= dependsOnInput(atom.mult);
   }
   step.logDecay = logDecay;
-  step.decayKind = !logDecay ? DecayKind::None
-                   : perKey  ? DecayKind::PerKey
+  step.decayKind = !logDecay  ? DecayKind::None
+                   : perKey   ? DecayKind::PerKey
                    : perToken ? DecayKind::Scalar
                               : DecayKind::Constant;
   return success();
@@ -1038,8 +1037,8 @@ LogicalResult StateClassifier::run(StateForm &form) {
       return t.src->emitError()
              << "the update term " << quoted(t.src->getResult(0)) << " of '"
              << name << "' reads the previous state ("
-             << quoted(ReadoutOp(t.readout))
-             << ") but belongs to sub-step " << s << " of " << numSteps
+             << quoted(ReadoutOp(t.readout)) << ") but belongs to sub-step "
+             << s << " of " << numSteps
              << "; only terms of the first sub-step may read S_{t-1}";
     addEntry(s, t.dir, t.data, t.probe);
   }
@@ -1052,6 +1051,8 @@ LogicalResult StateClassifier::run(StateForm &form) {
     SmallVector<Rendered, 2> terms;
     for (Entry &e : entries[s]) {
       RankOneTerm term{e.dir, materialize(e.data), materialize(e.probe)};
+      if (!term.data && !term.probe)
+        continue; // a term whose parts cancelled writes and reads nothing
       terms.push_back({term, e.key, renderExpression(term.data),
                        renderExpression(term.probe)});
     }
@@ -1156,7 +1157,8 @@ std::string larc::describe(const RuleForm &form) {
   for (const StateForm &state : form.states) {
     StateOp stateOp = state.state;
     StateType type = stateOp.getType();
-    os << "  state " << stateOp.getName() << " [" << type.getKeyDim().getValue();
+    os << "  state " << stateOp.getName() << " ["
+       << type.getKeyDim().getValue();
     if (!type.isVector())
       os << ", " << type.getValueDim().getValue();
     os << "]: " << plural(state.steps.size(), "sub-step") << ", decay "

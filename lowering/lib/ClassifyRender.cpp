@@ -160,9 +160,7 @@ std::string Renderer::atom(Value value) {
       .Case([](InputOp input) { return input.getName().str(); })
       .Case([](StateOp state) { return state.getName().str(); })
       .Case([](HeadIndexOp) { return std::string("head"); })
-      .Case([](ScaleOp scale) {
-        return "scale(" + scale.getDim().str() + ")";
-      })
+      .Case([](ScaleOp scale) { return "scale(" + scale.getDim().str() + ")"; })
       .Case([](ConstantOp cst) {
         return formatNumber(cst.getValue().convertToDouble());
       })
@@ -200,13 +198,9 @@ std::string Renderer::atom(Value value) {
                operand(matmul.getRhs()) + ")";
       })
       .Case([&](ReadoutOp readout) {
-        StringRef name = readout.getState().getDefiningOp<StateOp>()
-                             ? readout.getState()
-                                   .getDefiningOp<StateOp>()
-                                   .getName()
-                             : StringRef("?");
-        return (readout.getPrev() ? "prev(" + name.str() + ")" : name.str()) +
-               "^T " + operand(readout.getProbe());
+        std::string state = sum(readout.getState());
+        return (readout.getPrev() ? "prev(" + state + ")" : state) + "^T " +
+               operand(readout.getProbe());
       })
       .Default([&](Operation *other) {
         // Unary functions (exp, log, sigmoid, ...) and anything else.
