@@ -156,6 +156,12 @@ private:
           fail("argument '{}': negative size in shape {}",
                manifest.inputs[i].name, formatShape(view.shape, view.rank));
     }
+    if (manifest.groupedValueHeads &&
+        (plan.heads == 0 ? plan.valueHeads != 0
+                         : plan.valueHeads % plan.heads != 0))
+      fail("argument '{}': its {} heads (HV) must be a multiple of the {} "
+           "query/key heads (H) of '{}'",
+           valueHeadsFrom, plan.valueHeads, plan.heads, headsFrom);
   }
 
   void checkInputShapes() {
@@ -169,12 +175,6 @@ private:
       checkShape(tensor, expected);
       given.push_back({tensor, false, input.dim.has_value()});
     }
-    if (manifest.groupedValueHeads &&
-        (plan.heads == 0 ? plan.valueHeads != 0
-                         : plan.valueHeads % plan.heads != 0))
-      fail("argument '{}': its {} heads (HV) must be a multiple of the {} "
-           "query/key heads (H) of '{}'",
-           valueHeadsFrom, plan.valueHeads, plan.heads, headsFrom);
   }
 
   void checkInputDTypes() {
