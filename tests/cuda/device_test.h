@@ -26,6 +26,7 @@ namespace larc::test {
   do {                                                                         \
     cudaError_t err_ = (call);                                                 \
     if (err_ != cudaSuccess) {                                                 \
+      std::fflush(stdout);                                                     \
       std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call,       \
                    cudaGetErrorString(err_));                                  \
       std::exit(2);                                                            \

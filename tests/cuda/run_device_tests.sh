@@ -31,7 +31,8 @@ for t in "${tests[@]}"; do
   timeout 120 "$out/$t" 2>&1 | tee "$out/$t.log"
   rc=${PIPESTATUS[0]}
   [ "$rc" -eq 0 ] || status=1
-  summary+=("$(tail -n 1 "$out/$t.log") (exit $rc)")
+  line=$(grep -E "checks, [0-9]+ failed" "$out/$t.log" || echo "$t: did not finish")
+  summary+=("$line (exit $rc)")
 done
 
 echo "== summary"

@@ -104,7 +104,8 @@ __device__ inline AFrag<T, N> to_afrag(const Accum<N> &d) {
 }
 
 /// Write the warpgroup's [64, N] accumulator to a row-major array of T
-/// (float, bf16, fp16) at `out` with row stride `ld` elements (even).
+/// (float, bf16, fp16) at `out` with row stride `ld` elements (even): one
+/// st.global of a pair (8 or 4 bytes) per two registers.
 template <class T, int N>
 __device__ inline void store(const Accum<N> &d, T *out, long ld) {
   using P = detail::Pair<T>;
@@ -118,7 +119,8 @@ __device__ inline void store(const Accum<N> &d, T *out, long ld) {
 }
 
 /// Write the accumulator into rows [row0, row0 + 64), columns [col0, col0 + N)
-/// of a swizzled tile (e.g. for a TMA store, after tma::fence_shared_to_async).
+/// of a swizzled tile, one st.shared of a pair per two registers (then, for a
+/// TMA store: tma::fence_shared_to_async and a barrier).
 template <class T, int N, int Rows, int Cols>
 __device__ inline void store(const Accum<N> &d,
                              SwizzledTile<T, Rows, Cols> &tile, int row0 = 0,
