@@ -309,7 +309,11 @@ private:
   Value materialize(const Part &p);
   Value materialize(const Sum &sum);
   Value multOf(const Diag &d);
-  Value inverse(Value s) { return build<DivOp>(constant(1.0), s); }
+  Value inverse(Value s) {
+    if (auto cst = s.getDefiningOp<ConstantOp>())
+      return constant(1.0 / cst.getValue().convertToDouble());
+    return build<DivOp>(constant(1.0), s);
+  }
 
   // The transition.
   LogicalResult collectFactors(Value m, SmallVectorImpl<Factor> &out);
@@ -744,18 +748,17 @@ LogicalResult StateClassifier::assign(UpdateTerm &t, const UpdateContext &ctx) {
   };
   unsigned p = left.size();
   t.group = 0;
-  if (p == 0)
+  // A diagonal in front of a term only scales its direction: M a x^T is the
+  // rank-1 term (M a) x^T of the last sub-step.
+  if (llvm::all_of(left, [](const Factor &f) { return f.diagonalOnly(); })) {
+    for (const Factor &f : left)
+      applyDiag(f.diag);
     return success();
+  }
   bool prefix = p <= factors.size();
   for (unsigned i = 0; prefix && i < p; ++i)
     prefix = left[i].key == factors[i].key;
   if (!prefix) {
-    // A diagonal in front of a term only scales its direction.
-    if (llvm::all_of(left, [](const Factor &f) { return f.diagonalOnly(); })) {
-      for (const Factor &f : left)
-        applyDiag(f.diag);
-      return success();
-    }
     return ctx.leftSrc->emitError()
            << "the left multiplier " << quoted(ctx.leftSrc->getOperand(0))
            << " of an update term of '" << name

@@ -173,8 +173,7 @@ std::string Renderer::atom(Value value) {
         return text + ")";
       })
       .Case([&](DivOp div) {
-        return "(" + operand(div.getLhs()) + " / " + operand(div.getRhs()) +
-               ")";
+        return operand(div.getLhs()) + " / " + operand(div.getRhs());
       })
       .Case([&](PowOp pow) {
         return operand(pow.getLhs()) + "^" + operand(pow.getRhs());
@@ -194,8 +193,7 @@ std::string Renderer::atom(Value value) {
         return "householder(" + sum(h.getBeta()) + ", " + sum(h.getK()) + ")";
       })
       .Case([&](MatmulOp matmul) {
-        return "(" + operand(matmul.getLhs()) + " @ " +
-               operand(matmul.getRhs()) + ")";
+        return operand(matmul.getLhs()) + " @ " + operand(matmul.getRhs());
       })
       .Case([&](ReadoutOp readout) {
         std::string state = sum(readout.getState());

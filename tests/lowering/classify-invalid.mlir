@@ -151,7 +151,7 @@ larc.rule @sum_of_products dims ["K", "V"] {
   %H2 = larc.householder %beta, %k2 : !larc.scalar, !larc.vec<K>
   %P = larc.matmul %H2, %H1 : !larc.mat<K, K>, !larc.mat<K, K>
   %I = larc.identity : !larc.mat<K, K>
-  // expected-error @+1 {{the transition of 'S' is not diagonal plus rank-1: the sum 'larc.add' has an operand '(householder(beta, k2) @ householder(beta, k1))' that is a product of 2 factors with rank-1 parts}}
+  // expected-error @+1 {{the transition of 'S' is not diagonal plus rank-1: the sum 'larc.add' has an operand 'householder(beta, k2) @ householder(beta, k1)' that is a product of 2 factors with rank-1 parts}}
   %A = larc.add %P, %I : !larc.mat<K, K>, !larc.mat<K, K>
   %kv = larc.outer %k1, %v : !larc.vec<K>, !larc.vec<V>
   larc.recur %S = %A, %kv : !larc.state<K, V>, !larc.mat<K, K>, !larc.mat<K, V>
