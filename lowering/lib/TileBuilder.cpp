@@ -72,8 +72,9 @@ Value TileBuilder::map(
   }
   auto type = cast<RankedTensorType>(wide.getType());
   SmallVector<Value> dynamic;
-  if (rank == 2 && type.isDynamicDim(1))
-    dynamic.push_back(cols(wide));
+  for (int64_t i = 0; i < rank; ++i)
+    if (type.isDynamicDim(i))
+      dynamic.push_back(tensor::DimOp::create(b, loc, wide, i));
   Value init = tensor::EmptyOp::create(b, loc, type, dynamic);
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);

@@ -82,7 +82,7 @@ static OwningOpRef<ModuleOp> cloneIntoModule(RuleOp rule) {
 static llvm::Error runPipeline(ModuleOp module, StringRef pipeline,
                                StringRef stage) {
   registerOnce();
-  PassManager pm(module.getContext());
+  PassManager pm = PassManager::on<ModuleOp>(module.getContext());
   if (failed(parsePassPipeline(pipeline, pm)))
     return llvm::createStringError("larc: bad %s pipeline: %s", stage.data(),
                                    pipeline.data());
@@ -92,20 +92,21 @@ static llvm::Error runPipeline(ModuleOp module, StringRef pipeline,
 }
 
 static std::string derivePipeline(int64_t chunkSize, CpuElementType type) {
-  return ("builtin.module(larc-derive-chunk-form{chunk-size=" +
-          std::to_string(chunkSize) + " dtype=" + dtypeName(type).str() +
-          "}, canonicalize, cse)");
+  return ("larc-derive-chunk-form{chunk-size=" + std::to_string(chunkSize) +
+          " dtype=" + dtypeName(type).str() + "}, canonicalize, cse");
 }
 
 /// From the chunk level to the LLVM dialect, with MLIR's own passes only.
+/// (Pipelines here are nested directly in the module's pass manager.)
 static constexpr const char *kLowerToLLVM =
-    "builtin.module(larc-lower-chunk-to-linalg, canonicalize, cse, "
-    "one-shot-bufferize, buffer-deallocation-pipeline, "
+    "larc-lower-chunk-to-linalg, canonicalize, cse, "
+    "one-shot-bufferize{allow-return-allocs-from-loops}, "
+    "buffer-deallocation-pipeline, "
     "func.func(convert-linalg-to-loops), expand-strided-metadata, "
     "lower-affine, convert-scf-to-cf, convert-math-to-llvm, "
     "convert-arith-to-llvm, convert-cf-to-llvm, convert-index-to-llvm, "
     "finalize-memref-to-llvm, convert-func-to-llvm, "
-    "reconcile-unrealized-casts)";
+    "reconcile-unrealized-casts";
 
 llvm::Expected<OwningOpRef<ModuleOp>>
 ChunkProgram::derive(RuleOp rule, int64_t chunkSize,
