@@ -494,6 +494,11 @@ LogicalResult StateClassifier::collectFactors(Value m,
     out.push_back(std::move(f));
   };
   bool isMat = isa<MatType>(m.getType());
+  if (auto type = dyn_cast<MatType>(m.getType()); type && !type.isSquare())
+    return op->emitError() << opName(op) << " (" << quoted(m)
+                           << ") in the transition of '" << name
+                           << "' is not a square matrix; a transition is a "
+                              "product of key-by-key factors";
 
   if (isa<IdentityOp>(op)) {
     Factor f;
@@ -831,13 +836,19 @@ LogicalResult StateClassifier::parseUpdate(Value u, UpdateContext ctx,
   }
   if (auto matmul = dyn_cast<MatmulOp>(op)) {
     auto type = cast<MatType>(matmul.getLhs().getType());
+    auto rhsType = cast<MatType>(matmul.getRhs().getType());
     StringAttr key = state.getType().getKeyDim();
-    if (type.getRows() != key || type.getCols() != key)
+    if (type.getRows() != key || type.getCols() != key) {
+      if (rhsType.isSquare())
+        return matmul.emitError()
+               << "the update " << quoted(u) << " of '" << name
+               << "' has a value-side factor (a matrix on the right): not "
+                  "supported, with probes it makes one triangular system per "
+                  "value column";
       return matmul.emitError()
-             << "the update " << quoted(u) << " of '" << name
-             << "' has a value-side factor (a matrix on the right): not "
-                "supported, with probes it makes one triangular system per "
-                "value column";
+             << "the product " << quoted(u) << " in the update of '" << name
+             << "' is not a transition factor times rank-1 terms";
+    }
     if (findReadout(matmul.getLhs()))
       return matmul.emitError() << "the left multiplier "
                                 << quoted(matmul.getLhs()) << " of an update "

@@ -324,3 +324,39 @@ larc.rule @vector_state_not_linear dims ["K", "V"] {
   %o = larc.readout %z, %q : !larc.state<K>, !larc.vec<K> -> !larc.scalar
   larc.output "o", %o : !larc.scalar
 }
+
+// -----
+
+larc.rule @transition_through_values dims ["K", "V"] {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %S = larc.state "S" : !larc.state<K, V>
+  // expected-error @+1 {{'larc.outer' ('outer(k, v)') in the transition of 'S' is not a square matrix; a transition is a product of key-by-key factors}}
+  %kv = larc.outer %k, %v : !larc.vec<K>, !larc.vec<V>
+  %vk = larc.outer %v, %k : !larc.vec<V>, !larc.vec<K>
+  %P = larc.matmul %kv, %vk : !larc.mat<K, V>, !larc.mat<V, K>
+  %I = larc.identity : !larc.mat<K, K>
+  %A = larc.add %I, %P : !larc.mat<K, K>, !larc.mat<K, K>
+  larc.recur %S = %A, %kv : !larc.state<K, V>, !larc.mat<K, K>, !larc.mat<K, V>
+  %o = larc.readout %S, %q : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
+  larc.output "o", %o : !larc.vec<V>
+}
+
+// -----
+
+larc.rule @update_through_other_dim dims ["K", "V", "W"] {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %w = larc.input "w" value : !larc.vec<W>
+  %S = larc.state "S" : !larc.state<K, V>
+  %I = larc.identity : !larc.mat<K, K>
+  %kw = larc.outer %k, %w : !larc.vec<K>, !larc.vec<W>
+  %wv = larc.outer %w, %v : !larc.vec<W>, !larc.vec<V>
+  // expected-error @+1 {{the product 'outer(k, w) @ outer(w, v)' in the update of 'S' is not a transition factor times rank-1 terms}}
+  %B = larc.matmul %kw, %wv : !larc.mat<K, W>, !larc.mat<W, V>
+  larc.recur %S = %I, %B : !larc.state<K, V>, !larc.mat<K, K>, !larc.mat<K, V>
+  %o = larc.readout %S, %q : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
+  larc.output "o", %o : !larc.vec<V>
+}

@@ -96,8 +96,12 @@ mlir::FailureOr<RuleForm> classifyRule(RuleOp rule);
 
 /// A stable, human-readable summary of `form` (used by lit tests and
 /// `larcc compile --emit=class`), e.g.
-///   state S: 1 sub-step
-///     step 0: decay scalar, 1 term (direction, data, probe)
+///   rule @gated_delta_rule
+///     state S [K, V]: 1 sub-step, decay scalar, probes
+///       step 0: decay scalar, 1 term (direction, data, probe)
+///         log-decay: g
+///         term 0: a = l2norm(k); x = beta * v; y = beta * exp(g) * l2norm(k)
+///       readout: l2norm(q) * scale(K)
 std::string describe(const RuleForm &form);
 
 /// A canonical rendering of a per-token value's expression, as describe()
