@@ -252,9 +252,12 @@ FailureOr<Value> StateAdvance::advance(Value state) {
                          readout.prev ? "strict" : "inclusive",
                          {1, steps, offset});
     Value out = add(inter, matmul(weights, writes, false));
-    if (vectorState)
+    if (vectorState) {
+      // The single value column becomes the scalar readout [C].
+      out = tensor::CastOp::create(b, loc(), matrixType(C, 1, element), out);
       out = tensor::CollapseShapeOp::create(
           b, loc(), out, ArrayRef<ReassociationIndices>{{0, 1}});
+    }
     tiles.bind(readout.op.getResult(), out);
   }
 
@@ -472,7 +475,7 @@ struct DeriveChunkFormPass
   void runOnOperation() override {
     if (!llvm::is_contained({16, 32, 64, 128}, int64_t(chunkSize))) {
       getOperation().emitError() << "chunk-size must be 16, 32, 64 or 128, not "
-                                 << chunkSize;
+                                 << int64_t(chunkSize);
       return signalPassFailure();
     }
     MLIRContext *context = &getContext();
@@ -482,7 +485,8 @@ struct DeriveChunkFormPass
     else if (dtype == "f32")
       element = Float32Type::get(context);
     else {
-      getOperation().emitError() << "dtype must be f64 or f32, not " << dtype;
+      getOperation().emitError()
+          << "dtype must be f64 or f32, not " << std::string(dtype);
       return signalPassFailure();
     }
 

@@ -1,6 +1,6 @@
 //===- larcc.cpp - the larc compiler driver -------------------------------===//
 //
-//   larcc compile RULE.larc --emit=mlir|chunk   print the rule's IR
+//   larcc compile RULE.larc --emit=mlir|class|chunk   print the rule's IR
 //   larcc verify RULE.larc [options]            chunk form vs fp64 recurrence
 //
 //===----------------------------------------------------------------------===//
@@ -8,6 +8,7 @@
 #include "larc/Dialect/LarcDialect.h"
 #include "larc/Frontend/Parser.h"
 #include "larc/Lowering/CpuRunner.h"
+#include "larc/Lowering/RecurrenceForm.h"
 #include "larc/Lowering/Verify.h"
 #include "larc/Reference/Reference.h"
 
@@ -34,10 +35,12 @@ cl::opt<std::string> input(cl::Positional, cl::desc("<rule.larc>"),
                            cl::Required, cl::sub(compileCmd),
                            cl::sub(verifyCmd));
 
-enum class Emit { Mlir, Chunk };
+enum class Emit { Mlir, Class, Chunk };
 cl::opt<Emit> emit(
     "emit", cl::desc("What to print"), cl::init(Emit::Mlir),
     cl::values(clEnumValN(Emit::Mlir, "mlir", "the rule's larc dialect IR"),
+               clEnumValN(Emit::Class, "class",
+                          "the rule's algebra in general form (design §2.1)"),
                clEnumValN(Emit::Chunk, "chunk",
                           "the derived chunkwise-parallel form")),
     cl::sub(compileCmd));
@@ -117,6 +120,13 @@ static int runCompile(mlir::ModuleOp module) {
   case Emit::Mlir:
     module->print(output->os());
     break;
+  case Emit::Class: {
+    mlir::FailureOr<larc::RuleForm> form = larc::classifyRule(theRule(module));
+    if (mlir::failed(form))
+      return 1;
+    output->os() << larc::describe(*form);
+    break;
+  }
   case Emit::Chunk: {
     auto derived =
         larc::ChunkProgram::derive(theRule(module), chunkSize, elementType());
@@ -184,6 +194,7 @@ int main(int argc, char **argv) {
       argc, argv,
       "larc: ahead-of-time compiler for linear-attention recurrences\n\n"
       "  larcc compile RULE.larc --emit=mlir    print the rule's dialect IR\n"
+      "  larcc compile RULE.larc --emit=class   print its algebra in general form\n"
       "  larcc compile RULE.larc --emit=chunk   print the derived chunk form\n"
       "  larcc verify RULE.larc [--chunk C] [--T n] [--dk n] [--dv n] "
       "[--seed s] [--dtype f64|f32]\n"

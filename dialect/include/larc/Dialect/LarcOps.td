@@ -72,7 +72,7 @@ def Larc_InputOp : Larc_Op<"input", [Pure,
   }];
   let arguments = (ins StrAttr:$name, Larc_RoleAttr:$role);
   let results = (outs Larc_ScalarOrVec:$result);
-  let assemblyFormat = "$name $role attr-dict `:` type($result)";
+  let assemblyFormat = "$name $role attr-dict `:` qualified(type($result))";
   let hasVerifier = 1;
 }
 
@@ -90,7 +90,7 @@ def Larc_StateOp : Larc_Op<"state", [Pure,
   }];
   let arguments = (ins StrAttr:$name);
   let results = (outs Larc_StateType:$state);
-  let assemblyFormat = "$name attr-dict `:` type($state)";
+  let assemblyFormat = "$name attr-dict `:` qualified(type($state))";
   let hasVerifier = 1;
 }
 
@@ -111,8 +111,8 @@ def Larc_RecurOp : Larc_Op<"recur"> {
   let arguments = (ins Larc_StateType:$state, Larc_MatType:$transition,
                        AnyTypeOf<[Larc_MatType, Larc_VecType]>:$update);
   let assemblyFormat = [{
-    $state `=` $transition `,` $update attr-dict `:` type($state) `,`
-    type($transition) `,` type($update)
+    $state `=` $transition `,` $update attr-dict `:` qualified(type($state)) `,`
+    qualified(type($transition)) `,` qualified(type($update))
   }];
   let hasVerifier = 1;
 }
@@ -135,8 +135,8 @@ def Larc_ReadoutOp : Larc_Op<"readout", [Pure]> {
                        UnitAttr:$prev);
   let results = (outs Larc_ScalarOrVec:$result);
   let assemblyFormat = [{
-    $state `,` $probe (`prev` $prev^)? attr-dict `:` type($state) `,`
-    type($probe) `->` type($result)
+    $state `,` $probe (`prev` $prev^)? attr-dict `:` qualified(type($state)) `,`
+    qualified(type($probe)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
 }
@@ -152,7 +152,7 @@ def Larc_OutputOp : Larc_Op<"output"> {
     ```
   }];
   let arguments = (ins StrAttr:$name, Larc_ScalarOrVec:$value);
-  let assemblyFormat = "$name `,` $value attr-dict `:` type($value)";
+  let assemblyFormat = "$name `,` $value attr-dict `:` qualified(type($value))";
   let hasVerifier = 1;
 }
 
@@ -221,7 +221,7 @@ class Larc_BinaryOp<string mnemonic, string what>
   }]);
   let arguments = (ins Larc_AnyValue:$lhs, Larc_AnyValue:$rhs);
   let results = (outs Larc_AnyValue:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs))";
 }
 
 def Larc_AddOp : Larc_BinaryOp<"add", "elementwise sum">;
@@ -241,7 +241,7 @@ class Larc_UnaryOp<string mnemonic, string what>
   }]);
   let arguments = (ins Larc_ScalarOrVec:$x);
   let results = (outs Larc_ScalarOrVec:$result);
-  let assemblyFormat = "$x attr-dict `:` type($x)";
+  let assemblyFormat = "$x attr-dict `:` qualified(type($x))";
 }
 
 def Larc_NegOp : Larc_UnaryOp<"neg", "negation -x">;
@@ -266,7 +266,7 @@ def Larc_L2NormOp : Larc_Op<"l2norm", [Pure, SameOperandsAndResultType]> {
   }];
   let arguments = (ins Larc_VecType:$x, DefaultValuedAttr<F64Attr, "1e-6">:$eps);
   let results = (outs Larc_VecType:$result);
-  let assemblyFormat = "$x attr-dict `:` type($x)";
+  let assemblyFormat = "$x attr-dict `:` qualified(type($x))";
   let hasVerifier = 1;
 }
 
@@ -279,7 +279,7 @@ def Larc_DotOp : Larc_Op<"dot", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
   }];
   let arguments = (ins Larc_VecType:$lhs, Larc_VecType:$rhs);
   let results = (outs Larc_ScalarType:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` qualified(type($lhs))";
 }
 
 //===----------------------------------------------------------------------===//
@@ -294,7 +294,7 @@ def Larc_IdentityOp : Larc_Op<"identity", [Pure]> {
     ```
   }];
   let results = (outs Larc_MatType:$result);
-  let assemblyFormat = "attr-dict `:` type($result)";
+  let assemblyFormat = "attr-dict `:` qualified(type($result))";
   let hasVerifier = 1;
 }
 
@@ -312,7 +312,7 @@ def Larc_DiagOp : Larc_Op<"diag", [Pure]> {
   }];
   let arguments = (ins Larc_ScalarOrVec:$x);
   let results = (outs Larc_MatType:$result);
-  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let assemblyFormat = "$x attr-dict `:` qualified(type($x)) `->` qualified(type($result))";
   let hasVerifier = 1;
 }
 
@@ -326,7 +326,7 @@ def Larc_OuterOp : Larc_Op<"outer", [Pure,
   }];
   let arguments = (ins Larc_VecType:$lhs, Larc_VecType:$rhs);
   let results = (outs Larc_MatType:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs))";
 }
 
 def Larc_HouseholderOp : Larc_Op<"householder", [Pure,
@@ -342,7 +342,7 @@ def Larc_HouseholderOp : Larc_Op<"householder", [Pure,
   }];
   let arguments = (ins Larc_ScalarType:$beta, Larc_VecType:$k);
   let results = (outs Larc_MatType:$result);
-  let assemblyFormat = "$beta `,` $k attr-dict `:` type($beta) `,` type($k)";
+  let assemblyFormat = "$beta `,` $k attr-dict `:` qualified(type($beta)) `,` qualified(type($k))";
 }
 
 def Larc_MatmulOp : Larc_Op<"matmul", [Pure,
@@ -357,7 +357,7 @@ def Larc_MatmulOp : Larc_Op<"matmul", [Pure,
   }];
   let arguments = (ins Larc_MatType:$lhs, Larc_MatType:$rhs);
   let results = (outs Larc_MatType:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs))";
 }
 
 #endif // LARC_OPS_TD

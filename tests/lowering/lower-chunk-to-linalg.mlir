@@ -1,0 +1,36 @@
+// RUN: larc-opt %s -larc-lower-chunk-to-linalg | FileCheck %s
+
+// Every chunk op becomes upstream tensor/linalg/scf ops.
+// CHECK-LABEL: func.func @step
+// CHECK-NOT: chunk.
+// CHECK: tensor.generate
+// CHECK: memref.load
+// CHECK: scf.for
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: memref.store
+// CHECK-NOT: chunk.
+func.func @step(%kbuf: memref<?x?x?xf64>, %gbuf: memref<?x?xf64>, %init: memref<?x?x?x?xf64>,
+                %obuf: memref<?x?x?xf64>, %final: memref<?x?x?x?xf64>, %t0: index, %h: index, %n: index) {
+  %c0 = arith.constant 0 : index
+  %S = chunk.load_state %init[%c0, %h] : memref<?x?x?x?xf64> -> tensor<?x?xf64>
+  %k = chunk.load_rows %kbuf[%t0, %h] count %n : memref<?x?x?xf64> -> tensor<16x?xf64>
+  %g0 = chunk.load_rows %gbuf[%t0, %h] count %n : memref<?x?xf64> -> tensor<16xf64>
+  %g = chunk.mask_rows %g0 count %n : tensor<16xf64>
+  %b = chunk.cumsum %g : tensor<16xf64>
+  %bx = chunk.cumsum %g exclusive : tensor<16xf64>
+  %L = chunk.decayed_gram %k, %k decays(%bx, %b) mask "strict" : tensor<16x?xf64>, tensor<16x?xf64>, tensor<16xf64>, tensor<16xf64> -> tensor<16x16xf64>
+  %kd = chunk.decay_rows %k, %bx : tensor<16x?xf64>, tensor<16xf64>
+  %p = chunk.matmul %kd, %S : tensor<16x?xf64>, tensor<?x?xf64> -> tensor<16x?xf64>
+  %c = chunk.solve_unit_lower %L, %p : tensor<16x16xf64>, tensor<16x?xf64>
+  %two = chunk.interleave %c, %c : tensor<16x?xf64>, tensor<16x?xf64> -> tensor<32x?xf64>
+  %odd = chunk.strided_rows %two start 1 stride 2 : tensor<32x?xf64> -> tensor<16x?xf64>
+  %Sd = chunk.decay_state %S, %b : tensor<?x?xf64>, tensor<16xf64>
+  %e = chunk.decay_to_end %b : tensor<16xf64>
+  %ke = chunk.decay_rows %k, %e : tensor<16x?xf64>, tensor<16xf64>
+  %u = chunk.matmul %ke, %odd transpose_lhs : tensor<16x?xf64>, tensor<16x?xf64> -> tensor<?x?xf64>
+  chunk.store_rows %odd, %obuf[%t0, %h] count %n : tensor<16x?xf64>, memref<?x?x?xf64>
+  chunk.store_state %u, %final[%c0, %h] : tensor<?x?xf64>, memref<?x?x?x?xf64>
+  chunk.store_state %Sd, %final[%c0, %h] : tensor<?x?xf64>, memref<?x?x?x?xf64>
+  return
+}
