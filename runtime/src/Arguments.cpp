@@ -23,8 +23,8 @@ Arguments &Arguments::input(std::string_view name, const TensorView &tensor) {
 Arguments &Arguments::output(std::string_view name, const TensorView &tensor) {
   int index = manifest->findOutput(name);
   if (index < 0)
-    fail("rule '{}' has no output '{}' (its outputs: {})", manifest->rule,
-         name, joinNames(manifest->outputs));
+    fail("rule '{}' has no output '{}' (its outputs: {})", manifest->rule, name,
+         joinNames(manifest->outputs));
   outputs[index] = tensor;
   return *this;
 }

@@ -231,6 +231,14 @@ const char *larcPackageInputRole(const LarcPackage *package, int32_t index) {
   return roleName(package->package->getManifest().inputs[index].role).data();
 }
 
+int32_t larcPackageInputDType(const LarcPackage *package, int32_t index) {
+  if (!package || !nameAt(package->package->getManifest().inputs, index))
+    return LARC_DTYPE_UNKNOWN;
+  std::optional<DType> dtype =
+      package->package->getManifest().inputs[index].dtype;
+  return dtype ? static_cast<int32_t>(*dtype) : LARC_DTYPE_UNKNOWN;
+}
+
 int32_t larcPackageNumStates(const LarcPackage *package) {
   return package ? static_cast<int32_t>(
                        package->package->getManifest().states.size())
@@ -289,7 +297,8 @@ int32_t larcLaunch(LarcPackage *package, const LarcCall *call, void *stream,
     if (!package)
       fail("larcLaunch: the package is NULL");
     Package &loaded = *package->package;
-    Plan result = loaded.launch(toArguments(loaded.getManifest(), call), stream);
+    Plan result =
+        loaded.launch(toArguments(loaded.getManifest(), call), stream);
     toPlanInfo(result, plan);
   });
 }

@@ -91,11 +91,10 @@ LoadedDriver loadDriver() {
   };
   for (const Entry &entry : entries) {
     CUdriverProcAddressQueryResult found = CU_GET_PROC_ADDRESS_SUCCESS;
-    CUresult result =
-        getProc ? getProc(entry.name, entry.slot, kDriverAbi,
-                          CU_GET_PROC_ADDRESS_DEFAULT, &found)
-                : getProcOld(entry.name, entry.slot, kDriverAbi,
-                             CU_GET_PROC_ADDRESS_DEFAULT);
+    CUresult result = getProc ? getProc(entry.name, entry.slot, kDriverAbi,
+                                        CU_GET_PROC_ADDRESS_DEFAULT, &found)
+                              : getProcOld(entry.name, entry.slot, kDriverAbi,
+                                           CU_GET_PROC_ADDRESS_DEFAULT);
     if (result != CUDA_SUCCESS || found != CU_GET_PROC_ADDRESS_SUCCESS ||
         !*entry.slot) {
       loaded.error = fmt::format(

@@ -348,7 +348,8 @@ private:
     if (std::from_chars(first, last, value.number).ec != std::errc()) {
       line = value.line;
       column = value.column;
-      error("the number {} is out of range", std::string_view(first, last - first));
+      error("the number {} is out of range",
+            std::string_view(first, last - first));
     }
     if (integral) {
       auto [end, ec] = std::from_chars(first, last, value.integer);

@@ -135,13 +135,13 @@ struct Launcher::Impl {
     DeviceModule loaded;
     check(api.deviceGet(&loaded.device, index), "cuDeviceGet");
     int major = 0, minor = 0;
-    check(api.deviceGetAttribute(
-              &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-              loaded.device),
+    check(api.deviceGetAttribute(&major,
+                                 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+                                 loaded.device),
           "cuDeviceGetAttribute");
-    check(api.deviceGetAttribute(
-              &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-              loaded.device),
+    check(api.deviceGetAttribute(&minor,
+                                 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+                                 loaded.device),
           "cuDeviceGetAttribute");
     if (!manifest.arch.runsOn(major, minor))
       fail("{}: the package is compiled for {}, but cuda:{} is sm_{}{} "
@@ -186,11 +186,11 @@ struct Launcher::Impl {
                         kernel.sharedBytes, kernel.name));
     if (kernel.cluster &&
         (*kernel.cluster)[0] * (*kernel.cluster)[1] * (*kernel.cluster)[2] > 8)
-      check(api.funcSetAttribute(
-                function, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED,
-                1),
-            fmt::format("allowing a non-portable cluster size for {}",
-                        kernel.name));
+      check(
+          api.funcSetAttribute(
+              function, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1),
+          fmt::format("allowing a non-portable cluster size for {}",
+                      kernel.name));
     return function;
   }
 
@@ -213,9 +213,9 @@ struct Launcher::Impl {
     if (!view || !view->data || view->numElements() == 0)
       return;
     int ordinal = -1;
-    CUresult result = api.pointerGetAttribute(
-        &ordinal, CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL,
-        reinterpret_cast<CUdeviceptr>(view->data));
+    CUresult result =
+        api.pointerGetAttribute(&ordinal, CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL,
+                                reinterpret_cast<CUdeviceptr>(view->data));
     if (result != CUDA_SUCCESS)
       fail("argument '{}': {} is not CUDA device memory (is it on the "
            "host?)",
@@ -246,14 +246,13 @@ struct Launcher::Impl {
                             const Arguments &args, CUstream stream) {
     int64_t count = args.cuSeqlens->shape[0];
     std::vector<int32_t> host(static_cast<size_t>(count));
-    check(api.memcpyDtoHAsync(host.data(),
-                              reinterpret_cast<CUdeviceptr>(
-                                  args.cuSeqlens->data),
-                              host.size() * sizeof(int32_t), stream),
+    check(api.memcpyDtoHAsync(
+              host.data(), reinterpret_cast<CUdeviceptr>(args.cuSeqlens->data),
+              host.size() * sizeof(int32_t), stream),
           "copying cu_seqlens to the host");
     check(api.streamSynchronize(stream), "waiting for cu_seqlens");
-    TensorView view = TensorView::contiguous(host.data(), DType::Int32,
-                                             {count}, {DeviceType::CPU, 0});
+    TensorView view = TensorView::contiguous(host.data(), DType::Int32, {count},
+                                             {DeviceType::CPU, 0});
     checkCuSeqlensValues(view, plan.seqLen, "cu_seqlens",
                          manifest.inputs[0].name);
   }
@@ -323,7 +322,8 @@ Launcher::Launcher(const Manifest &manifest, std::string cubin)
 
 Launcher::~Launcher() = default;
 
-void Launcher::launch(const Plan &plan, const Arguments &args, void *rawStream) {
+void Launcher::launch(const Plan &plan, const Arguments &args,
+                      void *rawStream) {
   const DriverApi &api = driver();
   const KernelSpec &kernel = impl->manifest.kernels[plan.kernelIndex];
   auto stream = static_cast<CUstream>(rawStream);
@@ -340,16 +340,16 @@ void Launcher::launch(const Plan &plan, const Arguments &args, void *rawStream) 
   LarcLaunchParams params = buildLaunchParams(impl->manifest, plan, args);
   impl->encodeTensorMaps(api, kernel, args, params);
   void *kernelArgs[] = {&params};
-  std::string what = fmt::format("launching {} with grid [{}, {}, {}]",
-                                 kernel.name, plan.grid[0], plan.grid[1],
-                                 plan.grid[2]);
+  std::string what =
+      fmt::format("launching {} with grid [{}, {}, {}]", kernel.name,
+                  plan.grid[0], plan.grid[1], plan.grid[2]);
   CUfunction function = loaded.functions[plan.kernelIndex];
   if (!kernel.cluster) {
     check(api.launchKernel(function, static_cast<unsigned>(plan.grid[0]),
                            static_cast<unsigned>(plan.grid[1]),
-                           static_cast<unsigned>(plan.grid[2]),
-                           kernel.block[0], kernel.block[1], kernel.block[2],
-                           kernel.sharedBytes, stream, kernelArgs, nullptr),
+                           static_cast<unsigned>(plan.grid[2]), kernel.block[0],
+                           kernel.block[1], kernel.block[2], kernel.sharedBytes,
+                           stream, kernelArgs, nullptr),
           what);
     return;
   }

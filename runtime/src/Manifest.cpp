@@ -222,7 +222,8 @@ public:
     readScale(top);
     if (const JsonValue *grouped = top.optional("grouped_value_heads")) {
       if (!grouped->isBool())
-        top.error(*grouped, "grouped_value_heads: expected true or false, got {}",
+        top.error(*grouped,
+                  "grouped_value_heads: expected true or false, got {}",
                   grouped->describe());
       manifest.groupedValueHeads = grouped->boolean;
     }
@@ -246,8 +247,9 @@ private:
                          std::string_view key) {
     std::string name = string(in, value, key);
     if (!isIdentifier(name))
-      in.error(value, "{}: \"{}\" is not an identifier ([A-Za-z_][A-Za-z0-9_]*)",
-               key, name);
+      in.error(value,
+               "{}: \"{}\" is not an identifier ([A-Za-z_][A-Za-z0-9_]*)", key,
+               name);
     return name;
   }
 
@@ -318,8 +320,9 @@ private:
          std::all_of(rest.begin(), rest.end(),
                      [](char c) { return c >= '0' && c <= '9'; });
     if (!ok)
-      top.error(value, "arch: expected sm_<major><minor>[a|f] such as sm_90a, "
-                       "got \"{}\"",
+      top.error(value,
+                "arch: expected sm_<major><minor>[a|f] such as sm_90a, "
+                "got \"{}\"",
                 name);
     int number = std::stoi(std::string(rest));
     arch.major = number / 10;
@@ -344,10 +347,10 @@ private:
       return;
     }
     const JsonValue *kernels = root.get("kernels");
-    const JsonValue *first = kernels && kernels->isArray() &&
-                                     !kernels->items.empty()
-                                 ? kernels->items[0].get("dims")
-                                 : nullptr;
+    const JsonValue *first =
+        kernels && kernels->isArray() && !kernels->items.empty()
+            ? kernels->items[0].get("dims")
+            : nullptr;
     if (!first || !first->isObject() || first->members.empty() ||
         first->members.size() > LARC_MAX_DIMS)
       top.error(root,
@@ -396,9 +399,9 @@ private:
       checkUniqueName(in, name, input.name);
       const JsonValue &role = in.require("role", "query, key, value, ...");
       std::string roleText = string(in, role, "role");
-      static constexpr Role kRoles[] = {Role::Query,   Role::Key,
-                                        Role::Value,   Role::LogGate,
-                                        Role::Gate,    Role::Coefficient};
+      static constexpr Role kRoles[] = {Role::Query, Role::Key,
+                                        Role::Value, Role::LogGate,
+                                        Role::Gate,  Role::Coefficient};
       auto it = std::find_if(std::begin(kRoles), std::end(kRoles),
                              [&](Role r) { return roleName(r) == roleText; });
       if (it == std::end(kRoles))
@@ -415,7 +418,8 @@ private:
                  "missing key \"dim\": a {} input is a vector over a dim",
                  roleText);
       bool isGate = input.role == Role::LogGate || input.role == Role::Gate;
-      input.dtype = isGate ? std::optional<DType>(DType::Float32) : std::nullopt;
+      input.dtype =
+          isGate ? std::optional<DType>(DType::Float32) : std::nullopt;
       if (const JsonValue *dtype = in.optional("dtype"))
         input.dtype = dtypeOrIo(in, *dtype, "dtype");
       in.finish();
@@ -432,7 +436,8 @@ private:
       const JsonValue &name = in.require("name", "the state's name");
       state.name = identifier(in, name, "name");
       checkUniqueName(in, name, state.name);
-      state.keyDim = dimIndex(in, in.require("key_dim", "a dim name"), "key_dim");
+      state.keyDim =
+          dimIndex(in, in.require("key_dim", "a dim name"), "key_dim");
       if (const JsonValue *valueDim = in.optional("value_dim"))
         state.valueDim = dimIndex(in, *valueDim, "value_dim");
       in.finish();
@@ -465,9 +470,8 @@ private:
                key, value.describe());
     std::array<uint32_t, 3> result;
     for (int i = 0; i < 3; ++i)
-      result[i] = static_cast<uint32_t>(
-          integer(in, value.items[i], fmt::format("{}[{}]", key, i), 1,
-                  INT32_MAX));
+      result[i] = static_cast<uint32_t>(integer(
+          in, value.items[i], fmt::format("{}[{}]", key, i), 1, INT32_MAX));
     return result;
   }
 
@@ -498,8 +502,10 @@ private:
         GridAxis::ValueTiles, GridAxis::Heads, GridAxis::KeyHeads,
         GridAxis::Sequences,  GridAxis::Batch, GridAxis::One};
     for (size_t i = 0; i < names.size(); ++i) {
-      auto it = std::find_if(std::begin(kAxes), std::end(kAxes),
-                             [&](GridAxis a) { return gridAxisName(a) == names[i].first; });
+      auto it =
+          std::find_if(std::begin(kAxes), std::end(kAxes), [&](GridAxis a) {
+            return gridAxisName(a) == names[i].first;
+          });
       if (it == std::end(kAxes))
         in.error(*names[i].second,
                  "grid: unknown axis \"{}\" (known: value_tiles, heads, "
@@ -562,8 +568,9 @@ private:
     TensorMapSpec map;
     int rank = 0;
     std::optional<DType> dtype;
-    map.tensor = tensorSlot(in, in.require("tensor", "an input, output or "
-                                                     "STATE.initial/final"),
+    map.tensor = tensorSlot(in,
+                            in.require("tensor", "an input, output or "
+                                                 "STATE.initial/final"),
                             rank, dtype);
     const JsonValue &box = in.require("box", "the box extent per dim");
     if (!box.isArray() || static_cast<int>(box.items.size()) != rank)
@@ -588,7 +595,8 @@ private:
                "swizzle span",
                innerBytes, map.swizzleBytes);
     if (const JsonValue *l2 = in.optional("l2_promotion"))
-      map.l2PromotionBytes = bytesChoice(in, *l2, "l2_promotion", {64, 128, 256});
+      map.l2PromotionBytes =
+          bytesChoice(in, *l2, "l2_promotion", {64, 128, 256});
     in.finish();
     return map;
   }
@@ -628,9 +636,10 @@ private:
     kernel.dtype = *parsed;
     if (const JsonValue *chunk = in.optional("chunk_size"))
       kernel.chunkSize = integer(in, *chunk, "chunk_size", 1, 65536);
-    kernel.block = triple(in, in.require("block", "[x, y, z] threads"), "block");
-    if (uint64_t threads = uint64_t(kernel.block[0]) * kernel.block[1] *
-                           kernel.block[2];
+    kernel.block =
+        triple(in, in.require("block", "[x, y, z] threads"), "block");
+    if (uint64_t threads =
+            uint64_t(kernel.block[0]) * kernel.block[1] * kernel.block[2];
         threads > 1024)
       in.error(*value.get("block"), "block: {} threads; at most 1024", threads);
     if (const JsonValue *shared = in.optional("shared_bytes"))
@@ -663,9 +672,9 @@ private:
         in.error(*maps, "tensor_maps: expected an array of at most {}, got {}",
                  LARC_MAX_TENSOR_MAPS, maps->describe());
       for (size_t i = 0; i < maps->items.size(); ++i)
-        kernel.tensorMaps.push_back(
-            tensorMap(maps->items[i], in.member(fmt::format("tensor_maps[{}]", i)),
-                      kernel.dtype));
+        kernel.tensorMaps.push_back(tensorMap(
+            maps->items[i], in.member(fmt::format("tensor_maps[{}]", i)),
+            kernel.dtype));
     }
     in.finish();
     return kernel;
@@ -682,9 +691,8 @@ private:
                     kernel.name);
         if (other.dims == kernel.dims && other.dtype == kernel.dtype)
           top.error(kernels.items[i],
-                    "kernels[{}]: {} has the same dims and dtype ({}) as {}",
-                    i, kernel.name, manifest.describeKernel(kernel),
-                    other.name);
+                    "kernels[{}]: {} has the same dims and dtype ({}) as {}", i,
+                    kernel.name, manifest.describeKernel(kernel), other.name);
       }
       manifest.kernels.push_back(std::move(kernel));
     }

@@ -27,7 +27,9 @@ std::string readFile(const std::string &path, const char *what) {
 // a truncated copy) fails here, by file name, instead of in the driver.
 void checkCubin(const std::string &bytes, const std::string &path) {
   constexpr unsigned kElfMachineCuda = 190;
-  if (bytes.size() < 64 || bytes.compare(0, 4, "\x7f" "ELF") != 0)
+  if (bytes.size() < 64 || bytes.compare(0, 4,
+                                         "\x7f"
+                                         "ELF") != 0)
     fail("{}: not a cubin (expected an ELF file, got {} bytes that do not "
          "start with \\x7fELF)",
          path, bytes.size());

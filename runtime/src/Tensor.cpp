@@ -16,11 +16,11 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {DType::Float32, "fp32", 4}, {DType::Float16, "fp16", 2},
+    {DType::Float32, "fp32", 4},  {DType::Float16, "fp16", 2},
     {DType::BFloat16, "bf16", 2}, {DType::Float64, "fp64", 8},
-    {DType::Int32, "int32", 4},  {DType::Int64, "int64", 8},
-    {DType::Int16, "int16", 2},  {DType::Int8, "int8", 1},
-    {DType::UInt8, "uint8", 1},  {DType::Bool, "bool", 1},
+    {DType::Int32, "int32", 4},   {DType::Int64, "int64", 8},
+    {DType::Int16, "int16", 2},   {DType::Int8, "int8", 1},
+    {DType::UInt8, "uint8", 1},   {DType::Bool, "bool", 1},
 };
 } // namespace
 

@@ -217,10 +217,10 @@ private:
       available.push_back(manifest.describeKernel(k));
     std::vector<std::string> asked;
     for (size_t d = 0; d < dimValues.size(); ++d)
-      asked.push_back(dimValues[d] < 0 ? fmt::format("{}=?", manifest.dims[d])
-                                       : fmt::format("{}={} (from '{}')",
-                                                     manifest.dims[d],
-                                                     dimValues[d], dimFrom[d]));
+      asked.push_back(dimValues[d] < 0
+                          ? fmt::format("{}=?", manifest.dims[d])
+                          : fmt::format("{}={} (from '{}')", manifest.dims[d],
+                                        dimValues[d], dimFrom[d]));
     std::string dtype = plan.dtype == DType::Unknown
                             ? "any dtype"
                             : std::string(dtypeName(plan.dtype));
@@ -296,7 +296,7 @@ private:
       }
       plan.stateShapes.push_back(shape);
       const std::optional<TensorView> *values[2] = {&args.initialStates[s],
-                                                     &args.finalStates[s]};
+                                                    &args.finalStates[s]};
       for (int final = 0; final < 2; ++final) {
         if (!*values[final])
           continue;
@@ -360,9 +360,9 @@ private:
     for (const Given &g : given) {
       checkStrides(g.tensor);
       size_t element = dtypeSize(g.tensor.view.dtype);
-      size_t alignment =
-          g.featureTensor ? std::max<size_t>(kernel->alignment, element)
-                          : element;
+      size_t alignment = g.featureTensor
+                             ? std::max<size_t>(kernel->alignment, element)
+                             : element;
       checkAlignment(g.tensor, alignment,
                      alignment > element ? "the kernel" : "its dtype");
       if (g.written)

@@ -81,6 +81,9 @@ TEST_CASE("c api: describing a package", "[capi]") {
   CHECK(std::string(larcPackageInputName(f.package, 3)) == "g");
   CHECK(std::string(larcPackageInputRole(f.package, 3)) == "log_gate");
   CHECK(std::string(larcPackageInputRole(f.package, 4)) == "coefficient");
+  CHECK(larcPackageInputDType(f.package, 0) == LARC_DTYPE_UNKNOWN);
+  CHECK(larcPackageInputDType(f.package, 3) == LARC_DTYPE_FLOAT32);
+  CHECK(larcPackageInputDType(f.package, 4) == LARC_DTYPE_UNKNOWN);
   CHECK(larcPackageInputName(f.package, 5) == nullptr);
   CHECK(larcPackageInputRole(f.package, -1) == nullptr);
   CHECK(larcPackageNumStates(f.package) == 1);
@@ -223,8 +226,7 @@ TEST_CASE("c api: load failures", "[capi]") {
 
 TEST_CASE("c api: launch refuses before and without a driver", "[capi]") {
   Fixture f;
-  CHECK(larcLaunch(f.package, &f.call, nullptr, nullptr) ==
-        LARC_ERROR_INVALID);
+  CHECK(larcLaunch(f.package, &f.call, nullptr, nullptr) == LARC_ERROR_INVALID);
   CHECK_THAT(larcLastError(), Contains("output 'o' was not given"));
   f.call.outputs = f.outputs;
   int32_t status = larcLaunch(f.package, &f.call, nullptr, nullptr);

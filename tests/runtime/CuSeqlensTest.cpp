@@ -103,8 +103,7 @@ TEST_CASE("cu_seqlens: its own shape, dtype and place", "[cu_seqlens]") {
   }
 }
 
-TEST_CASE("cu_seqlens: values are checked from a host copy",
-          "[cu_seqlens]") {
+TEST_CASE("cu_seqlens: values are checked from a host copy", "[cu_seqlens]") {
   Arguments args = packed();
   std::vector<int32_t> values = {0, 30, 30, 100};
   args.cuSeqlensHost = hostOffsets(values);
@@ -154,8 +153,8 @@ TEST_CASE("cu_seqlens: values are checked from a host copy",
   }
   SECTION("float host copies") {
     std::vector<float> floats = {0, 30, 30, 100};
-    args.cuSeqlensHost = TensorView::contiguous(
-        floats.data(), DType::Float32, {4}, {DeviceType::CPU, 0});
+    args.cuSeqlensHost = TensorView::contiguous(floats.data(), DType::Float32,
+                                                {4}, {DeviceType::CPU, 0});
     CHECK_THROWS_WITH(plan(args),
                       Equals("larc: argument 'cu_seqlens_host': expected dtype "
                              "int32 or int64, got fp32"));

@@ -1,7 +1,7 @@
 //===- JsonTest.cpp - The manifest's JSON reader --------------------------===//
 
-#include "larc/runtime/Error.h"
 #include "larc/runtime/Json.h"
+#include "larc/runtime/Error.h"
 
 #include <catch2/catch.hpp>
 
@@ -37,7 +37,8 @@ TEST_CASE("json: scalars, arrays and objects in file order", "[json]") {
 }
 
 TEST_CASE("json: string escapes and unicode", "[json]") {
-  JsonValue value = json(R"(["a\"b\\c\/d\n\t", "\u00e9\u20ac", "\ud83d\ude00"])");
+  JsonValue value =
+      json(R"(["a\"b\\c\/d\n\t", "\u00e9\u20ac", "\ud83d\ude00"])");
   CHECK(value.items[0].string == "a\"b\\c/d\n\t");
   CHECK(value.items[1].string == "\xC3\xA9\xE2\x82\xAC");
   CHECK(value.items[2].string == "\xF0\x9F\x98\x80");
@@ -66,18 +67,26 @@ TEST_CASE("json: errors name file, line, column and what was expected",
   };
   const Case cases[] = {
       {"", "larc: t.json:1:1: the file is empty; expected a JSON value"},
-      {"{\"a\": 1,}", "larc: t.json:1:9: unexpected '}'; expected a member name in double quotes"},
-      {"{\"a\" 1}", "larc: t.json:1:6: unexpected '1'; expected ':' after \"a\""},
-      {"[1 2]", "larc: t.json:1:4: unexpected '2'; expected ',' or ']' in an array"},
-      {"{\"a\": 1 \"b\": 2}", "larc: t.json:1:9: unexpected '\"'; expected ',' or '}' in an object"},
+      {"{\"a\": 1,}", "larc: t.json:1:9: unexpected '}'; expected a member "
+                      "name in double quotes"},
+      {"{\"a\" 1}",
+       "larc: t.json:1:6: unexpected '1'; expected ':' after \"a\""},
+      {"[1 2]",
+       "larc: t.json:1:4: unexpected '2'; expected ',' or ']' in an array"},
+      {"{\"a\": 1 \"b\": 2}",
+       "larc: t.json:1:9: unexpected '\"'; expected ',' or '}' in an object"},
       {"\"abc", "larc: t.json:1:5: unterminated string"},
-      {"\"a\tb\"", "larc: t.json:1:3: byte 0x09 inside a string; write it as an escape"},
+      {"\"a\tb\"",
+       "larc: t.json:1:3: byte 0x09 inside a string; write it as an escape"},
       {"\"\\q\"", "larc: t.json:1:3: unknown escape \\q in a string"},
-      {"\"\\u12g4\"", "larc: t.json:1:6: unexpected 'g'; expected 4 hex digits after \\u"},
+      {"\"\\u12g4\"",
+       "larc: t.json:1:6: unexpected 'g'; expected 4 hex digits after \\u"},
       {"\"\\ude00\"", "larc: t.json:1:8: a lone low surrogate \\ude00"},
       {"012", "larc: t.json:1:2: a number may not have a leading zero"},
-      {"1.", "larc: t.json:1:3: unexpected the end of the file; expected a digit after '.'"},
-      {"-", "larc: t.json:1:2: unexpected the end of the file; expected a digit"},
+      {"1.", "larc: t.json:1:3: unexpected the end of the file; expected a "
+             "digit after '.'"},
+      {"-",
+       "larc: t.json:1:2: unexpected the end of the file; expected a digit"},
       {"1e999", "larc: t.json:1:1: the number 1e999 is out of range"},
       {"tru", "larc: t.json:1:1: unexpected 't'; expected a JSON value"},
       {"{} x", "larc: t.json:1:4: unexpected 'x' after the JSON value"},

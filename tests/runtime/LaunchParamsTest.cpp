@@ -20,46 +20,46 @@ TEST_CASE("launch params: layout 1 is pinned, and C agrees with C++",
           "[params]") {
   // docs/package-format.md lists these offsets; generated kernels rely on
   // them through the header, applications through the ABI.
-  const std::vector<size_t> expected = {
-      0,    // inputs[8]
-      320,  // outputs[4]
-      480,  // initialStates[4]
-      640,  // finalStates[4]
-      800,  // cuSeqlens
-      808,  // batch
-      816,  // seqLen
-      824,  // heads
-      828,  // valueHeads
-      832,  // sequences
-      836,  // scale
-      840,  // dims[4]
-      856,  // version
-      860,  // numTensorMaps
-      896,  // tensorMaps[8]
-      1920, // sizeof
-      128,  // alignof
-      sizeof(LarcTensor), sizeof(LarcCall), sizeof(LarcPlanInfo)};
-  const std::vector<size_t> cpp = {
-      offsetof(LarcLaunchParams, inputs),
-      offsetof(LarcLaunchParams, outputs),
-      offsetof(LarcLaunchParams, initialStates),
-      offsetof(LarcLaunchParams, finalStates),
-      offsetof(LarcLaunchParams, cuSeqlens),
-      offsetof(LarcLaunchParams, batch),
-      offsetof(LarcLaunchParams, seqLen),
-      offsetof(LarcLaunchParams, heads),
-      offsetof(LarcLaunchParams, valueHeads),
-      offsetof(LarcLaunchParams, sequences),
-      offsetof(LarcLaunchParams, scale),
-      offsetof(LarcLaunchParams, dims),
-      offsetof(LarcLaunchParams, version),
-      offsetof(LarcLaunchParams, numTensorMaps),
-      offsetof(LarcLaunchParams, tensorMaps),
-      sizeof(LarcLaunchParams),
-      alignof(LarcLaunchParams),
-      sizeof(LarcTensor),
-      sizeof(LarcCall),
-      sizeof(LarcPlanInfo)};
+  const std::vector<size_t> expected = {0,    // inputs[8]
+                                        320,  // outputs[4]
+                                        480,  // initialStates[4]
+                                        640,  // finalStates[4]
+                                        800,  // cuSeqlens
+                                        808,  // batch
+                                        816,  // seqLen
+                                        824,  // heads
+                                        828,  // valueHeads
+                                        832,  // sequences
+                                        836,  // scale
+                                        840,  // dims[4]
+                                        856,  // version
+                                        860,  // numTensorMaps
+                                        896,  // tensorMaps[8]
+                                        1920, // sizeof
+                                        128,  // alignof
+                                        sizeof(LarcTensor),
+                                        sizeof(LarcCall),
+                                        sizeof(LarcPlanInfo)};
+  const std::vector<size_t> cpp = {offsetof(LarcLaunchParams, inputs),
+                                   offsetof(LarcLaunchParams, outputs),
+                                   offsetof(LarcLaunchParams, initialStates),
+                                   offsetof(LarcLaunchParams, finalStates),
+                                   offsetof(LarcLaunchParams, cuSeqlens),
+                                   offsetof(LarcLaunchParams, batch),
+                                   offsetof(LarcLaunchParams, seqLen),
+                                   offsetof(LarcLaunchParams, heads),
+                                   offsetof(LarcLaunchParams, valueHeads),
+                                   offsetof(LarcLaunchParams, sequences),
+                                   offsetof(LarcLaunchParams, scale),
+                                   offsetof(LarcLaunchParams, dims),
+                                   offsetof(LarcLaunchParams, version),
+                                   offsetof(LarcLaunchParams, numTensorMaps),
+                                   offsetof(LarcLaunchParams, tensorMaps),
+                                   sizeof(LarcLaunchParams),
+                                   alignof(LarcLaunchParams),
+                                   sizeof(LarcTensor),
+                                   sizeof(LarcCall),
+                                   sizeof(LarcPlanInfo)};
   CHECK(cpp == expected);
   std::vector<size_t> c(32);
   c.resize(larcTestOffsetsFromC(c.data()));

@@ -45,8 +45,7 @@ TEST_CASE("manifest: the gated delta rule", "[manifest]") {
   CHECK(k.chunkSize == 64);
   CHECK(k.block == std::array<uint32_t, 3>{384, 1, 1});
   CHECK(k.sharedBytes == 200000);
-  CHECK(k.grid == std::array<GridAxis, 3>{GridAxis::ValueTiles,
-                                          GridAxis::Heads,
+  CHECK(k.grid == std::array<GridAxis, 3>{GridAxis::ValueTiles, GridAxis::Heads,
                                           GridAxis::Sequences});
   CHECK(k.valueTile == 64);
   CHECK_FALSE(k.cluster);
@@ -90,15 +89,15 @@ TEST_CASE("manifest: two states, explicit dims", "[manifest]") {
   CHECK(m.states[1].rank() == 3);
   CHECK(m.stateArgumentName(1, false) == "initial_state['z']");
   CHECK(m.slotName({TensorSlot::Kind::FinalState, 1}) == "z.final");
-  CHECK(m.kernels[0].grid ==
-        std::array<GridAxis, 3>{GridAxis::Heads, GridAxis::Sequences,
-                                GridAxis::One});
+  CHECK(m.kernels[0].grid == std::array<GridAxis, 3>{GridAxis::Heads,
+                                                     GridAxis::Sequences,
+                                                     GridAxis::One});
 }
 
 TEST_CASE("manifest: optional kernel fields", "[manifest]") {
-  Manifest m = parse(edited(
-      R"("value_tile": 64 },)",
-      R"("value_tile": 64, "cluster": [2, 1, 1], "alignment": 16,
+  Manifest m =
+      parse(edited(R"("value_tile": 64 },)",
+                   R"("value_tile": 64, "cluster": [2, 1, 1], "alignment": 16,
          "tensor_maps": [
            {"tensor": "q", "box": [1, 64, 1, 64], "swizzle": "128B"},
            {"tensor": "S.initial", "box": [1, 1, 64, 32], "l2_promotion": "128B", "swizzle": "none"},
@@ -126,8 +125,7 @@ TEST_CASE("manifest: TMA coordinate order", "[manifest]") {
   // [B, T, H] -> (H, T, B).
   CHECK(tensorMapOrder(Kind::Input, 3) == std::vector<int>{2, 1, 0});
   // [N, H, K, V] -> (V, K, H, N); [N, H, K] -> (K, H, N).
-  CHECK(tensorMapOrder(Kind::InitialState, 4) ==
-        std::vector<int>{3, 2, 1, 0});
+  CHECK(tensorMapOrder(Kind::InitialState, 4) == std::vector<int>{3, 2, 1, 0});
   CHECK(tensorMapOrder(Kind::FinalState, 3) == std::vector<int>{2, 1, 0});
 }
 
@@ -139,14 +137,16 @@ TEST_CASE("manifest: scale, grouping, dtypes", "[manifest]") {
   CHECK(spaced.scaleDefault.dim == 1);
   Manifest none = parse(edited(",\n  \"scale_default\": \"1/sqrt(K)\"", ""));
   CHECK(none.scaleDefault.kind == ScaleDefault::Kind::Unused);
-  Manifest grouped = parse(edited(R"("scale_default")",
-                                  R"("grouped_value_heads": true, "scale_default")"));
+  Manifest grouped = parse(edited(
+      R"("scale_default")", R"("grouped_value_heads": true, "scale_default")"));
   CHECK(grouped.groupedValueHeads);
-  Manifest typed = parse(edited(R"({"name": "beta", "role": "coefficient"})",
-                                R"({"name": "beta", "role": "coefficient", "dtype": "fp32"})"));
+  Manifest typed = parse(
+      edited(R"({"name": "beta", "role": "coefficient"})",
+             R"({"name": "beta", "role": "coefficient", "dtype": "fp32"})"));
   CHECK(typed.inputs[4].dtype == DType::Float32);
-  Manifest io = parse(edited(R"({"name": "g", "role": "log_gate"})",
-                             R"({"name": "g", "role": "log_gate", "dtype": "io"})"));
+  Manifest io =
+      parse(edited(R"({"name": "g", "role": "log_gate"})",
+                   R"({"name": "g", "role": "log_gate", "dtype": "io"})"));
   CHECK_FALSE(io.inputs[3].dtype);
 }
 
@@ -309,11 +309,13 @@ TEST_CASE("manifest: tensor map errors", "[manifest]") {
                     Contains("box: the innermost extent is 8 bytes; TMA needs "
                              "a multiple of 16"));
   CHECK_THROWS_WITH(
-      parse(withMaps(R"({"tensor": "q", "box": [1, 64, 1, 128], "swizzle": "64B"})")),
+      parse(withMaps(
+          R"({"tensor": "q", "box": [1, 64, 1, 128], "swizzle": "64B"})")),
       Contains("box: the innermost extent is 256 bytes, more than the 64B "
                "swizzle span"));
   CHECK_THROWS_WITH(
-      parse(withMaps(R"({"tensor": "o", "box": [1, 64, 1, 64], "swizzle": "16B"})")),
+      parse(withMaps(
+          R"({"tensor": "o", "box": [1, 64, 1, 64], "swizzle": "16B"})")),
       Contains("swizzle: expected \"none\" or one of 32B, 64B, 128B, got "
                "\"16B\""));
   CHECK_THROWS_WITH(

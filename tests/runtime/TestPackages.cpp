@@ -2,9 +2,12 @@
 
 #include "TestPackages.h"
 
+#include <catch2/catch.hpp>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <unistd.h>
 
@@ -12,60 +15,22 @@ namespace larc::test {
 
 using namespace runtime;
 
+namespace {
+std::string readManifestFile(const std::string &name) {
+  std::ifstream file(std::string(LARC_TEST_MANIFESTS) + "/" + name);
+  REQUIRE(file);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+} // namespace
+
 std::string gatedDeltaManifest() {
-  return R"json({
-  "format": 1,
-  "rule": "gated_delta_rule",
-  "cubin": "gated_delta_rule.cubin",
-  "header": "gated_delta_rule.h",
-  "arch": "sm_90a",
-  "_generator": "larcc (test)",
-  "kernels": [
-    { "name": "larc_gated_delta_rule_fwd_k128_v128_bf16",
-      "dims": {"K": 128, "V": 128}, "dtype": "bf16", "chunk_size": 64,
-      "block": [384, 1, 1], "shared_bytes": 200000,
-      "grid": "value_tiles,heads,sequences", "value_tile": 64 },
-    { "name": "larc_gated_delta_rule_fwd_k64_v64_bf16",
-      "dims": {"K": 64, "V": 64}, "dtype": "bf16", "chunk_size": 64,
-      "block": [256, 1, 1], "shared_bytes": 100000,
-      "grid": ["value_tiles", "heads", "sequences"], "value_tile": 64 },
-    { "name": "larc_gated_delta_rule_fwd_k128_v128_fp16",
-      "dims": {"K": 128, "V": 128}, "dtype": "fp16", "chunk_size": 64,
-      "block": [384, 1, 1], "shared_bytes": 200000,
-      "grid": "value_tiles,heads,sequences", "value_tile": 64 }
-  ],
-  "inputs": [
-    {"name": "q", "role": "query", "dim": "K"},
-    {"name": "k", "role": "key", "dim": "K"},
-    {"name": "v", "role": "value", "dim": "V"},
-    {"name": "g", "role": "log_gate"},
-    {"name": "beta", "role": "coefficient"}
-  ],
-  "states": [ {"name": "S", "key_dim": "K", "value_dim": "V"} ],
-  "outputs": [ {"name": "o", "dim": "V"} ],
-  "scale_default": "1/sqrt(K)"
-})json";
+  return readManifestFile("gated_delta_rule.json");
 }
 
 std::string linearAttentionManifest() {
-  return R"json({
-  "format": 1, "rule": "linear_attention", "cubin": "la.cubin",
-  "arch": "sm_90a", "dims": ["K", "V"],
-  "kernels": [
-    { "name": "larc_linear_attention_fwd_k64_v64_bf16",
-      "dims": {"K": 64, "V": 64}, "dtype": "bf16", "block": [128, 1, 1],
-      "grid": "heads,sequences" }
-  ],
-  "inputs": [
-    {"name": "q", "role": "query", "dim": "K"},
-    {"name": "k", "role": "key", "dim": "K"},
-    {"name": "v", "role": "value", "dim": "V"}
-  ],
-  "states": [ {"name": "S", "key_dim": "K", "value_dim": "V"},
-              {"name": "z", "key_dim": "K"} ],
-  "outputs": [ {"name": "o", "dim": "V"} ],
-  "scale_default": "1/sqrt(K)"
-})json";
+  return readManifestFile("linear_attention.json");
 }
 
 Manifest parse(const std::string &text) {

@@ -12,6 +12,7 @@
 
 namespace larc::test {
 
+// Manifests from tests/runtime/manifests/ (shared with test_python.py).
 // The gated delta rule as in docs/package-format.md: inputs q, k, v (bf16 or
 // fp16 over K, K, V), g (fp32 log-gate), beta (coefficient); state S [K, V];
 // output o [V]; kernels K=V=128 and K=V=64 in bf16, K=V=128 in fp16; grid
@@ -50,9 +51,8 @@ runtime::TensorView cudaTensor(runtime::DType dtype,
 
 // A valid gated-delta call: q, k [B, T, H, K], v [B, T, H, V] bf16, g and beta
 // [B, T, H] (fp32, bf16).
-runtime::Arguments gatedDeltaCall(const runtime::Manifest &manifest,
-                                  int64_t B, int64_t T, int64_t H, int64_t K,
-                                  int64_t V);
+runtime::Arguments gatedDeltaCall(const runtime::Manifest &manifest, int64_t B,
+                                  int64_t T, int64_t H, int64_t K, int64_t V);
 
 } // namespace larc::test
 

@@ -283,8 +283,7 @@ TEST_CASE("validate: the kernel's alignment and TMA", "[validate]") {
   }
 }
 
-TEST_CASE("validate: TMA alignment without a kernel alignment",
-          "[validate]") {
+TEST_CASE("validate: TMA alignment without a kernel alignment", "[validate]") {
   std::string text = gatedDeltaManifest();
   text.replace(text.find("\"value_tile\": 64 },"), 19,
                R"("value_tile": 64,
@@ -315,8 +314,7 @@ TEST_CASE("validate: one device", "[validate]") {
                            "all tensors must be on one device"));
 }
 
-TEST_CASE("validate: a launch needs outputs on a CUDA device",
-          "[validate]") {
+TEST_CASE("validate: a launch needs outputs on a CUDA device", "[validate]") {
   Arguments args = gatedDeltaCall(gdn(), 2, 100, 4, 128, 128);
   CHECK_THROWS_WITH(launchCheck(gdn(), args),
                     Equals("larc: output 'o' was not given; allocate it with "

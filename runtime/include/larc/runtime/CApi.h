@@ -26,8 +26,8 @@ extern "C" {
 
 /* Status codes. */
 #define LARC_OK 0
-#define LARC_ERROR_INVALID 1  /* a bad argument, package or manifest */
-#define LARC_ERROR_CUDA 2     /* no usable CUDA driver, or a driver call failed */
+#define LARC_ERROR_INVALID 1 /* a bad argument, package or manifest */
+#define LARC_ERROR_CUDA 2 /* no usable CUDA driver, or a driver call failed */
 #define LARC_ERROR_INTERNAL 3 /* a bug in larc: please report it */
 
 /* Element types (larc::runtime::DType). */
@@ -122,6 +122,9 @@ int32_t larcPackageNumInputs(const LarcPackage *package);
 const char *larcPackageInputName(const LarcPackage *package, int32_t index);
 /* "query", "key", "value", "log_gate", "gate", "coefficient". */
 const char *larcPackageInputRole(const LarcPackage *package, int32_t index);
+/* The input's fixed LARC_DTYPE_*, or LARC_DTYPE_UNKNOWN (0) when it takes
+ * the kernel's dtype (that of the query, key and value inputs). */
+int32_t larcPackageInputDType(const LarcPackage *package, int32_t index);
 int32_t larcPackageNumStates(const LarcPackage *package);
 const char *larcPackageStateName(const LarcPackage *package, int32_t index);
 int32_t larcPackageNumOutputs(const LarcPackage *package);

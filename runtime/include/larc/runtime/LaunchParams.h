@@ -54,10 +54,10 @@ typedef struct LarcTensorMap {
 } LarcTensorMap;
 
 typedef struct LarcLaunchParams {
-  LarcTensorRef inputs[LARC_MAX_INPUTS];         /* manifest "inputs" order */
-  LarcTensorRef outputs[LARC_MAX_OUTPUTS];       /* manifest "outputs" order */
-  LarcTensorRef initialStates[LARC_MAX_STATES];  /* manifest "states" order */
-  LarcTensorRef finalStates[LARC_MAX_STATES];    /* manifest "states" order */
+  LarcTensorRef inputs[LARC_MAX_INPUTS];        /* manifest "inputs" order */
+  LarcTensorRef outputs[LARC_MAX_OUTPUTS];      /* manifest "outputs" order */
+  LarcTensorRef initialStates[LARC_MAX_STATES]; /* manifest "states" order */
+  LarcTensorRef finalStates[LARC_MAX_STATES];   /* manifest "states" order */
   /* N + 1 int32 offsets into T on the device; NULL: N = B sequences of T. */
   const int32_t *cuSeqlens;
   int64_t batch;      /* B (1 with cuSeqlens) */
@@ -77,8 +77,7 @@ typedef struct LarcLaunchParams {
 /* Layout 1, pinned: a change here is a new package format. */
 LARC_STATIC_ASSERT(sizeof(LarcTensorRef) == 40, "LarcTensorRef layout");
 LARC_STATIC_ASSERT(sizeof(LarcTensorMap) == 128, "LarcTensorMap layout");
-LARC_STATIC_ASSERT(sizeof(LarcLaunchParams) == 1920,
-                   "LarcLaunchParams layout");
+LARC_STATIC_ASSERT(sizeof(LarcLaunchParams) == 1920, "LarcLaunchParams layout");
 /* Kernel parameters are limited to 4 KiB on every driver we target. */
 LARC_STATIC_ASSERT(sizeof(LarcLaunchParams) <= 4096,
                    "LarcLaunchParams exceeds the kernel parameter limit");

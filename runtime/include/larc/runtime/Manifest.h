@@ -32,15 +32,15 @@ std::string_view roleName(Role role);
 struct InputSpec {
   std::string name;
   Role role = Role::Query;
-  std::optional<int> dim;      // index into Manifest::dims; none: a scalar
-  std::optional<DType> dtype;  // none: the kernel's dtype
+  std::optional<int> dim;     // index into Manifest::dims; none: a scalar
+  std::optional<DType> dtype; // none: the kernel's dtype
   bool usesKeyHeads() const { return role == Role::Query || role == Role::Key; }
 };
 
 struct StateSpec {
   std::string name;
-  int keyDim = 0;                // index into Manifest::dims
-  std::optional<int> valueDim;   // none: a vector state [N, H, K]
+  int keyDim = 0;              // index into Manifest::dims
+  std::optional<int> valueDim; // none: a vector state [N, H, K]
   int rank() const { return valueDim ? 4 : 3; }
 };
 
@@ -86,9 +86,9 @@ struct KernelSpec {
   std::array<uint32_t, 3> block = {1, 1, 1};
   uint32_t sharedBytes = 0; // dynamic shared memory
   std::array<GridAxis, 3> grid = {GridAxis::One, GridAxis::One, GridAxis::One};
-  int64_t valueTile = 0;    // > 0 when the grid has value_tiles
+  int64_t valueTile = 0; // > 0 when the grid has value_tiles
   std::optional<std::array<uint32_t, 3>> cluster;
-  uint32_t alignment = 0;   // bytes; 0: the element size
+  uint32_t alignment = 0; // bytes; 0: the element size
   std::vector<TensorMapSpec> tensorMaps;
 };
 

@@ -23,17 +23,17 @@ namespace larc::runtime {
 using Shape = std::vector<int64_t>;
 
 struct Plan {
-  int kernelIndex = -1; // into Manifest::kernels
+  int kernelIndex = -1;         // into Manifest::kernels
   DType dtype = DType::Unknown; // of query, key and value inputs
   Device device;
-  int64_t batch = 0, seqLen = 0;       // B, T
-  int64_t heads = 0, valueHeads = 0;   // H, HV
-  int64_t sequences = 0;               // N
-  std::vector<int64_t> dims;           // the kernel's, in Manifest::dims order
+  int64_t batch = 0, seqLen = 0;     // B, T
+  int64_t heads = 0, valueHeads = 0; // H, HV
+  int64_t sequences = 0;             // N
+  std::vector<int64_t> dims;         // the kernel's, in Manifest::dims order
   float scale = 1;
-  std::vector<Shape> outputShapes;     // per manifest output
+  std::vector<Shape> outputShapes; // per manifest output
   std::vector<DType> outputDTypes;
-  std::vector<Shape> stateShapes;      // per manifest state, fp32
+  std::vector<Shape> stateShapes; // per manifest state, fp32
   std::array<uint64_t, 3> grid = {1, 1, 1};
 
   // Nothing to launch: no sequences (or no heads).
