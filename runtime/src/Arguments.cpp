@@ -11,41 +11,40 @@ Arguments::Arguments(const Manifest &manifest)
       initialStates(manifest.states.size()),
       finalStates(manifest.states.size()), manifest(&manifest) {}
 
+namespace {
+// The slot of `name` among a manifest's inputs, outputs or states.
+template <typename Spec>
+size_t slotOf(const Manifest &manifest, const std::vector<Spec> &specs,
+              std::string_view name, const char *kind, const char *kinds) {
+  if (int index = findByName(specs, name); index >= 0)
+    return static_cast<size_t>(index);
+  fail("rule '{}' has no {} '{}' (its {}: {})", manifest.rule, kind, name,
+       kinds, joinNames(specs));
+}
+} // namespace
+
 Arguments &Arguments::input(std::string_view name, const TensorView &tensor) {
-  int index = manifest->findInput(name);
-  if (index < 0)
-    fail("rule '{}' has no input '{}' (its inputs: {})", manifest->rule, name,
-         joinNames(manifest->inputs));
-  inputs[index] = tensor;
+  inputs[slotOf(*manifest, manifest->inputs, name, "input", "inputs")] = tensor;
   return *this;
 }
 
 Arguments &Arguments::output(std::string_view name, const TensorView &tensor) {
-  int index = manifest->findOutput(name);
-  if (index < 0)
-    fail("rule '{}' has no output '{}' (its outputs: {})", manifest->rule, name,
-         joinNames(manifest->outputs));
-  outputs[index] = tensor;
+  outputs[slotOf(*manifest, manifest->outputs, name, "output", "outputs")] =
+      tensor;
   return *this;
 }
 
 Arguments &Arguments::initialState(std::string_view name,
                                    const TensorView &tensor) {
-  int index = manifest->findState(name);
-  if (index < 0)
-    fail("rule '{}' has no state '{}' (its states: {})", manifest->rule, name,
-         joinNames(manifest->states));
-  initialStates[index] = tensor;
+  initialStates[slotOf(*manifest, manifest->states, name, "state", "states")] =
+      tensor;
   return *this;
 }
 
 Arguments &Arguments::finalState(std::string_view name,
                                  const TensorView &tensor) {
-  int index = manifest->findState(name);
-  if (index < 0)
-    fail("rule '{}' has no state '{}' (its states: {})", manifest->rule, name,
-         joinNames(manifest->states));
-  finalStates[index] = tensor;
+  finalStates[slotOf(*manifest, manifest->states, name, "state", "states")] =
+      tensor;
   return *this;
 }
 

@@ -71,24 +71,15 @@ bool Arch::runsOn(int deviceMajor, int deviceMinor) const {
 }
 
 int Manifest::findInput(std::string_view name) const {
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].name == name)
-      return static_cast<int>(i);
-  return -1;
+  return findByName(inputs, name);
 }
 
 int Manifest::findState(std::string_view name) const {
-  for (size_t i = 0; i < states.size(); ++i)
-    if (states[i].name == name)
-      return static_cast<int>(i);
-  return -1;
+  return findByName(states, name);
 }
 
 int Manifest::findOutput(std::string_view name) const {
-  for (size_t i = 0; i < outputs.size(); ++i)
-    if (outputs[i].name == name)
-      return static_cast<int>(i);
-  return -1;
+  return findByName(outputs, name);
 }
 
 std::string Manifest::describeKernel(const KernelSpec &kernel) const {

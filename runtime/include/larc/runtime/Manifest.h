@@ -142,6 +142,15 @@ struct Manifest {
   std::string stateArgumentName(size_t state, bool final) const;
 };
 
+// The index of the input, state or output called `name`, or -1.
+template <typename Spec>
+int findByName(const std::vector<Spec> &specs, std::string_view name) {
+  for (size_t i = 0; i < specs.size(); ++i)
+    if (specs[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
 // "q, k, v, g, beta" for the inputs, states or outputs of a manifest.
 template <typename Spec> std::string joinNames(const std::vector<Spec> &specs) {
   std::string text;
