@@ -198,11 +198,25 @@ class Rule:
             converted.append(tensor)
         return converted
 
+    @staticmethod
+    def _convert_states(states):
+        """flash-linear-attention takes bf16 initial states; the kernels read fp32."""
+        converted = []
+        for state in states:
+            if state is not None:
+                name = _tensors.dtype_name(state)
+                if name in _tensors.FLOAT_DTYPES and name != "fp32":
+                    state = state.float()
+                state = _contiguous_inner(state)
+            converted.append(state)
+        return converted
+
     def _prepare_cu_seqlens(self, cu_seqlens, cu_seqlens_cpu, check_cu_seqlens, reference):
-        """(device offsets as int32, host copy or None). Host offsets are
-        moved to the device; device ones are copied to the host for checking
-        (a synchronisation, as flash-linear-attention's own varlen path makes)
-        unless cu_seqlens_cpu is given or check_cu_seqlens is False."""
+        """(offsets for the kernel, host copy to check or None). Unless strict,
+        host offsets are moved to the device and int64 ones made int32. Device
+        offsets are copied to the host for checking (a synchronisation, as
+        flash-linear-attention's own varlen path makes) unless cu_seqlens_cpu
+        is given or check_cu_seqlens is False."""
         if cu_seqlens is None:
             if cu_seqlens_cpu is not None:
                 raise LarcError("larc: argument 'cu_seqlens_cpu' was given without 'cu_seqlens'")
@@ -210,11 +224,11 @@ class Rule:
         device, host = cu_seqlens, cu_seqlens_cpu
         if _tensors.on_cpu(cu_seqlens):
             host = cu_seqlens if host is None else host
-            if reference is not None and not _tensors.on_cpu(reference):
+            if not self.strict and reference is not None and not _tensors.on_cpu(reference):
                 device = cu_seqlens.to(reference.device)
         elif host is None and check_cu_seqlens:
             host = cu_seqlens.cpu()
-        if _tensors.dtype_name(device) == "int64":
+        if not self.strict and _tensors.dtype_name(device) == "int64":
             device = device.int()
         return device, host
 
@@ -229,15 +243,10 @@ class Rule:
                 _tensors.require_tensor(name, value)
         if not self.strict:
             bound = self._convert_inputs(bound)
-            states = [_cast(s, "fp32") if s is not None and _tensors.dtype_name(s) in
-                      _tensors.FLOAT_DTYPES and _tensors.dtype_name(s) != "fp32" else s
-                      for s in states]
-            states = [None if s is None else _contiguous_inner(s) for s in states]
-            reference = next((t for t in bound if t is not None), None)
-            device_offsets, host_offsets = self._prepare_cu_seqlens(
-                cu_seqlens, cu_seqlens_cpu, check_cu_seqlens, reference)
-        else:
-            device_offsets, host_offsets = cu_seqlens, cu_seqlens_cpu
+            states = self._convert_states(states)
+        reference = next((t for t in bound if t is not None), None)
+        device_offsets, host_offsets = self._prepare_cu_seqlens(
+            cu_seqlens, cu_seqlens_cpu, check_cu_seqlens, reference)
         return _Call(self, bound, states, device_offsets, host_offsets, scale)
 
     def check(self, *tensors, scale=None, initial_state=None, output_final_state=False,

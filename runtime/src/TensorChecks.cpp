@@ -50,6 +50,13 @@ void checkDType(const NamedTensor &tensor, DType expected,
        dtypeName(tensor.view.dtype));
 }
 
+void checkData(const NamedTensor &tensor) {
+  if (!tensor.view.data && tensor.view.numElements() > 0)
+    fail("argument '{}': the data pointer is null, but the shape {} has {} "
+         "elements",
+         tensor.name, shapeOf(tensor.view), tensor.view.numElements());
+}
+
 void checkStrides(const NamedTensor &tensor) {
   const TensorView &view = tensor.view;
   for (int d = 0; d < view.rank; ++d)

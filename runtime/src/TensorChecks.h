@@ -31,6 +31,8 @@ void checkShape(const NamedTensor &tensor, const std::vector<int64_t> &expected,
                 const std::string &note = "");
 void checkDType(const NamedTensor &tensor, DType expected,
                 const std::string &note = "");
+// A non-empty tensor has a data pointer.
+void checkData(const NamedTensor &tensor);
 // No negative strides; the innermost dim contiguous (stride 1) unless it has
 // at most one element.
 void checkStrides(const NamedTensor &tensor);

@@ -272,8 +272,10 @@ private:
         fail("argument 'cu_seqlens_host': expected a host (cpu) tensor, got "
              "one on {}",
              deviceName(host.device));
+      checkData(hostTensor);
       checkCuSeqlensValues(host, plan.seqLen, "cu_seqlens_host", batchFrom);
     } else if (offsets.device.type == DeviceType::CPU) {
+      checkData(tensor);
       checkCuSeqlensValues(offsets, plan.seqLen, "cu_seqlens", batchFrom);
     }
   }
@@ -358,6 +360,7 @@ private:
 
   void checkLayouts() {
     for (const Given &g : given) {
+      checkData(g.tensor);
       checkStrides(g.tensor);
       size_t element = dtypeSize(g.tensor.view.dtype);
       size_t alignment = g.featureTensor

@@ -145,6 +145,13 @@ TEST_CASE("cu_seqlens: values are checked from a host copy", "[cu_seqlens]") {
     wide[4] = 50;
     CHECK_THROWS_WITH(plan(args), Contains("offsets must not decrease"));
   }
+  SECTION("a host copy without data") {
+    TensorView view = hostOffsets(values);
+    view.data = nullptr;
+    args.cuSeqlensHost = view;
+    CHECK_THROWS_WITH(plan(args), Contains("argument 'cu_seqlens_host': the "
+                                           "data pointer is null"));
+  }
   SECTION("the host copy must be on the host") {
     args.cuSeqlensHost = cudaTensor(DType::Int32, {4}, 11);
     CHECK_THROWS_WITH(plan(args),

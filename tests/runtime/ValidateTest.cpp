@@ -240,6 +240,20 @@ TEST_CASE("validate: strides and alignment", "[validate]") {
     one.input("g", g);
     CHECK_NOTHROW(plan(gdn(), one));
   }
+  SECTION("null data") {
+    TensorView v = cudaTensor(DType::BFloat16, {2, 100, 4, 128}, 3);
+    v.data = nullptr;
+    args.input("v", v);
+    CHECK_THROWS_WITH(plan(gdn(), args),
+                      Equals("larc: argument 'v': the data pointer is null, "
+                             "but the shape [2, 100, 4, 128] has 102400 "
+                             "elements"));
+    Arguments empty = gatedDeltaCall(gdn(), 2, 0, 4, 128, 128);
+    TensorView q = cudaTensor(DType::BFloat16, {2, 0, 4, 128}, 1);
+    q.data = nullptr; // PyTorch's empty tensors have no storage
+    empty.input("q", q);
+    CHECK_NOTHROW(plan(gdn(), empty));
+  }
   SECTION("element alignment") {
     TensorView v = cudaTensor(DType::BFloat16, {2, 100, 4, 128}, 3);
     v.data = static_cast<char *>(v.data) + 1;
