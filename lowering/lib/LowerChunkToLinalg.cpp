@@ -63,6 +63,19 @@ Value generate(OpBuilder &b, Location loc, RankedTensorType type,
   return gen;
 }
 
+/// Replaces `op` by a tensor.generate of its result type, whose dynamic sizes
+/// are those of `like`, computing each element with `body`.
+LogicalResult
+replaceWithGenerate(PatternRewriter &rewriter, Operation *op, Value like,
+                    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  Location loc = op->getLoc();
+  Value tile = generate(rewriter, loc, type,
+                        dynamicDims(rewriter, loc, type, like), body);
+  rewriter.replaceOp(op, tile);
+  return success();
+}
+
 /// Element (row, col) of a [R] or [R, d] tile (col ignored for [R]).
 Value rowElement(OpBuilder &b, Location loc, Value tile, Value row, Value col) {
   if (cast<RankedTensorType>(tile.getType()).getRank() == 1)
@@ -211,10 +224,9 @@ struct LowerMaskRows : OpRewritePattern<chunk::MaskRowsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(chunk::MaskRowsOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     auto type = op.getType();
-    Value tile = generate(
-        rewriter, loc, type, dynamicDims(rewriter, loc, type, op.getInput()),
+    return replaceWithGenerate(
+        rewriter, op, op.getInput(),
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
           Value valid = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
                                               idx[0], op.getCount());
@@ -222,8 +234,6 @@ struct LowerMaskRows : OpRewritePattern<chunk::MaskRowsOp> {
           return arith::SelectOp::create(
               b, l, valid, v, cFloat(b, l, type.getElementType(), 0));
         });
-    rewriter.replaceOp(op, tile);
-    return success();
   }
 };
 
@@ -231,12 +241,11 @@ struct LowerCumsum : OpRewritePattern<chunk::CumsumOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(chunk::CumsumOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     auto type = op.getType();
     Value in = op.getInput();
     bool exclusive = op.getExclusive();
-    Value tile = generate(
-        rewriter, loc, type, dynamicDims(rewriter, loc, type, in),
+    return replaceWithGenerate(
+        rewriter, op, in,
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
           Value hi = exclusive ? idx[0]
                                : Value(arith::AddIOp::create(b, l, idx[0],
@@ -247,8 +256,6 @@ struct LowerCumsum : OpRewritePattern<chunk::CumsumOp> {
                            return rowElement(sb, sl, in, i, col);
                          });
         });
-    rewriter.replaceOp(op, tile);
-    return success();
   }
 };
 
@@ -262,18 +269,15 @@ struct LowerDecayToEnd : OpRewritePattern<chunk::DecayToEndOp> {
   LogicalResult matchAndRewrite(chunk::DecayToEndOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto type = op.getType();
     Value in = op.getInput();
     Value last = lastRow(rewriter, loc, in);
-    Value tile = generate(
-        rewriter, loc, type, dynamicDims(rewriter, loc, type, in),
+    return replaceWithGenerate(
+        rewriter, op, in,
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
           Value col = idx.size() == 2 ? idx[1] : Value();
           return arith::SubFOp::create(b, l, rowElement(b, l, in, last, col),
                                        rowElement(b, l, in, idx[0], col));
         });
-    rewriter.replaceOp(op, tile);
-    return success();
   }
 };
 
@@ -281,17 +285,13 @@ struct LowerDecayRows : OpRewritePattern<chunk::DecayRowsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(chunk::DecayRowsOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto type = op.getType();
-    Value tile = generate(
-        rewriter, loc, type, dynamicDims(rewriter, loc, type, op.getInput()),
+    return replaceWithGenerate(
+        rewriter, op, op.getInput(),
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
           Value x = tensor::ExtractOp::create(b, l, op.getInput(), idx);
           Value g = rowElement(b, l, op.getLogDecay(), idx[0], idx[1]);
           return arith::MulFOp::create(b, l, x, math::ExpOp::create(b, l, g));
         });
-    rewriter.replaceOp(op, tile);
-    return success();
   }
 };
 
@@ -300,18 +300,15 @@ struct LowerDecayState : OpRewritePattern<chunk::DecayStateOp> {
   LogicalResult matchAndRewrite(chunk::DecayStateOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto type = op.getType();
     Value decay = op.getLogDecay();
     Value last = lastRow(rewriter, loc, decay);
-    Value tile = generate(
-        rewriter, loc, type, dynamicDims(rewriter, loc, type, op.getState()),
+    return replaceWithGenerate(
+        rewriter, op, op.getState(),
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
           Value s = tensor::ExtractOp::create(b, l, op.getState(), idx);
           Value g = rowElement(b, l, decay, last, idx[0]); // column = key
           return arith::MulFOp::create(b, l, s, math::ExpOp::create(b, l, g));
         });
-    rewriter.replaceOp(op, tile);
-    return success();
   }
 };
 
@@ -459,12 +456,10 @@ struct LowerInterleave : OpRewritePattern<chunk::InterleaveOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(chunk::InterleaveOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto type = op.getType();
     ValueRange inputs = op.getInputs();
     int64_t n = inputs.size();
-    Value tile = generate(
-        rewriter, loc, type, dynamicDims(rewriter, loc, type, inputs.front()),
+    return replaceWithGenerate(
+        rewriter, op, inputs.front(),
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
           Value which = arith::RemUIOp::create(b, l, idx[0], cIndex(b, l, n));
           Value row = arith::DivUIOp::create(b, l, idx[0], cIndex(b, l, n));
@@ -480,8 +475,6 @@ struct LowerInterleave : OpRewritePattern<chunk::InterleaveOp> {
           }
           return result;
         });
-    rewriter.replaceOp(op, tile);
-    return success();
   }
 };
 
@@ -489,10 +482,8 @@ struct LowerStridedRows : OpRewritePattern<chunk::StridedRowsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(chunk::StridedRowsOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto type = op.getType();
-    Value tile = generate(
-        rewriter, loc, type, dynamicDims(rewriter, loc, type, op.getInput()),
+    return replaceWithGenerate(
+        rewriter, op, op.getInput(),
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
           Value row = arith::MulIOp::create(b, l, idx[0],
                                             cIndex(b, l, op.getStride()));
@@ -502,8 +493,6 @@ struct LowerStridedRows : OpRewritePattern<chunk::StridedRowsOp> {
             at.push_back(idx[1]);
           return tensor::ExtractOp::create(b, l, op.getInput(), at);
         });
-    rewriter.replaceOp(op, tile);
-    return success();
   }
 };
 

@@ -225,6 +225,17 @@ runTyped(ExecutionEngine &engine, const ChunkProgram::Signature &sig,
   std::vector<Buffer<T>> buffers;
   buffers.reserve(sig.inputs.size() + 2 * sig.states.size() +
                   sig.outputs.size());
+  // `prefix` followed by the size of `dim` when there is one.
+  auto shapeWith = [&](std::vector<int64_t> prefix,
+                       StringAttr dim) -> llvm::Expected<std::vector<int64_t>> {
+    if (!dim)
+      return prefix;
+    auto d = sizeOf(dim);
+    if (!d)
+      return d.takeError();
+    prefix.push_back(*d);
+    return prefix;
+  };
   auto convert = [](const std::vector<double> &v) {
     return std::vector<T>(v.begin(), v.end());
   };
@@ -236,13 +247,10 @@ runTyped(ExecutionEngine &engine, const ChunkProgram::Signature &sig,
     if (it == problem.inputs.end())
       return llvm::createStringError("larc: input '%s' is missing",
                                      name.c_str());
-    std::vector<int64_t> shape{B * T_, H};
-    if (dim) {
-      auto d = sizeOf(dim);
-      if (!d)
-        return d.takeError();
-      shape.push_back(*d);
-    }
+    auto shapeOr = shapeWith({B * T_, H}, dim);
+    if (!shapeOr)
+      return shapeOr.takeError();
+    std::vector<int64_t> shape = *shapeOr;
     if (product(shape) != int64_t(it->second.data.size()))
       return llvm::createStringError("larc: input '%s' has %zu elements, "
                                      "expected %lld",
@@ -255,16 +263,13 @@ runTyped(ExecutionEngine &engine, const ChunkProgram::Signature &sig,
   for (const auto &state : sig.states) {
     const std::string &name = state.name;
     StringAttr key = state.dim, value = state.valueDim;
-    auto k = sizeOf(key);
-    if (!k)
-      return k.takeError();
-    std::vector<int64_t> shape{N, H, *k};
-    if (value) {
-      auto v = sizeOf(value);
-      if (!v)
-        return v.takeError();
-      shape.push_back(*v);
-    }
+    auto keyShape = shapeWith({N, H}, key);
+    if (!keyShape)
+      return keyShape.takeError();
+    auto shapeOr = shapeWith(*keyShape, value);
+    if (!shapeOr)
+      return shapeOr.takeError();
+    std::vector<int64_t> shape = *shapeOr;
     stateShapes.push_back(shape);
     auto it = problem.initialStates.find(name);
     std::vector<T> init(product(shape), T(0));
@@ -282,18 +287,11 @@ runTyped(ExecutionEngine &engine, const ChunkProgram::Signature &sig,
                                : std::numeric_limits<double>::quiet_NaN();
   // Outputs and final states, poisoned so unwritten elements show as NaN.
   const T poison = std::numeric_limits<T>::quiet_NaN();
-  std::vector<std::vector<int64_t>> outputShapes;
   for (const auto &output : sig.outputs) {
-    StringAttr dim = output.dim;
-    std::vector<int64_t> shape{B * T_, H};
-    if (dim) {
-      auto d = sizeOf(dim);
-      if (!d)
-        return d.takeError();
-      shape.push_back(*d);
-    }
-    outputShapes.push_back(shape);
-    buffers.emplace_back(shape, std::vector<T>(product(shape), poison));
+    auto shape = shapeWith({B * T_, H}, output.dim);
+    if (!shape)
+      return shape.takeError();
+    buffers.emplace_back(*shape, std::vector<T>(product(*shape), poison));
   }
   for (const auto &shape : stateShapes)
     buffers.emplace_back(shape, std::vector<T>(product(shape), poison));
