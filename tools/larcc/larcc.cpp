@@ -1,6 +1,7 @@
 //===- larcc.cpp - the larc compiler driver -------------------------------===//
 //
-//   larcc compile RULE.larc --emit=mlir|class|chunk   print the rule's IR
+//   larcc compile RULE.larc --emit=mlir|class|chunk|cuda   print the rule's IR
+//   larcc compile RULE.larc -o DIR [--dk n] [--dv n]  write a package (CUDA)
 //   larcc verify RULE.larc [options]            chunk form vs fp64 recurrence
 //
 //===----------------------------------------------------------------------===//
@@ -8,6 +9,7 @@
 #include "larc/Dialect/LarcDialect.h"
 #include "larc/Frontend/Parser.h"
 #include "larc/Lowering/CpuRunner.h"
+#include "larc/Lowering/EmitCuda.h"
 #include "larc/Lowering/RecurrenceForm.h"
 #include "larc/Lowering/Verify.h"
 #include "larc/Reference/Reference.h"
@@ -17,7 +19,10 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -35,16 +40,24 @@ cl::opt<std::string> input(cl::Positional, cl::desc("<rule.larc>"),
                            cl::Required, cl::sub(compileCmd),
                            cl::sub(verifyCmd));
 
-enum class Emit { Mlir, Class, Chunk };
+enum class Emit { Mlir, Class, Chunk, Cuda, Package };
 cl::opt<Emit> emit(
     "emit", cl::desc("What to print"), cl::init(Emit::Mlir),
     cl::values(clEnumValN(Emit::Mlir, "mlir", "the rule's larc dialect IR"),
                clEnumValN(Emit::Class, "class",
                           "the rule's algebra in general form (design §2.1)"),
                clEnumValN(Emit::Chunk, "chunk",
-                          "the derived chunkwise-parallel form")),
+                          "the derived chunkwise-parallel form"),
+               clEnumValN(Emit::Cuda, "cuda",
+                          "the CUDA C++ of the forward kernel (sm_90a)"),
+               clEnumValN(Emit::Package, "package",
+                          "a package directory -o DIR: .cu, .cubin (nvcc), "
+                          "manifest.json, .h (the default with -o when "
+                          "--emit is not given)")),
     cl::sub(compileCmd));
-cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
+cl::opt<std::string> outputPath("o",
+                                cl::desc("Output file ('-' for stdout); the "
+                                         "package directory without --emit"),
                                 cl::value_desc("path"), cl::init("-"),
                                 cl::sub(compileCmd));
 
@@ -63,10 +76,15 @@ cl::opt<int64_t> seqLen("T", cl::desc("Tokens per sequence"), cl::init(200),
 cl::opt<int64_t> batch("B", cl::desc("Batch size"), cl::init(2),
                        cl::sub(verifyCmd));
 cl::opt<int64_t> heads("H", cl::desc("Heads"), cl::init(2), cl::sub(verifyCmd));
-cl::opt<int64_t> keyDim("dk", cl::desc("Key dimension"), cl::init(32),
-                        cl::sub(verifyCmd));
-cl::opt<int64_t> valueDim("dv", cl::desc("Value dimension"), cl::init(32),
-                          cl::sub(verifyCmd));
+cl::opt<int64_t> keyDim("dk",
+                        cl::desc("Key dimension (verify: default 32; "
+                                 "compile to CUDA: 64 or 128, default 128)"),
+                        cl::init(32), cl::sub(verifyCmd), cl::sub(compileCmd));
+cl::opt<int64_t> valueDim("dv",
+                          cl::desc("Value dimension (verify: default 32; "
+                                   "compile to CUDA: 64 or 128, default 128)"),
+                          cl::init(32), cl::sub(verifyCmd),
+                          cl::sub(compileCmd));
 cl::opt<uint64_t> seed("seed", cl::desc("Random seed"), cl::init(1),
                        cl::sub(verifyCmd));
 cl::opt<bool> noInitialState("no-initial-state",
@@ -109,7 +127,93 @@ static int report(llvm::Error err) {
   return 1;
 }
 
+/// The CUDA generation options of `larcc compile` (--dk/--dv default to 128).
+static larc::CudaOptions cudaOptions() {
+  larc::CudaOptions opts;
+  opts.keyDim = keyDim.getNumOccurrences() ? int64_t(keyDim) : 128;
+  opts.valueDim = valueDim.getNumOccurrences() ? int64_t(valueDim) : 128;
+  opts.chunkSize = chunkSize;
+  return opts;
+}
+
+static bool writeFile(StringRef path, StringRef text) {
+  std::error_code ec;
+  raw_fd_ostream os(path, ec, sys::fs::OF_Text);
+  if (ec) {
+    errs() << "larcc: cannot write " << path << ": " << ec.message() << "\n";
+    return false;
+  }
+  os << text;
+  return true;
+}
+
+/// nvcc: $LARC_NVCC, the CUDA toolkit's, or the one on PATH.
+static std::string findNvcc() {
+  if (const char *env = std::getenv("LARC_NVCC"))
+    return env;
+  if (sys::fs::can_execute("/usr/local/cuda/bin/nvcc"))
+    return "/usr/local/cuda/bin/nvcc";
+  if (ErrorOr<std::string> found = sys::findProgramByName("nvcc"))
+    return *found;
+  return "";
+}
+
+/// larcc compile RULE.larc -o DIR: DIR/<rule>.cu, .cubin, .h, manifest.json.
+static int runPackage(mlir::ModuleOp module) {
+  mlir::FailureOr<larc::RuleForm> form = larc::classifyRule(theRule(module));
+  if (mlir::failed(form))
+    return 1;
+  larc::CudaKernelInfo info;
+  mlir::FailureOr<std::string> cuda =
+      larc::emitCuda(*form, cudaOptions(), &info);
+  if (mlir::failed(cuda))
+    return 1;
+  std::string rule = theRule(module).getSymName().str();
+  StringRef dir = outputPath;
+  if (std::error_code ec = sys::fs::create_directories(dir)) {
+    errs() << "larcc: cannot create " << dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  auto in = [&](StringRef file) {
+    SmallString<256> path(dir);
+    sys::path::append(path, file);
+    return std::string(path);
+  };
+  std::string cu = in(rule + ".cu"), cubin = in(rule + ".cubin");
+  if (!writeFile(cu, *cuda) ||
+      !writeFile(in(rule + ".h"), larc::emitCudaHeader(*form, info)))
+    return 1;
+
+  std::string nvcc = findNvcc();
+  if (nvcc.empty()) {
+    errs() << "larcc: nvcc not found (set LARC_NVCC); wrote " << cu << "\n";
+    return 1;
+  }
+  std::string source = LARC_SOURCE_DIR;
+  // clang-format off
+  std::vector<std::string> args = {
+      nvcc, "-std=c++17", "-O3", "-gencode=arch=compute_90a,code=sm_90a",
+      "--cubin", "-I" + source + "/lowering/cuda/include",
+      "-I" + source + "/runtime/include", cu, "-o", cubin};
+  // clang-format on
+  std::vector<StringRef> argRefs(args.begin(), args.end());
+  std::string message;
+  int rc = sys::ExecuteAndWait(nvcc, argRefs, std::nullopt, {}, 0, 0, &message);
+  if (rc != 0) {
+    errs() << "larcc: nvcc failed on " << cu
+           << (message.empty() ? "" : ": " + message) << "\n";
+    return 1;
+  }
+  if (!writeFile(in("manifest.json"),
+                 larc::emitManifest(*form, info, rule + ".cubin", rule + ".h")))
+    return 1;
+  outs() << "wrote package " << dir << " (" << info.name << ")\n";
+  return 0;
+}
+
 static int runCompile(mlir::ModuleOp module) {
+  if (emit == Emit::Package || (!emit.getNumOccurrences() && outputPath != "-"))
+    return runPackage(module);
   std::string error;
   auto output = mlir::openOutputFile(outputPath, &error);
   if (!output) {
@@ -135,6 +239,18 @@ static int runCompile(mlir::ModuleOp module) {
     (*derived)->print(output->os());
     break;
   }
+  case Emit::Cuda: {
+    mlir::FailureOr<larc::RuleForm> form = larc::classifyRule(theRule(module));
+    if (mlir::failed(form))
+      return 1;
+    mlir::FailureOr<std::string> cuda = larc::emitCuda(*form, cudaOptions());
+    if (mlir::failed(cuda))
+      return 1;
+    output->os() << *cuda;
+    break;
+  }
+  case Emit::Package:
+    break; // handled above
   }
   output->os() << "\n";
   output->keep();
@@ -196,6 +312,12 @@ int main(int argc, char **argv) {
       "  larcc compile RULE.larc --emit=mlir    print the rule's dialect IR\n"
       "  larcc compile RULE.larc --emit=class   print its algebra in general form\n"
       "  larcc compile RULE.larc --emit=chunk   print the derived chunk form\n"
+      "  larcc compile RULE.larc --emit=cuda [--dk n] [--dv n]\n"
+      "                                         print the CUDA kernel "
+      "(sm_90a)\n"
+      "  larcc compile RULE.larc -o DIR [--dk n] [--dv n]\n"
+      "                                         write a package: .cu, .cubin, "
+      "manifest.json, .h\n"
       "  larcc verify RULE.larc [--chunk C] [--T n] [--dk n] [--dv n] "
       "[--seed s] [--dtype f64|f32]\n"
       "                                         chunk form vs fp64 recurrence\n");

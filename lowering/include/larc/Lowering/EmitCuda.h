@@ -1,0 +1,69 @@
+//===- EmitCuda.h - CUDA C++ for sm_90a from the chunk form -----*- C++ -*-===//
+//
+// Lowers a rule in general form (RecurrenceForm.h) to one CUDA C++
+// translation unit for Hopper (sm_90a) over larc's device tile library
+// (lowering/cuda/include/larc/cuda): one fused forward kernel per (value tile,
+// head, sequence) that keeps the state in registers across chunks and runs
+// every chunk product on wgmma (design.md §2, §5).
+//
+// First slice: rules without probes (no triangular solve): one matrix state,
+// one sub-step, decay none / constant / scalar, one or more rank-1 terms
+// a x^T (additive linear attention, RetNet, simple GLA / Mamba-2), bf16
+// inputs, chunk 64, K and V in {64, 128}. Anything else is refused with a
+// diagnostic naming what is not supported yet.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LARC_LOWERING_EMITCUDA_H
+#define LARC_LOWERING_EMITCUDA_H
+
+#include "larc/Lowering/RecurrenceForm.h"
+
+#include "mlir/Support/LLVM.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace larc {
+
+/// What to generate.
+struct CudaOptions {
+  int64_t keyDim = 128;       // |K| of the state
+  int64_t valueDim = 128;     // |V| of the state
+  int64_t chunkSize = 64;     // C (64 only for now)
+  std::string dtype = "bf16"; // of q, k, v and the outputs (bf16 only for now)
+};
+
+/// How the generated kernel is launched (the manifest's kernel entry).
+struct CudaKernelInfo {
+  std::string name;      // larc_<rule>_fwd_k<dk>_v<dv>_<dtype>
+  int64_t threads = 128; // one warpgroup
+  int64_t sharedBytes = 0;
+  int64_t valueTile = 64; // columns of V per CTA
+  int64_t chunkSize = 64;
+  std::string grid = "value_tiles,heads,sequences";
+  /// The dim name of each rule dim, in rule order, with its size.
+  std::vector<std::pair<std::string, int64_t>> dims;
+};
+
+/// The kernel name for `form` under `opts`.
+std::string cudaKernelName(const RuleForm &form, const CudaOptions &opts);
+
+/// Emits the .cu translation unit of `form`'s forward kernel, or reports (at
+/// the offending op) what is not supported yet and fails. Fills `info` when
+/// given.
+mlir::FailureOr<std::string> emitCuda(RuleForm &form, const CudaOptions &opts,
+                                      CudaKernelInfo *info = nullptr);
+
+/// The C++ header of a package: the kernel's name and launch shape, and its
+/// declaration for CUDA C++ users.
+std::string emitCudaHeader(const RuleForm &form, const CudaKernelInfo &info);
+
+/// manifest.json of a package (docs/package-format.md) holding one kernel.
+std::string emitManifest(const RuleForm &form, const CudaKernelInfo &info,
+                         llvm::StringRef cubinFile, llvm::StringRef headerFile);
+
+} // namespace larc
+
+#endif // LARC_LOWERING_EMITCUDA_H

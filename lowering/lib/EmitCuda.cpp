@@ -1,0 +1,723 @@
+//===- EmitCuda.cpp - CUDA C++ for sm_90a from the chunk form -------------===//
+//
+// One fused forward kernel per rule (design.md §2, §2.1, §5): a CTA of one
+// warpgroup per (value tile of 64 columns, head, sequence) walks the sequence
+// chunk by chunk with the state tile S [K, 64] in fp32 wgmma accumulators.
+// Per chunk of C = 64 tokens (rows r, s; b = cumsum of the log-decays):
+//
+//   prologue   a, x, g, q of every token row, from the rule's per-token ops
+//   O   = (Q (.) e^b) S_0 + (Q A^T (.) Gamma) X       Gamma_rs = e^{b_r - b_s},
+//   r >= s S_C = e^{b_C} S_0 + (A (.) e^{b_C - b})^T X
+//
+// summed over the rank-1 terms (A_m, X_m) of the sub-step. Inputs are read
+// with plain coalesced loads (one warp per token row) in this first slice, not
+// TMA: every operand goes through the per-token prologue anyway.
+//
+// Each step of the kernel is one function below, so the emitter reads like
+// the formulas and so does its output.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmitCudaInternal.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace larc;
+using namespace larc::cudagen;
+
+namespace {
+
+constexpr int64_t kValueTile = 64;
+constexpr unsigned kMaxTerms = 4;
+
+/// What the kernel of one supported rule is made of.
+struct KernelPlan {
+  mutable RuleOp rule;
+  const StateForm *state = nullptr;
+  const SubStep *step = nullptr;
+  mutable ReadoutOp readout;
+  mutable OutputOp output;
+  DimNames dims;
+  CudaOptions opts;
+  unsigned outputIndex = 0;
+  bool hasDecay() const { return step->decayKind != DecayKind::None; }
+  unsigned terms() const { return step->terms.size(); }
+};
+
+InFlightDiagnostic refuse(Operation *op, const Twine &what) {
+  return op->emitError() << "GPU code generation does not handle " << what
+                         << " yet";
+}
+
+/// Checks that `form` is in the first slice and fills `plan`.
+LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
+                         KernelPlan &plan) {
+  RuleOp rule = form.rule;
+  plan.rule = rule;
+  plan.opts = opts;
+  if (opts.dtype != "bf16")
+    return rule.emitError() << "GPU code generation supports bf16 inputs only "
+                               "(got '"
+                            << opts.dtype << "')";
+  if (opts.chunkSize != 64)
+    return rule.emitError()
+           << "GPU code generation supports chunk size 64 only (got "
+           << opts.chunkSize << ")";
+  for (int64_t d : {opts.keyDim, opts.valueDim})
+    if (d != 64 && d != 128)
+      return rule.emitError() << "GPU code generation supports dims of 64 or "
+                                 "128 only (got "
+                              << d << ")";
+  if (form.states.size() != 1) {
+    StateOp second = form.states[1].state;
+    return refuse(second, "rules with more than one state (here '" +
+                              second.getName() + "')");
+  }
+  const StateForm &state = form.states.front();
+  plan.state = &state;
+  StateOp stateOp = state.state;
+  if (stateOp.getType().isVector())
+    return refuse(stateOp, "vector states");
+  if (state.steps.size() != 1)
+    return refuse(state.recur, "several sub-steps per token (DeltaProduct)");
+  if (state.hasProbes())
+    return refuse(state.recur, "probes (the delta-rule family)");
+  const SubStep &step = state.steps.front();
+  plan.step = &step;
+  if (step.decayKind == DecayKind::PerKey)
+    return refuse(state.recur, "per-key decays (GLA, KDA)");
+  if (step.terms.empty())
+    return refuse(state.recur, "a state update without rank-1 terms");
+  if (step.terms.size() > kMaxTerms)
+    return refuse(state.recur, "more than 4 rank-1 terms");
+  for (const RankOneTerm &term : step.terms)
+    if (!term.data)
+      return refuse(state.recur, "rank-1 terms without a data part");
+
+  StateType type = stateOp.getType();
+  plan.dims.key = type.getKeyDim().getValue().str();
+  plan.dims.value = type.getValueDim().getValue().str();
+  if (plan.dims.key == plan.dims.value)
+    return refuse(stateOp, "a state whose key and value dims are the same");
+  for (Attribute dim : rule.getDims()) {
+    StringRef name = cast<StringAttr>(dim).getValue();
+    if (name != plan.dims.key && name != plan.dims.value)
+      return refuse(rule, "dims other than the state's (here '" + name + "')");
+  }
+
+  if (state.readouts.size() != 1)
+    return refuse(stateOp, "a state with other than one readout");
+  const ReadoutForm &readout = state.readouts.front();
+  ReadoutOp readoutOp = readout.op;
+  if (readout.prev)
+    return refuse(readoutOp, "readouts of the previous state (`prev`)");
+  plan.readout = readoutOp;
+  unsigned outputs = 0;
+  for (Operation &op : rule.getBody().front()) {
+    auto output = dyn_cast<OutputOp>(op);
+    if (!output)
+      continue;
+    if (outputs++ || output.getValue() != readoutOp.getResult())
+      return refuse(output, "outputs other than one plain readout S^T q");
+    plan.output = output;
+  }
+  if (!plan.output)
+    return refuse(rule, "a rule without an output");
+  if (!isa<VecType>(readoutOp.getResult().getType()))
+    return refuse(readoutOp, "scalar readouts");
+  return success();
+}
+
+int64_t sharedBytes(const KernelPlan &plan) {
+  const int64_t C = plan.opts.chunkSize, K = plan.opts.keyDim;
+  int64_t bytes = C * K * 2                                         // Q
+                  + plan.terms() * (C * K * 2 + C * kValueTile * 2) // A, X
+                  + K * kValueTile * 2; // S_0 in bf16
+  if (plan.hasDecay())
+    bytes += 1024;     // b[C], rounded up to the 1024-byte alignment of Shared
+  return bytes + 1024; // SmemCarver alignment slack
+}
+
+/// The kernel, one function per step.
+class KernelEmitter {
+public:
+  KernelEmitter(const KernelPlan &plan, PrologueEmitter &prologue,
+                CodeWriter &w)
+      : plan(plan), prologue(prologue), w(w) {}
+
+  void emit(const std::string &name);
+
+private:
+  void emitHeaderComment();
+  void emitConstants();
+  void emitSupport();
+  void emitSetup();
+  void emitInitialState();
+  void emitPrologue();
+  void emitCumsum();
+  void emitOutput();
+  void emitStoreOutput();
+  void emitStateUpdate();
+  void emitFinalState();
+
+  std::string termTile(const char *tile, unsigned m) const {
+    return llvm::formatv("sm.{0}[{1}]", tile, m).str();
+  }
+  std::string expr(Value v) const { return renderExpression(v); }
+
+  const KernelPlan &plan;
+  PrologueEmitter &prologue;
+  CodeWriter &w;
+};
+
+void KernelEmitter::emitHeaderComment() {
+  const SubStep &step = *plan.step;
+  std::string rule = plan.rule.getSymName().str();
+  w.line("// Generated by larcc from rule @" + rule + " (forward, sm_90a).");
+  w.line("// Do not edit: regenerate with `larcc compile " + rule +
+         ".larc --emit=cuda`.");
+  w.line("//");
+  std::string terms;
+  for (const RankOneTerm &term : step.terms)
+    terms += " + (" + expr(term.direction) + ") (" + expr(term.data) + ")^T";
+  std::string decay =
+      plan.hasDecay() ? "exp(" + expr(step.logDecay) + ") S_{t-1}" : "S_{t-1}";
+  w.line("// The rule in general form (design.md §2.1): decay " +
+         stringifyDecayKind(step.decayKind).str() + ", " +
+         std::to_string(plan.terms()) + " rank-1 term(s), no probes");
+  w.line("//   S_t = " + decay + terms);
+  w.line("//   " + plan.output.getName().str() + "_t = S_t^T (" +
+         expr(plan.readout.getProbe()) + ")");
+  w.line(
+      "// Chunk form (design.md §2), C = 64 tokens, rows r, s, b = cumsum(g):");
+  if (plan.hasDecay()) {
+    w.line("//   O   = (Q ⊙ e^b) S_0 + (Q Aᵀ ⊙ Γ) X,   Γ_rs = e^{b_r − b_s} "
+           "(r ≥ s), else 0");
+    w.line("//   S_C = e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ X");
+  } else {
+    w.line("//   O   = Q S_0 + (Q Aᵀ ⊙ M) X,   M the causal mask (r ≥ s)");
+    w.line("//   S_C = S_0 + Aᵀ X");
+  }
+  w.line(
+      "// summed over the terms (A_m, X_m). One CTA (one warpgroup) per (value "
+      "tile of 64");
+  w.line("// columns, head, sequence); S [K, 64] stays in fp32 wgmma "
+         "accumulators across");
+  w.line("// chunks. Inputs are read with plain coalesced loads (one warp per "
+         "token row),");
+  w.line("// not TMA, in this first slice: every operand goes through the "
+         "prologue.");
+  w.blank();
+  w.line("#include \"larc/cuda/larc.cuh\"");
+  w.line("#include \"larc/runtime/LaunchParams.h\"");
+  w.blank();
+}
+
+void KernelEmitter::emitConstants() {
+  const CudaOptions &o = plan.opts;
+  w.line("namespace larc_kernel {");
+  w.line("using namespace larc::gpu;");
+  w.blank();
+  w.line(llvm::formatv("constexpr int kChunk = {0};      // C", o.chunkSize));
+  w.line(llvm::formatv("constexpr int kKeyDim = {0};    // {1}", o.keyDim,
+                       plan.dims.key));
+  w.line(llvm::formatv("constexpr int kValueDim = {0};  // {1}", o.valueDim,
+                       plan.dims.value));
+  w.line(llvm::formatv("constexpr int kValueTile = {0};  // columns of {1} "
+                       "per CTA",
+                       kValueTile, plan.dims.value));
+  w.line(llvm::formatv("constexpr int kTerms = {0};       // rank-1 terms",
+                       plan.terms()));
+  w.line("constexpr int kKeyPerLane = kKeyDim / 32;     // a lane's elements "
+         "of a key row");
+  w.line("constexpr int kValuePerLane = kValueDim / 32; // ... of a value row");
+  w.line("constexpr int kStateBlocks = kKeyDim / 64;    // m64 accumulators "
+         "of S");
+  w.blank();
+  w.line("/// One chunk's bf16 wgmma operands (128-byte swizzled tiles).");
+  w.open("struct Shared {");
+  w.line("SwizzledTile<bf16, kChunk, kKeyDim> q; // readout probes: " +
+         expr(plan.readout.getProbe()));
+  std::string as, xs;
+  for (const RankOneTerm &term : plan.step->terms) {
+    as += (as.empty() ? "" : ", ") + expr(term.direction);
+    xs += (xs.empty() ? "" : ", ") + expr(term.data);
+  }
+  w.line("SwizzledTile<bf16, kChunk, kKeyDim> a[kTerms]; // directions: " + as);
+  w.line("SwizzledTile<bf16, kChunk, kValueTile> x[kTerms]; // data (this "
+         "CTA's columns): " +
+         xs);
+  w.line("SwizzledTile<bf16, kKeyDim, kValueTile> state; // S_0 in bf16");
+  if (plan.hasDecay())
+    w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
+  w.close("};");
+  w.line(llvm::formatv("constexpr int kSharedBytes = {0}; // manifest "
+                       "\"shared_bytes\"",
+                       sharedBytes(plan)));
+  w.line("static_assert(sizeof(Shared) + 1024 == kSharedBytes, \"manifest "
+         "shared_bytes\");");
+  w.blank();
+}
+
+void KernelEmitter::emitSupport() {
+  w.line(
+      R"(#define LARC_FOR_LANE(j, n) _Pragma("unroll") for (int j = 0; j < (n); ++j)
+
+__device__ inline float toFloat(float x) { return x; }
+__device__ inline float toFloat(bf16 x) { return __bfloat162float(x); }
+
+/// Element (b, t, h, 0) of a [B, T, H, d] tensor (or (b, t, h) of [B, T, H]).
+template <class T>
+__device__ inline T *tokenRow(const LarcTensorRef &ref, int64_t b, int64_t t,
+                              int64_t h) {
+  return static_cast<T *>(ref.data) + b * ref.strides[0] + t * ref.strides[1] +
+         h * ref.strides[2];
+}
+
+/// A row of d = 32 N elements: lane l loads l + 32 j (coalesced).
+template <int N, class T>
+__device__ inline void loadRow(float (&x)[N], const T *row) {
+  const int lane = threadIdx.x % 32;
+  LARC_FOR_LANE(j, N) x[j] = toFloat(row[lane + 32 * j]);
+}
+
+/// Columns [col0, col0 + Cols) of a lane-distributed row into row r of a tile.
+template <int N, int Cols>
+__device__ inline void storeRow(SwizzledTile<bf16, kChunk, Cols> &tile, int r,
+                                const float (&x)[N], int col0 = 0) {
+  const int lane = threadIdx.x % 32;
+  LARC_FOR_LANE(j, N) {
+    const int c = lane + 32 * j - col0;
+    if (c >= 0 && c < Cols)
+      tile.at(r, c) = __float2bfloat16(x[j]);
+  }
+}
+
+/// Row r of a tile set to zero (a row past the end of the sequence).
+template <int Cols>
+__device__ inline void zeroRow(SwizzledTile<bf16, kChunk, Cols> &tile, int r) {
+  for (int c = threadIdx.x % 32; c < Cols; c += 32)
+    tile.at(r, c) = __float2bfloat16(0.0f);
+}
+
+/// A ⊙ e^{b_C − b}: row r of a direction tile decayed to the chunk's end.
+template <int Cols>
+__device__ inline void decayRowsToEnd(SwizzledTile<bf16, kChunk, Cols> &a,
+                                      const float *b, float bLast) {
+  for (int e = threadIdx.x; e < kChunk * Cols; e += blockDim.x) {
+    const int r = e / Cols, c = e % Cols;
+    a.at(r, c) = __float2bfloat16(__bfloat162float(a.at(r, c)) *
+                                  exp_fast(bLast - b[r]));
+  }
+}
+
+/// Rows [0, count) of the output tile O [64, kValueTile] to global memory.
+__device__ inline void storeOutputRows(const Accum<kValueTile> &o,
+                                       const LarcTensorRef &out, int64_t batch,
+                                       int64_t t0, int head, int v0,
+                                       int count) {
+  const int tid = warpgroup_thread();
+  LARC_FOR_LANE(i, kValueTile / 4) {
+    const int r = Accum<kValueTile>::row(tid, 2 * i);
+    const int c = Accum<kValueTile>::col(tid, 2 * i);
+    if (r < count)
+      *reinterpret_cast<__nv_bfloat162 *>(
+          tokenRow<bf16>(out, batch, t0 + r, head) + v0 + c) =
+          __floats2bfloat162_rn(o.v[2 * i], o.v[2 * i + 1]);
+  }
+}
+
+/// Element (k, v0 + c) of a [N, H, K, V] fp32 state of sequence n, head h.
+__device__ inline float *stateAt(const LarcTensorRef &ref, int64_t n,
+                                 int64_t h, int k, int v) {
+  return static_cast<float *>(ref.data) + n * ref.strides[0] +
+         h * ref.strides[1] + int64_t(k) * ref.strides[2] +
+         int64_t(v) * ref.strides[3];
+}
+)");
+  w.line("} // namespace larc_kernel");
+  w.line("using namespace larc_kernel;");
+  w.blank();
+}
+
+void KernelEmitter::emitSetup() {
+  w.line("extern __shared__ __align__(1024) char larcSmem[];");
+  w.line("SmemCarver carver{larcSmem};");
+  w.line("Shared &sm = carver.take<Shared>();");
+  w.blank();
+  w.line("const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;");
+  w.line("const int v0 = blockIdx.x * kValueTile; // first column of " +
+         plan.dims.value + " of this CTA");
+  w.line("const int head = blockIdx.y;            // value head (HV)");
+  w.line("const int keyHead = head / (p.valueHeads / p.heads); // head of "
+         "query/key inputs");
+  w.line("const int seq = blockIdx.z;             // sequence n");
+  w.line("// Tokens [bos, eos) of batch row `batch` (varlen: cu_seqlens).");
+  w.line("int64_t batch = seq, bos = 0, eos = p.seqLen;");
+  w.open("if (p.cuSeqlens) {");
+  w.line("batch = 0;");
+  w.line("bos = p.cuSeqlens[seq];");
+  w.line("eos = p.cuSeqlens[seq + 1];");
+  w.close();
+  w.line("(void)lane;");
+  w.blank();
+  w.line("// Per-head values that depend on no token.");
+  prologue.emitUniform(w);
+  w.blank();
+}
+
+void KernelEmitter::emitInitialState() {
+  w.line("// The state tile S[:, v0 : v0 + 64] in fp32 registers: block i "
+         "holds key rows");
+  w.line("// [64 i, 64 i + 64). Starts from the initial state, or zeros.");
+  w.line("Accum<kValueTile> s[kStateBlocks];");
+  w.line("const LarcTensorRef &initial = p.initialStates[0];");
+  w.open("LARC_FOR_LANE(i, kStateBlocks) {");
+  w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
+  w.line("const int tid = warpgroup_thread();");
+  w.line("const int k = 64 * i + Accum<kValueTile>::row(tid, e);");
+  w.line("const int v = v0 + Accum<kValueTile>::col(tid, e);");
+  w.line("s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) : "
+         "0.0f;");
+  w.close();
+  w.close();
+  w.blank();
+}
+
+void KernelEmitter::emitPrologue() {
+  w.line("// 1. Prologue (design.md §2.1): each token row's directions a_m, "
+         "data x_m,");
+  w.line("//    log-decay g and readout probe q from the rule's per-token ops; "
+         "one warp");
+  w.line("//    per row. Rows past the sequence's end are zero (g too).");
+  w.open("for (int r = warp; r < kChunk; r += 4) {");
+  w.line("const int64_t t = c0 + r;");
+  w.open("if (r < count) {");
+  prologue.emitPerToken(w);
+  w.line("// The chunk's operand rows.");
+  w.line("storeRow(sm.q, r, " + prologue.ref(plan.readout.getProbe()) +
+         "); // q: " + expr(plan.readout.getProbe()));
+  for (auto [m, term] : llvm::enumerate(plan.step->terms)) {
+    w.line("storeRow(" + termTile("a", m) + ", r, " +
+           prologue.ref(term.direction) + "); // a: " + expr(term.direction));
+    w.line("storeRow(" + termTile("x", m) + ", r, " + prologue.ref(term.data) +
+           ", v0); // x: " + expr(term.data));
+  }
+  if (plan.hasDecay())
+    w.line("if (lane == 0) sm.b[r] = " + prologue.ref(plan.step->logDecay) +
+           "; // g: " + expr(plan.step->logDecay));
+  w.reopen("} else {");
+  w.line("zeroRow(sm.q, r);");
+  for (unsigned m = 0; m < plan.terms(); ++m) {
+    w.line("zeroRow(" + termTile("a", m) + ", r);");
+    w.line("zeroRow(" + termTile("x", m) + ", r);");
+  }
+  if (plan.hasDecay())
+    w.line("if (lane == 0) sm.b[r] = 0.0f;");
+  w.close();
+  w.close();
+  w.line("// S_0 in bf16 for the shared-memory operand of Q S_0.");
+  w.line("LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state, 64 * i, 0);");
+  w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
+         "proxy");
+  w.line("__syncthreads();");
+  w.blank();
+}
+
+void KernelEmitter::emitCumsum() {
+  if (!plan.hasDecay())
+    return;
+  w.line(
+      "// 2. b = cumsum(g) over the chunk (inclusive): b_r = Σ_{i ≤ r} g_i.");
+  w.line("if (warp == 0) warp_cumsum<kChunk>(sm.b, sm.b);");
+  w.line("__syncthreads();");
+  w.blank();
+}
+
+void KernelEmitter::emitOutput() {
+  bool decay = plan.hasDecay();
+  w.line(decay ? "// 3. O = (Q ⊙ e^b) S_0 + Σ_m (Q A_mᵀ ⊙ Γ) X_m   (design.md "
+                 "§2, scalar gate)"
+               : "// 3. O = Q S_0 + Σ_m (Q A_mᵀ ⊙ M) X_m   (design.md §2, "
+                 "additive)");
+  w.line("Accum<kValueTile> o;");
+  w.line("Accum<kChunk> scores[kTerms];");
+  w.line("wgmma::fence();");
+  w.line("wgmma::mma_AB(o, sm.q, sm.state); // Q S_0 (SS)");
+  w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_ABt(scores[m], sm.q, sm.a[m]); "
+         "// Q A_mᵀ (SS)");
+  w.line("wgmma::commit();");
+  w.line("wgmma::wait<0>();");
+  w.line("wgmma::fence_operand(o);");
+  if (decay)
+    w.line("scale_rows_exp(o, sm.b); // (Q ⊙ e^b) S_0 = diag(e^b) Q S_0");
+  w.line("AFrag<bf16, kChunk> probs[kTerms];");
+  w.open("LARC_FOR_LANE(m, kTerms) {");
+  w.line("wgmma::fence_operand(scores[m]);");
+  w.line(decay ? "apply_decay_mask(scores[m], sm.b, sm.b); // ⊙ Γ, Γ_rs = "
+                 "e^{b_r − b_s} for r ≥ s, else 0"
+               : "apply_causal_mask(scores[m]); // ⊙ M (r ≥ s)");
+  w.line("probs[m] = to_afrag<bf16>(scores[m]);");
+  w.line("wgmma::fence_operand(probs[m]);");
+  w.close();
+  w.line("wgmma::fence_operand(o);");
+  w.line("wgmma::fence();");
+  w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_AB(o, probs[m], sm.x[m], true); "
+         "// += P_m X_m (RS)");
+  w.line("wgmma::commit();");
+  w.line("wgmma::wait<0>();");
+  w.line("wgmma::fence_operand(o);");
+  w.blank();
+  w.line("// 4. The output rows of this chunk: " + plan.output.getName().str() +
+         " [B, T, HV, " + plan.dims.value + "], bf16.");
+  w.line(llvm::formatv("storeOutputRows(o, p.outputs[{0}], batch, c0, head, "
+                       "v0, count);",
+                       plan.outputIndex));
+  w.blank();
+}
+
+void KernelEmitter::emitStateUpdate() {
+  bool decay = plan.hasDecay();
+  w.line(decay ? "// 5. S_C = e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m"
+               : "// 5. S_C = S_0 + Σ_m A_mᵀ X_m");
+  w.line("__syncthreads(); // every warp is done reading A through wgmma");
+  if (decay) {
+    w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
+           "add 0)");
+    w.line("LARC_FOR_LANE(m, kTerms) decayRowsToEnd(sm.a[m], sm.b, bLast);");
+    w.line("const float stateDecay = exp_fast(bLast);");
+    w.open("LARC_FOR_LANE(i, kStateBlocks) {");
+    w.line("LARC_FOR_LANE(e, kValueTile / 2) s[i].v[e] *= stateDecay;");
+    w.line("wgmma::fence_operand(s[i]);");
+    w.close();
+    w.line("tma::fence_shared_to_async();");
+    w.line("__syncthreads();");
+  }
+  w.line("wgmma::fence();");
+  w.open("LARC_FOR_LANE(i, kStateBlocks) {");
+  w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_AtB(s[i], sm.a[m], sm.x[m], "
+         "true, 64 * i); // (SS)");
+  w.close();
+  w.line("wgmma::commit();");
+  w.line("wgmma::wait<0>();");
+  w.line("LARC_FOR_LANE(i, kStateBlocks) wgmma::fence_operand(s[i]);");
+}
+
+void KernelEmitter::emitFinalState() {
+  w.line("// The final state, when asked for: [N, HV, K, V] fp32.");
+  w.line("const LarcTensorRef &finalState = p.finalStates[0];");
+  w.open("if (finalState.data) {");
+  w.open("LARC_FOR_LANE(i, kStateBlocks) {");
+  w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
+  w.line("const int tid = warpgroup_thread();");
+  w.line("const int k = 64 * i + Accum<kValueTile>::row(tid, e);");
+  w.line("const int v = v0 + Accum<kValueTile>::col(tid, e);");
+  w.line("*stateAt(finalState, seq, head, k, v) = s[i].v[e];");
+  w.close();
+  w.close();
+  w.close();
+}
+
+void KernelEmitter::emit(const std::string &name) {
+  emitHeaderComment();
+  emitConstants();
+  emitSupport();
+  w.line("extern \"C\" __global__ void __launch_bounds__(128, 1)");
+  w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
+  emitSetup();
+  emitInitialState();
+  w.open("for (int64_t c0 = bos; c0 < eos; c0 += kChunk) {");
+  w.line("const int count = eos - c0 < kChunk ? int(eos - c0) : kChunk; // "
+         "valid rows");
+  w.line("__syncthreads(); // the previous chunk's tiles are no longer read");
+  w.blank();
+  emitPrologue();
+  emitCumsum();
+  emitOutput();
+  emitStateUpdate();
+  w.close();
+  w.blank();
+  emitFinalState();
+  w.close();
+}
+
+std::string jsonString(StringRef s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+} // namespace
+
+std::string larc::cudaKernelName(const RuleForm &form,
+                                 const CudaOptions &opts) {
+  RuleOp rule = form.rule;
+  return llvm::formatv("larc_{0}_fwd_k{1}_v{2}_{3}", rule.getSymName(),
+                       opts.keyDim, opts.valueDim, opts.dtype)
+      .str();
+}
+
+FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
+                                      CudaKernelInfo *info) {
+  KernelPlan plan;
+  if (failed(planKernel(form, opts, plan)))
+    return failure();
+  PrologueEmitter prologue(form.rule, plan.dims);
+  if (failed(prologue.collect(plan.readout.getProbe())))
+    return failure();
+  for (const RankOneTerm &term : plan.step->terms)
+    if (failed(prologue.collect(term.direction)) ||
+        failed(prologue.collect(term.data)))
+      return failure();
+  if (plan.hasDecay()) {
+    if (!isa<ScalarType>(plan.step->logDecay.getType()))
+      return refuse(plan.state->recur, "a non-scalar log-decay"), failure();
+    if (failed(prologue.collect(plan.step->logDecay)))
+      return failure();
+  }
+  // The runtime passes one scale: every larc.scale must be over one dim.
+  StringRef scaleDim;
+  WalkResult scales = form.rule.walk([&](ScaleOp op) {
+    if (!scaleDim.empty() && op.getDim() != scaleDim) {
+      refuse(op, "scales over two different dims");
+      return WalkResult::interrupt();
+    }
+    scaleDim = op.getDim();
+    return WalkResult::advance();
+  });
+  if (scales.wasInterrupted())
+    return failure();
+
+  std::string name = cudaKernelName(form, opts);
+  std::string text;
+  CodeWriter w(text);
+  KernelEmitter(plan, prologue, w).emit(name);
+
+  if (info) {
+    info->name = name;
+    info->threads = 128;
+    info->sharedBytes = sharedBytes(plan);
+    info->valueTile = kValueTile;
+    info->chunkSize = opts.chunkSize;
+    info->dims.clear();
+    RuleOp rule = form.rule;
+    for (Attribute dim : rule.getDims()) {
+      StringRef d = cast<StringAttr>(dim).getValue();
+      info->dims.emplace_back(d.str(),
+                              d == plan.dims.key ? opts.keyDim : opts.valueDim);
+    }
+  }
+  return text;
+}
+
+std::string larc::emitCudaHeader(const RuleForm &form,
+                                 const CudaKernelInfo &info) {
+  RuleOp ruleOp = form.rule;
+  std::string rule = ruleOp.getSymName().str();
+  std::string text;
+  CodeWriter w(text);
+  w.line("// Generated by larcc from rule @" + rule +
+         ": the package's kernel and how it is launched.");
+  w.line("// Launch with the larc runtime (runtime/include/larc/runtime/"
+         "CApi.h) or by hand:");
+  w.line("// grid (V / value_tile, HV, N), block, dynamic shared memory as "
+         "below, one");
+  w.line("// argument: a LarcLaunchParams filled as docs/package-format.md "
+         "says.");
+  w.line("#pragma once");
+  w.blank();
+  w.line("#include \"larc/runtime/LaunchParams.h\"");
+  w.blank();
+  w.open("namespace larc_generated::" + rule + " {");
+  w.line("inline constexpr const char *kKernelName = \"" + info.name + "\";");
+  w.line(
+      llvm::formatv("inline constexpr int kBlockThreads = {0};", info.threads));
+  w.line(llvm::formatv("inline constexpr int kSharedBytes = {0};",
+                       info.sharedBytes));
+  w.line(
+      llvm::formatv("inline constexpr int kValueTile = {0};", info.valueTile));
+  w.line(
+      llvm::formatv("inline constexpr int kChunkSize = {0};", info.chunkSize));
+  for (const auto &[dim, size] : info.dims)
+    w.line(llvm::formatv("inline constexpr int kDim{0} = {1};", dim, size));
+  w.close("} // namespace larc_generated::" + rule);
+  w.blank();
+  w.line("#ifdef __CUDACC__");
+  w.line("extern \"C\" __global__ void " + info.name +
+         "(const __grid_constant__ LarcLaunchParams p);");
+  w.line("#endif");
+  return text;
+}
+
+std::string larc::emitManifest(const RuleForm &form, const CudaKernelInfo &info,
+                               StringRef cubinFile, StringRef headerFile) {
+  RuleOp rule = form.rule;
+  std::string dims, kernelDims, inputs, states, outputs, scaleDefault;
+  for (const auto &[dim, size] : info.dims) {
+    dims += (dims.empty() ? "" : ", ") + jsonString(dim);
+    kernelDims += (kernelDims.empty() ? "" : ", ") + jsonString(dim) + ": " +
+                  std::to_string(size);
+  }
+  for (Operation &op : rule.getBody().front()) {
+    if (auto input = dyn_cast<InputOp>(op)) {
+      std::string entry =
+          "{\"name\": " + jsonString(input.getName()) +
+          ", \"role\": " + jsonString(stringifyRole(input.getRole()));
+      if (auto vec = dyn_cast<VecType>(input.getType()))
+        entry += ", \"dim\": " + jsonString(vec.getDim().getValue());
+      inputs += (inputs.empty() ? "    " : ",\n    ") + entry + "}";
+    } else if (auto state = dyn_cast<StateOp>(op)) {
+      StateType type = state.getType();
+      std::string entry =
+          "{\"name\": " + jsonString(state.getName()) +
+          ", \"key_dim\": " + jsonString(type.getKeyDim().getValue());
+      if (!type.isVector())
+        entry +=
+            ", \"value_dim\": " + jsonString(type.getValueDim().getValue());
+      states += (states.empty() ? "    " : ",\n    ") + entry + "}";
+    } else if (auto output = dyn_cast<OutputOp>(op)) {
+      std::string entry = "{\"name\": " + jsonString(output.getName());
+      if (auto vec = dyn_cast<VecType>(output.getValue().getType()))
+        entry += ", \"dim\": " + jsonString(vec.getDim().getValue());
+      outputs += (outputs.empty() ? "    " : ",\n    ") + entry + "}";
+    } else if (auto scale = dyn_cast<ScaleOp>(op)) {
+      scaleDefault = "1/sqrt(" + scale.getDim().str() + ")";
+    }
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "{\n"
+     << "  \"format\": 1,\n"
+     << "  \"_generator\": \"larcc --emit=cuda (first slice: one matrix "
+        "state, no probes, plain loads)\",\n"
+     << "  \"rule\": " << jsonString(rule.getSymName()) << ",\n"
+     << "  \"cubin\": " << jsonString(cubinFile) << ",\n";
+  if (!headerFile.empty())
+    os << "  \"header\": " << jsonString(headerFile) << ",\n";
+  os << "  \"arch\": \"sm_90a\",\n"
+     << "  \"dims\": [" << dims << "],\n"
+     << "  \"kernels\": [\n"
+     << "    {\"name\": " << jsonString(info.name) << ", \"dims\": {"
+     << kernelDims
+     << "}, \"dtype\": \"bf16\", \"chunk_size\": " << info.chunkSize << ",\n"
+     << "     \"block\": [" << info.threads
+     << ", 1, 1], \"shared_bytes\": " << info.sharedBytes
+     << ", \"grid\": " << jsonString(info.grid)
+     << ", \"value_tile\": " << info.valueTile << ", \"alignment\": 4}\n"
+     << "  ],\n"
+     << "  \"inputs\": [\n"
+     << inputs << "\n  ],\n"
+     << "  \"states\": [\n"
+     << states << "\n  ],\n"
+     << "  \"outputs\": [\n"
+     << outputs << "\n  ]";
+  if (!scaleDefault.empty())
+    os << ",\n  \"scale_default\": " << jsonString(scaleDefault);
+  os << "\n}\n";
+  return text;
+}

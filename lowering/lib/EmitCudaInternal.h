@@ -1,0 +1,105 @@
+//===- EmitCudaInternal.h - pieces shared by the CUDA emitter ---*- C++ -*-===//
+//
+// Private to lowering/: the code writer and the per-token prologue printer of
+// EmitCuda.cpp / EmitPrologue.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LARC_LOWERING_EMITCUDAINTERNAL_H
+#define LARC_LOWERING_EMITCUDAINTERNAL_H
+
+#include "larc/Lowering/EmitCuda.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace larc::cudagen {
+
+/// Indented lines of C++.
+class CodeWriter {
+public:
+  explicit CodeWriter(std::string &out) : os(out) {}
+  void line(const llvm::Twine &text) {
+    std::string s = text.str();
+    if (!s.empty())
+      os.indent(2 * depth) << s;
+    os << "\n";
+  }
+  void blank() { os << "\n"; }
+  /// A line that opens a block ("... {"), then one more level.
+  void open(const llvm::Twine &text) {
+    line(text);
+    ++depth;
+  }
+  /// One level less, then the closing line ("}").
+  void close(const llvm::Twine &text = "}") {
+    --depth;
+    line(text);
+  }
+  /// "} else {": one level less for this line only.
+  void reopen(const llvm::Twine &text) {
+    --depth;
+    line(text);
+    ++depth;
+  }
+  /// A comment block, each line prefixed with "// ".
+  void comment(llvm::StringRef text) {
+    llvm::SmallVector<llvm::StringRef> lines;
+    text.split(lines, '\n');
+    for (llvm::StringRef l : lines)
+      line(l.empty() ? "//" : "// " + l);
+  }
+
+private:
+  llvm::raw_string_ostream os;
+  int depth = 0;
+};
+
+/// The names of the state's key and value dims in the rule.
+struct DimNames {
+  std::string key, value;
+};
+
+/// "kKeyPerLane" or "kValuePerLane": a lane's elements of a vector.
+std::string perLaneCount(const DimNames &dims, VecType type);
+/// True for inputs indexed by the value head (everything but query and key).
+bool isValueSide(InputOp input);
+/// The element type of an input tensor in the kernel ("bf16" or "float").
+std::string inputElementType(InputOp input);
+
+/// Prints the per-token values a kernel needs, as CUDA over one token row.
+class PrologueEmitter {
+public:
+  PrologueEmitter(RuleOp rule, const DimNames &dims);
+
+  /// Adds `value` and everything it is computed from; fails (with a
+  /// diagnostic) on an op the generator does not handle.
+  mlir::LogicalResult collect(mlir::Value value);
+  /// The C++ name of a collected value; `element`: its element j if a vector.
+  std::string ref(mlir::Value value, bool element = false) const;
+  bool isUniform(mlir::Value value) const { return uniform.count(value); }
+
+  /// Values that depend on no token input (before the chunk loop).
+  void emitUniform(CodeWriter &w) const;
+  /// Everything else, for token `t` of row r (inside the row loop).
+  void emitPerToken(CodeWriter &w) const;
+
+private:
+  void emitValue(CodeWriter &w, mlir::Value value) const;
+
+  RuleOp rule;
+  DimNames dims;
+  llvm::DenseMap<mlir::Operation *, unsigned> inputIndex;
+  llvm::DenseMap<mlir::Value, std::string> names;
+  llvm::DenseSet<mlir::Value> uniform;
+  llvm::SmallVector<mlir::Value> order; // operands before users
+  unsigned nextTemp = 0;
+};
+
+} // namespace larc::cudagen
+
+#endif // LARC_LOWERING_EMITCUDAINTERNAL_H

@@ -1,0 +1,271 @@
+//===- EmitPrologue.cpp - a rule's per-token ops as CUDA code
+//--------------===//
+//
+// Prints the per-token larc ops that compute a rule's chunk operands (each
+// term's direction a and data x, the log-decay g, the readout probe q) as
+// CUDA C++ for one token row, evaluated by one warp: a vector over a dim of
+// size d is a `float name[d / 32]` array, lane l holding elements l + 32 j;
+// a scalar is one float, the same in every lane. Elementwise ops become one
+// loop over the lane's elements, larc.l2norm and larc.dot warp reductions,
+// larc.scale reads p.scale and larc.head_index the CTA's head. Values that
+// depend on no input (a constant or per-head decay) are hoisted out of the
+// chunk loop. Generated from the rule's op DAG: a new rule needs no new C++.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmitCudaInternal.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+using namespace mlir;
+using namespace larc;
+using namespace larc::cudagen;
+
+/// The shortest float literal that reads back as `value` in single precision.
+static std::string floatLiteral(double value) {
+  char buf[48];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof(buf), "%.*g", precision, value);
+    if (float(std::strtod(buf, nullptr)) == float(value))
+      break;
+  }
+  std::string text = buf;
+  if (text.find_first_of(".en") == std::string::npos)
+    text += ".0";
+  return text + "f";
+}
+
+/// Names the generated code uses itself; an input named like one of them
+/// gets a suffix.
+static bool isReservedName(StringRef name) {
+  static const llvm::StringSet<> reserved = {
+      "p",        "r",         "t",          "j",          "c0",
+      "lane",     "warp",      "sm",         "head",       "keyHead",
+      "seq",      "batch",     "bos",        "eos",        "count",
+      "o",        "s",         "v0",         "bLast",      "carver",
+      "smemRaw",  "float",     "int",        "double",     "char",
+      "auto",     "const",     "if",         "else",       "for",
+      "do",       "while",     "return",     "switch",     "case",
+      "default",  "new",       "delete",     "this",       "true",
+      "false",    "class",     "struct",     "union",      "enum",
+      "template", "typename",  "namespace",  "using",      "static",
+      "extern",   "inline",    "register",   "signed",     "unsigned",
+      "short",    "long",      "void",       "bool",       "goto",
+      "break",    "continue",  "sizeof",     "operator",   "private",
+      "public",   "protected", "friend",     "virtual",    "volatile",
+      "mutable",  "explicit",  "export",     "bf16",       "fp16",
+      "ss",       "inv",       "i",          "e",          "m",
+      "tid",      "initial",   "finalState", "stateDecay", "scores",
+      "probs",    "larcSmem",  "Accum",      "AFrag",      "Shared",
+      "kChunk",   "kKeyDim",   "kValueDim"};
+  return reserved.contains(name) ||
+         name.starts_with("t") && name.size() > 1 &&
+             llvm::all_of(name.drop_front(), llvm::isDigit);
+}
+
+std::string cudagen::perLaneCount(const DimNames &dims, VecType type) {
+  return type.getDim().getValue() == dims.key ? "kKeyPerLane" : "kValuePerLane";
+}
+
+bool cudagen::isValueSide(InputOp input) {
+  return input.getRole() != Role::Query && input.getRole() != Role::Key;
+}
+
+std::string cudagen::inputElementType(InputOp input) {
+  return input.getRole() == Role::LogGate || input.getRole() == Role::Gate
+             ? "float"
+             : "bf16";
+}
+
+PrologueEmitter::PrologueEmitter(RuleOp rule, const DimNames &dims)
+    : rule(rule), dims(dims) {
+  unsigned index = 0;
+  for (Operation &op : rule.getBody().front())
+    if (auto input = dyn_cast<InputOp>(op))
+      inputIndex[input] = index++;
+}
+
+LogicalResult PrologueEmitter::collect(Value value) {
+  if (names.count(value))
+    return success();
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return emitError(rule.getLoc())
+           << "GPU code generation does not handle block arguments yet";
+  if (isa<MatType, StateType>(value.getType()))
+    return def->emitOpError()
+           << "GPU code generation does not handle a per-token matrix here";
+  if (isa<VecType>(value.getType()) &&
+      !llvm::is_contained(
+          std::initializer_list<StringRef>{dims.key, dims.value},
+          cast<VecType>(value.getType()).getDim().getValue()))
+    return def->emitOpError()
+           << "GPU code generation does not handle vectors over dim '"
+           << cast<VecType>(value.getType()).getDim().getValue()
+           << "' (only the state's key and value dims) yet";
+  bool dependsOnInput = isa<InputOp>(def);
+  if (!isa<InputOp>(def)) {
+    if (!isa<ConstantOp, HeadIndexOp, ScaleOp, NegOp, ExpOp, LogOp, SqrtOp,
+             SigmoidOp, SoftplusOp, ReluOp, EluOp, SiluOp, AddOp, SubOp, MulOp,
+             DivOp, PowOp, L2NormOp, DotOp>(def))
+      return def->emitOpError()
+             << "GPU code generation does not handle this op in a per-token "
+                "prologue yet";
+    for (Value operand : def->getOperands()) {
+      if (failed(collect(operand)))
+        return failure();
+      dependsOnInput |= !uniform.count(operand);
+    }
+  }
+  // Only scalars are hoisted; a vector always comes from an input anyway.
+  if (!dependsOnInput && isa<ScalarType>(value.getType()))
+    uniform.insert(value);
+  if (auto input = dyn_cast<InputOp>(def)) {
+    std::string name = input.getName().str();
+    for (char &ch : name)
+      if (!llvm::isAlnum(ch) && ch != '_')
+        ch = '_';
+    if (isReservedName(name))
+      name += "_in";
+    names[value] = name;
+  } else {
+    names[value] = llvm::formatv("t{0}", nextTemp++).str();
+  }
+  order.push_back(value);
+  return success();
+}
+
+std::string PrologueEmitter::ref(Value value, bool element) const {
+  std::string name = names.lookup(value);
+  if (element && isa<VecType>(value.getType()))
+    return name + "[j]";
+  return name;
+}
+
+/// The expression of one element of an elementwise op's result.
+static std::string unaryExpr(Operation *op, const std::string &x) {
+  return TypeSwitch<Operation *, std::string>(op)
+      .Case([&](NegOp) { return "-" + x; })
+      .Case([&](ExpOp) { return "expf(" + x + ")"; })
+      .Case([&](LogOp) { return "logf(" + x + ")"; })
+      .Case([&](SqrtOp) { return "sqrtf(" + x + ")"; })
+      .Case([&](SigmoidOp) { return "1.0f / (1.0f + expf(-" + x + "))"; })
+      .Case([&](SiluOp) { return x + " / (1.0f + expf(-" + x + "))"; })
+      .Case([&](ReluOp) { return "fmaxf(" + x + ", 0.0f)"; })
+      .Case([&](SoftplusOp) {
+        // max(x, 0) + log1p(e^{-|x|}) does not overflow for large x.
+        return "fmaxf(" + x + ", 0.0f) + log1pf(expf(-fabsf(" + x + ")))";
+      })
+      .Case([&](EluOp) {
+        return "(" + x + " > 0.0f ? " + x + " : expm1f(" + x + "))";
+      })
+      .Default([](Operation *) { return std::string(); });
+}
+
+static std::string binaryExpr(Operation *op, const std::string &x,
+                              const std::string &y) {
+  return TypeSwitch<Operation *, std::string>(op)
+      .Case([&](AddOp) { return x + " + " + y; })
+      .Case([&](SubOp) { return x + " - " + y; })
+      .Case([&](MulOp) { return x + " * " + y; })
+      .Case([&](DivOp) { return x + " / " + y; })
+      .Case([&](PowOp) { return "powf(" + x + ", " + y + ")"; })
+      .Default([](Operation *) { return std::string(); });
+}
+
+void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
+  Operation *def = value.getDefiningOp();
+  std::string name = names.lookup(value);
+  std::string comment = renderExpression(value);
+  auto vec = dyn_cast<VecType>(value.getType());
+  std::string n = vec ? perLaneCount(dims, vec) : "";
+
+  if (auto input = dyn_cast<InputOp>(def)) {
+    std::string row = llvm::formatv(
+        "tokenRow<{0}>(p.inputs[{1}], batch, t, {2})", inputElementType(input),
+        inputIndex.lookup(input), isValueSide(input) ? "head" : "keyHead");
+    w.line(llvm::formatv("// {0} : {1}{2}", input.getName(),
+                         stringifyRole(input.getRole()),
+                         vec ? "[" + vec.getDim().getValue().str() + "]" : ""));
+    if (vec) {
+      w.line(llvm::formatv("float {0}[{1}];", name, n));
+      w.line(llvm::formatv("loadRow({0}, {1});", name, row));
+    } else {
+      w.line(llvm::formatv("const float {0} = toFloat(*{1});", name, row));
+    }
+    return;
+  }
+  if (auto cst = dyn_cast<ConstantOp>(def)) {
+    w.line(llvm::formatv("const float {0} = {1};", name,
+                         floatLiteral(cst.getValue().convertToDouble())));
+    return;
+  }
+  if (isa<HeadIndexOp>(def)) {
+    w.line(llvm::formatv("const float {0} = float(head); // head", name));
+    return;
+  }
+  if (auto scale = dyn_cast<ScaleOp>(def)) {
+    w.line(llvm::formatv("const float {0} = p.scale; // scale({1})", name,
+                         scale.getDim()));
+    return;
+  }
+  if (auto norm = dyn_cast<L2NormOp>(def)) {
+    // l2norm(x) = x / sqrt(x.x + eps): a warp reduction of the row.
+    Value x = norm.getX();
+    w.line(llvm::formatv("// {0} = {1}", name, comment));
+    w.line(llvm::formatv("float {0}[{1}];", name, n));
+    w.open("{");
+    w.line("float ss = 0.0f;");
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) ss += {1} * {1};", n,
+                         ref(x, true)));
+    w.line(llvm::formatv("const float inv = rsqrtf(warp_allreduce(ss, "
+                         "SumOp{{}) + {0});",
+                         floatLiteral(norm.getEps().convertToDouble())));
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] = {2} * inv;", n, name,
+                         ref(x, true)));
+    w.close("}");
+    return;
+  }
+  if (auto dot = dyn_cast<DotOp>(def)) {
+    auto type = cast<VecType>(dot.getLhs().getType());
+    w.line(llvm::formatv("// {0} = {1}", name, comment));
+    w.line(llvm::formatv("float {0} = 0.0f;", name));
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1} += {2} * {3};",
+                         perLaneCount(dims, type), name,
+                         ref(dot.getLhs(), true), ref(dot.getRhs(), true)));
+    w.line(llvm::formatv("{0} = warp_allreduce({0}, SumOp{{});", name));
+    return;
+  }
+  std::string expr;
+  if (def->getNumOperands() == 1)
+    expr = unaryExpr(def, ref(def->getOperand(0), true));
+  else
+    expr = binaryExpr(def, ref(def->getOperand(0), true),
+                      ref(def->getOperand(1), true));
+  if (!vec) {
+    w.line(llvm::formatv("const float {0} = {1}; // {2}", name, expr, comment));
+    return;
+  }
+  w.line(llvm::formatv("float {0}[{1}]; // {2}", name, n, comment));
+  w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] = {2};", n, name, expr));
+}
+
+void PrologueEmitter::emitUniform(CodeWriter &w) const {
+  for (Value value : order)
+    if (uniform.count(value))
+      emitValue(w, value);
+}
+
+void PrologueEmitter::emitPerToken(CodeWriter &w) const {
+  for (Value value : order)
+    if (!uniform.count(value))
+      emitValue(w, value);
+}

@@ -1,0 +1,58 @@
+# ctest check of `larcc compile RULE -o DIR` on machines without a GPU
+# (tests/gpu/CMakeLists.txt registers one per rule). Run with cmake -P and
+#   LARCC, RULE, DIR, NAME (the rule), KERNEL (the expected kernel symbol),
+#   ARGS ('@@'-separated extra larcc arguments), NVCC, CUOBJDUMP (may be empty).
+# Builds the package (nvcc runs inside larcc), checks its files and manifest,
+# fails if ptxas serializes wgmma, then checks that the cubin's SASS has the
+# tensor-core products (HGMMA) and no local-memory spills (LDL/STL). Prints
+# "SKIPPED:" (ctest: skipped) for the SASS part when cuobjdump was not found.
+cmake_minimum_required(VERSION 3.20)
+
+string(REPLACE "@@" ";" ARGS "${ARGS}")
+file(REMOVE_RECURSE ${DIR})
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -E env LARC_NVCC=${NVCC}
+          ${LARCC} compile ${RULE} -o ${DIR} ${ARGS}
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "larcc compile ${RULE} -o ${DIR} failed:\n${out}${err}")
+endif()
+if(err MATCHES "serialized")
+  message(FATAL_ERROR "ptxas serializes wgmma in ${DIR}/${NAME}.cu:\n${err}")
+endif()
+foreach(file ${NAME}.cu ${NAME}.cubin ${NAME}.h manifest.json)
+  if(NOT EXISTS ${DIR}/${file})
+    message(FATAL_ERROR "the package lacks ${file}")
+  endif()
+endforeach()
+file(READ ${DIR}/manifest.json manifest)
+foreach(key "\"format\": 1" "\"arch\": \"sm_90a\"" "\"name\": \"${KERNEL}\""
+            "\"block\": \\[128, 1, 1\\]" "\"grid\": \"value_tiles,heads,sequences\"")
+  if(NOT manifest MATCHES "${key}")
+    message(FATAL_ERROR "manifest.json lacks ${key}:\n${manifest}")
+  endif()
+endforeach()
+message(STATUS "package ${DIR}: ${KERNEL}")
+
+if(NOT CUOBJDUMP)
+  message(STATUS "SKIPPED: SASS check of ${DIR}/${NAME}.cubin: cuobjdump not "
+                 "found (pip install nvidia-cuda-cuobjdump; reconfigure after)")
+  return()
+endif()
+execute_process(COMMAND ${CUOBJDUMP} -sass ${DIR}/${NAME}.cubin
+                RESULT_VARIABLE rc OUTPUT_VARIABLE sass ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cuobjdump -sass failed:\n${err}")
+endif()
+if(NOT sass MATCHES "Function : ${KERNEL}")
+  message(FATAL_ERROR "the cubin has no function ${KERNEL}")
+endif()
+string(REGEX MATCHALL "HGMMA\\.64x64x16\\.F32\\.BF16" hits "${sass}")
+list(LENGTH hits n)
+message(STATUS "HGMMA.64x64x16.F32.BF16: ${n}")
+if(n EQUAL 0)
+  message(FATAL_ERROR "no HGMMA in the SASS of ${KERNEL}")
+endif()
+if(sass MATCHES "[ \t](LDL|STL)[ .]")
+  message(FATAL_ERROR "local-memory traffic (LDL/STL) in ${KERNEL}")
+endif()
