@@ -1,8 +1,10 @@
 # ctest check of `larcc compile RULE -o DIR` on machines without a GPU
 # (tests/gpu/CMakeLists.txt registers one per rule). Run with cmake -P and
 #   LARCC, RULE, DIR, NAME (the rule), KERNEL (the expected kernel symbol),
-#   ARGS ('@@'-separated extra larcc arguments), NVCC, CUOBJDUMP (may be empty).
+#   ARGS ('@@'-separated extra larcc arguments), NVCC, CUOBJDUMP (may be empty),
+#   and optionally PYTHON, PYTHONDIR (python/) and RUNTIME (liblarc_runtime.so).
 # Builds the package (nvcc runs inside larcc), checks its files and manifest,
+# loads it with python/larc over the runtime (which validates the manifest),
 # fails if ptxas serializes wgmma, then checks that the cubin's SASS has the
 # tensor-core products (HGMMA) and no local-memory spills (LDL/STL). Prints
 # "SKIPPED:" (ctest: skipped) for the SASS part when cuobjdump was not found.
@@ -33,6 +35,18 @@ foreach(key "\"format\": 1" "\"arch\": \"sm_90a\"" "\"name\": \"${KERNEL}\""
   endif()
 endforeach()
 message(STATUS "package ${DIR}: ${KERNEL}")
+
+if(PYTHON AND RUNTIME AND EXISTS "${RUNTIME}")
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -E env LARC_RUNTIME_LIBRARY=${RUNTIME}
+            PYTHONPATH=${PYTHONDIR}
+            ${PYTHON} -c "import sys, larc; print(larc.load(sys.argv[1]))" ${DIR}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the runtime refuses the package ${DIR}:\n${out}${err}")
+  endif()
+  message(STATUS "runtime: ${out}")
+endif()
 
 if(NOT CUOBJDUMP)
   message(STATUS "SKIPPED: SASS check of ${DIR}/${NAME}.cubin: cuobjdump not "
