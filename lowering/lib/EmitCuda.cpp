@@ -9,9 +9,13 @@
 //   O   = (Q (.) e^b) S_0 + (Q A^T (.) Gamma) X       Gamma_rs = e^{b_r - b_s},
 //   r >= s S_C = e^{b_C} S_0 + (A (.) e^{b_C - b})^T X
 //
-// summed over the rank-1 terms (A_m, X_m) of the sub-step. Inputs are read
-// with plain coalesced loads (one warp per token row) in this first slice, not
-// TMA: every operand goes through the per-token prologue anyway.
+// summed over the rank-1 terms (A_m, X_m) of the sub-step. The raw rows of
+// the bf16 vector inputs (q, k, v) come to shared memory by TMA
+// (tma::load_tile on the runtime's descriptors, CudaOptions::tma), then the
+// prologue evaluates the rule's per-token ops row by row and writes the bf16
+// wgmma operands; with CudaOptions::tma off (larcc --gpu-loads=plain) the
+// prologue reads global memory directly with coalesced loads. No pipelining
+// across chunks and no warp specialisation yet: correctness first.
 //
 // Each step of the kernel is one function below, so the emitter reads like
 // the formulas and so does its output.
@@ -41,6 +45,13 @@ struct KernelPlan {
   DimNames dims;
   CudaOptions opts;
   unsigned outputIndex = 0;
+  /// Inputs loaded by TMA: (input, its C++ name, its size d), map i = index.
+  struct TmaInput {
+    mutable InputOp input;
+    std::string name;
+    int64_t size;
+  };
+  SmallVector<TmaInput> tmaInputs;
   bool hasDecay() const { return step->decayKind != DecayKind::None; }
   unsigned terms() const { return step->terms.size(); }
 };
@@ -129,13 +140,19 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
   return success();
 }
 
+StringRef dimOf(InputOp input) {
+  return cast<VecType>(input.getType()).getDim().getValue();
+}
+
 int64_t sharedBytes(const KernelPlan &plan) {
   const int64_t C = plan.opts.chunkSize, K = plan.opts.keyDim;
   int64_t bytes = C * K * 2                                         // Q
                   + plan.terms() * (C * K * 2 + C * kValueTile * 2) // A, X
                   + K * kValueTile * 2; // S_0 in bf16
-  if (plan.hasDecay())
-    bytes += 1024;     // b[C], rounded up to the 1024-byte alignment of Shared
+  for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+    bytes += C * in.size * 2; // raw rows landed by TMA
+  if (plan.hasDecay() || !plan.tmaInputs.empty())
+    bytes += 1024; // b[C] and the barrier, up to Shared's 1024-byte alignment
   return bytes + 1024; // SmemCarver alignment slack
 }
 
@@ -154,6 +171,7 @@ private:
   void emitSupport();
   void emitSetup();
   void emitInitialState();
+  void emitLoads();
   void emitPrologue();
   void emitCumsum();
   void emitOutput();
@@ -204,10 +222,16 @@ void KernelEmitter::emitHeaderComment() {
       "tile of 64");
   w.line("// columns, head, sequence); S [K, 64] stays in fp32 wgmma "
          "accumulators across");
-  w.line("// chunks. Inputs are read with plain coalesced loads (one warp per "
-         "token row),");
-  w.line("// not TMA, in this first slice: every operand goes through the "
-         "prologue.");
+  if (plan.tmaInputs.empty()) {
+    w.line("// chunks. Inputs are read with plain coalesced loads (one warp "
+           "per token row).");
+  } else {
+    w.line("// chunks. Each chunk's raw rows of the bf16 vector inputs land in "
+           "shared memory");
+    w.line("// by TMA (tma::load_tile, one mbarrier); the prologue reads them "
+           "from there. No");
+    w.line("// pipelining across chunks yet.");
+  }
   w.blank();
   w.line("#include \"larc/cuda/larc.cuh\"");
   w.line("#include \"larc/runtime/LaunchParams.h\"");
@@ -249,9 +273,25 @@ void KernelEmitter::emitConstants() {
          "CTA's columns): " +
          xs);
   w.line("SwizzledTile<bf16, kKeyDim, kValueTile> state; // S_0 in bf16");
+  for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+    w.line(llvm::formatv("SwizzledTile<bf16, kChunk, {0}> raw_{1}; // rows of "
+                         "{2} (TMA)",
+                         dimOf(in.input) == plan.dims.key ? "kKeyDim"
+                                                          : "kValueDim",
+                         in.name, in.input.getName()));
   if (plan.hasDecay())
     w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
+  if (!plan.tmaInputs.empty())
+    w.line("Barrier loaded; // the chunk's TMA loads landed");
   w.close("};");
+  if (!plan.tmaInputs.empty()) {
+    std::string order;
+    for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+      order += (order.empty() ? "" : ", ") + in.input.getName().str();
+    w.line(
+        "// TMA descriptors p.tensorMaps[i], manifest \"tensor_maps\" order: " +
+        order);
+  }
   w.line(llvm::formatv("constexpr int kSharedBytes = {0}; // manifest "
                        "\"shared_bytes\"",
                        sharedBytes(plan)));
@@ -280,6 +320,21 @@ template <int N, class T>
 __device__ inline void loadRow(float (&x)[N], const T *row) {
   const int lane = threadIdx.x % 32;
   LARC_FOR_LANE(j, N) x[j] = toFloat(row[lane + 32 * j]);
+}
+
+/// Row r of a shared tile, distributed as loadRow does.
+template <int N, int Cols>
+__device__ inline void loadRow(float (&x)[N],
+                               const SwizzledTile<bf16, kChunk, Cols> &tile,
+                               int r) {
+  const int lane = threadIdx.x % 32;
+  LARC_FOR_LANE(j, N) x[j] = __bfloat162float(tile.at(r, lane + 32 * j));
+}
+
+/// The runtime's TMA descriptor i (manifest "tensor_maps" order).
+__device__ inline const CUtensorMap *tensorMap(const LarcLaunchParams &p,
+                                               int i) {
+  return reinterpret_cast<const CUtensorMap *>(&p.tensorMaps[i]);
 }
 
 /// Columns [col0, col0 + Cols) of a lane-distributed row into row r of a tile.
@@ -361,6 +416,14 @@ void KernelEmitter::emitSetup() {
   w.line("eos = p.cuSeqlens[seq + 1];");
   w.close();
   w.line("(void)lane;");
+  if (!plan.tmaInputs.empty()) {
+    w.open("if (threadIdx.x == 0) {");
+    w.line("mbarrier::init(sm.loaded, 1);");
+    w.line("mbarrier::init_fence();");
+    w.close();
+    w.line("__syncthreads();");
+    w.line("uint32_t loadedParity = 0;");
+  }
   w.blank();
   w.line("// Per-head values that depend on no token.");
   prologue.emitUniform(w);
@@ -382,6 +445,29 @@ void KernelEmitter::emitInitialState() {
          "0.0f;");
   w.close();
   w.close();
+  w.blank();
+}
+
+void KernelEmitter::emitLoads() {
+  if (plan.tmaInputs.empty())
+    return;
+  int64_t bytes = 0;
+  for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+    bytes += plan.opts.chunkSize * in.size * 2;
+  w.line("// 0. TMA: the chunk's raw rows (d, t, h, b) of each bf16 vector "
+         "input; rows past");
+  w.line("//    T arrive as zeros, rows of the next sequence (varlen) are "
+         "masked below.");
+  w.open("if (threadIdx.x == 0) {");
+  w.line(llvm::formatv("mbarrier::arrive_expect_tx(sm.loaded, {0});", bytes));
+  for (auto [i, in] : llvm::enumerate(plan.tmaInputs))
+    w.line(llvm::formatv("tma::load_tile(sm.raw_{0}, tensorMap(p, {1}), "
+                         "sm.loaded, int(c0), 0, {2}, int(batch));",
+                         in.name, i,
+                         isValueSide(in.input) ? "head" : "keyHead"));
+  w.close();
+  w.line("mbarrier::wait(sm.loaded, loadedParity);");
+  w.line("loadedParity ^= 1;");
   w.blank();
 }
 
@@ -532,6 +618,7 @@ void KernelEmitter::emit(const std::string &name) {
          "valid rows");
   w.line("__syncthreads(); // the previous chunk's tiles are no longer read");
   w.blank();
+  emitLoads();
   emitPrologue();
   emitCumsum();
   emitOutput();
@@ -580,6 +667,20 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     if (failed(prologue.collect(plan.step->logDecay)))
       return failure();
   }
+  if (opts.tma) {
+    for (InputOp input : prologue.inputs()) {
+      auto vec = dyn_cast<VecType>(input.getType());
+      if (!vec || inputElementType(input) != "bf16")
+        continue;
+      if (plan.tmaInputs.size() == 8)
+        return refuse(input, "more than 8 inputs loaded by TMA"), failure();
+      int64_t size = vec.getDim().getValue() == plan.dims.key ? opts.keyDim
+                                                              : opts.valueDim;
+      std::string name = prologue.ref(input.getResult());
+      prologue.setSharedRows(input, "sm.raw_" + name);
+      plan.tmaInputs.push_back({input, name, size});
+    }
+  }
   // The runtime passes one scale: every larc.scale must be over one dim.
   StringRef scaleDim;
   WalkResult scales = form.rule.walk([&](ScaleOp op) {
@@ -604,6 +705,9 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     info->sharedBytes = sharedBytes(plan);
     info->valueTile = kValueTile;
     info->chunkSize = opts.chunkSize;
+    info->tensorMaps.clear();
+    for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+      info->tensorMaps.emplace_back(in.input.getName().str(), in.size);
     info->dims.clear();
     RuleOp rule = form.rule;
     for (Attribute dim : rule.getDims()) {
@@ -708,7 +812,15 @@ std::string larc::emitManifest(const RuleForm &form, const CudaKernelInfo &info,
      << "     \"block\": [" << info.threads
      << ", 1, 1], \"shared_bytes\": " << info.sharedBytes
      << ", \"grid\": " << jsonString(info.grid)
-     << ", \"value_tile\": " << info.valueTile << ", \"alignment\": 4}\n"
+     << ", \"value_tile\": " << info.valueTile << ", \"alignment\": 4";
+  if (!info.tensorMaps.empty()) {
+    os << ",\n     \"tensor_maps\": [";
+    for (auto [i, map] : llvm::enumerate(info.tensorMaps))
+      os << (i ? ", " : "") << "{\"tensor\": " << jsonString(map.first)
+         << ", \"box\": [1, " << info.chunkSize << ", 1, 64]}";
+    os << "]";
+  }
+  os << "}\n"
      << "  ],\n"
      << "  \"inputs\": [\n"
      << inputs << "\n  ],\n"

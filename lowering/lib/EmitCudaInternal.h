@@ -82,6 +82,12 @@ public:
   /// The C++ name of a collected value; `element`: its element j if a vector.
   std::string ref(mlir::Value value, bool element = false) const;
   bool isUniform(mlir::Value value) const { return uniform.count(value); }
+  /// The collected inputs, in rule order.
+  llvm::SmallVector<InputOp> inputs() const;
+  /// Reads `input`'s rows from this shared tile (TMA) instead of global memory.
+  void setSharedRows(InputOp input, std::string tile) {
+    sharedRows[input] = std::move(tile);
+  }
 
   /// Values that depend on no token input (before the chunk loop).
   void emitUniform(CodeWriter &w) const;
@@ -94,6 +100,7 @@ private:
   RuleOp rule;
   DimNames dims;
   llvm::DenseMap<mlir::Operation *, unsigned> inputIndex;
+  llvm::DenseMap<mlir::Operation *, std::string> sharedRows;
   llvm::DenseMap<mlir::Value, std::string> names;
   llvm::DenseSet<mlir::Value> uniform;
   llvm::SmallVector<mlir::Value> order; // operands before users

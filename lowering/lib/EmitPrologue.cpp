@@ -46,29 +46,132 @@ static std::string floatLiteral(double value) {
 /// Names the generated code uses itself; an input named like one of them
 /// gets a suffix.
 static bool isReservedName(StringRef name) {
-  static const llvm::StringSet<> reserved = {
-      "p",        "r",         "t",          "j",          "c0",
-      "lane",     "warp",      "sm",         "head",       "keyHead",
-      "seq",      "batch",     "bos",        "eos",        "count",
-      "o",        "s",         "v0",         "bLast",      "carver",
-      "smemRaw",  "float",     "int",        "double",     "char",
-      "auto",     "const",     "if",         "else",       "for",
-      "do",       "while",     "return",     "switch",     "case",
-      "default",  "new",       "delete",     "this",       "true",
-      "false",    "class",     "struct",     "union",      "enum",
-      "template", "typename",  "namespace",  "using",      "static",
-      "extern",   "inline",    "register",   "signed",     "unsigned",
-      "short",    "long",      "void",       "bool",       "goto",
-      "break",    "continue",  "sizeof",     "operator",   "private",
-      "public",   "protected", "friend",     "virtual",    "volatile",
-      "mutable",  "explicit",  "export",     "bf16",       "fp16",
-      "ss",       "inv",       "i",          "e",          "m",
-      "tid",      "initial",   "finalState", "stateDecay", "scores",
-      "probs",    "larcSmem",  "Accum",      "AFrag",      "Shared",
-      "kChunk",   "kKeyDim",   "kValueDim"};
-  return reserved.contains(name) ||
-         name.starts_with("t") && name.size() > 1 &&
-             llvm::all_of(name.drop_front(), llvm::isDigit);
+  static const llvm::StringSet<> reserved = {"p",
+                                             "r",
+                                             "t",
+                                             "j",
+                                             "c0",
+                                             "lane",
+                                             "warp",
+                                             "sm",
+                                             "head",
+                                             "keyHead",
+                                             "seq",
+                                             "batch",
+                                             "bos",
+                                             "eos",
+                                             "count",
+                                             "o",
+                                             "s",
+                                             "v0",
+                                             "bLast",
+                                             "carver",
+                                             "smemRaw",
+                                             "float",
+                                             "int",
+                                             "double",
+                                             "char",
+                                             "auto",
+                                             "const",
+                                             "if",
+                                             "else",
+                                             "for",
+                                             "do",
+                                             "while",
+                                             "return",
+                                             "switch",
+                                             "case",
+                                             "default",
+                                             "new",
+                                             "delete",
+                                             "this",
+                                             "true",
+                                             "false",
+                                             "class",
+                                             "struct",
+                                             "union",
+                                             "enum",
+                                             "template",
+                                             "typename",
+                                             "namespace",
+                                             "using",
+                                             "static",
+                                             "extern",
+                                             "inline",
+                                             "register",
+                                             "signed",
+                                             "unsigned",
+                                             "short",
+                                             "long",
+                                             "void",
+                                             "bool",
+                                             "goto",
+                                             "break",
+                                             "continue",
+                                             "sizeof",
+                                             "operator",
+                                             "private",
+                                             "public",
+                                             "protected",
+                                             "friend",
+                                             "virtual",
+                                             "volatile",
+                                             "mutable",
+                                             "explicit",
+                                             "export",
+                                             "bf16",
+                                             "fp16",
+                                             "ss",
+                                             "inv",
+                                             "i",
+                                             "e",
+                                             "m",
+                                             "tid",
+                                             "initial",
+                                             "finalState",
+                                             "stateDecay",
+                                             "scores",
+                                             "probs",
+                                             "larcSmem",
+                                             "Accum",
+                                             "AFrag",
+                                             "Shared",
+                                             "kChunk",
+                                             "kKeyDim",
+                                             "kValueDim",
+                                             "loadedParity",
+                                             "tensorMap",
+                                             "loadRow",
+                                             "storeRow",
+                                             "zeroRow",
+                                             "tokenRow",
+                                             "toFloat",
+                                             "stateAt",
+                                             "decayRowsToEnd",
+                                             "storeOutputRows",
+                                             "larc",
+                                             "larc_kernel",
+                                             "mbarrier",
+                                             "tma",
+                                             "wgmma",
+                                             "exp_fast",
+                                             "expf",
+                                             "logf",
+                                             "powf",
+                                             "sqrtf",
+                                             "rsqrtf",
+                                             "fmaxf",
+                                             "log1pf",
+                                             "expm1f",
+                                             "fabsf",
+                                             "warp_allreduce",
+                                             "SumOp"};
+  if (reserved.contains(name) ||
+      (name.size() > 1 && name[0] == 'k' && llvm::isUpper(name[1])) ||
+      name.starts_with("LARC") || name.starts_with("__"))
+    return true;
+  return name.starts_with("t") && name.size() > 1 &&
+         llvm::all_of(name.drop_front(), llvm::isDigit);
 }
 
 std::string cudagen::perLaneCount(const DimNames &dims, VecType type) {
@@ -197,7 +300,12 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
                          vec ? "[" + vec.getDim().getValue().str() + "]" : ""));
     if (vec) {
       w.line(llvm::formatv("float {0}[{1}];", name, n));
-      w.line(llvm::formatv("loadRow({0}, {1});", name, row));
+      std::string tile = sharedRows.lookup(input);
+      if (!tile.empty())
+        w.line(llvm::formatv("loadRow({0}, {1}, r); // (landed by TMA)", name,
+                             tile));
+      else
+        w.line(llvm::formatv("loadRow({0}, {1});", name, row));
     } else {
       w.line(llvm::formatv("const float {0} = toFloat(*{1});", name, row));
     }
@@ -256,6 +364,16 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
   }
   w.line(llvm::formatv("float {0}[{1}]; // {2}", name, n, comment));
   w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] = {2};", n, name, expr));
+}
+
+SmallVector<InputOp> PrologueEmitter::inputs() const {
+  SmallVector<InputOp> result;
+  RuleOp ruleOp = rule;
+  for (Operation &op : ruleOp.getBody().front())
+    if (auto input = dyn_cast<InputOp>(op))
+      if (names.count(input.getResult()))
+        result.push_back(input);
+  return result;
 }
 
 void PrologueEmitter::emitUniform(CodeWriter &w) const {

@@ -2,8 +2,9 @@
 """Runs larc's generated CUDA kernels on a Hopper GPU against fp64 recurrences.
 
 For every supported rule (additive linear attention, RetNet, simple GLA and a
-two-term rule with a prologue of reductions) and both dims (K = V = 128 and
-K = V = 64), loads the package with python/larc, draws random bf16 inputs on
+two-term rule with a prologue of reductions), both dims (K = V = 128 and
+K = V = 64) and both ways of reading q, k, v (TMA, the default, and plain
+loads: larcc --gpu-loads), loads the package with python/larc, draws random bf16 inputs on
 the GPU, poisons the outputs (NaN) before the launch, runs the kernel and
 compares the output and the final state with a step-by-step fp64 PyTorch
 recurrence of the same rule written below. Prints a table of relative errors
@@ -37,10 +38,11 @@ RULES = {
     "two_terms": "tests/gpu/Inputs/two_terms.larc",
 }
 DIMS = [(128, 128), (64, 64)]
+LOADS = ["tma", "plain"]  # larcc --gpu-loads
 
 
-def package_name(rule, dk, dv):
-    return f"{rule}_k{dk}_v{dv}"
+def package_name(rule, dk, dv, loads="tma"):
+    return f"{rule}_k{dk}_v{dv}" + ("" if loads == "tma" else f"_{loads}")
 
 
 def prepare(out, larcc, runtime):
@@ -48,13 +50,14 @@ def prepare(out, larcc, runtime):
     out.mkdir(parents=True, exist_ok=True)
     for rule, spec in RULES.items():
         for dk, dv in DIMS:
-            target = out / package_name(rule, dk, dv)
-            if target.exists():
-                shutil.rmtree(target)
-            cmd = [str(larcc), "compile", str(REPO / spec), "-o", str(target),
-                   "--dk", str(dk), "--dv", str(dv)]
-            print(" ".join(cmd))
-            subprocess.run(cmd, check=True)
+            for loads in LOADS:
+                target = out / package_name(rule, dk, dv, loads)
+                if target.exists():
+                    shutil.rmtree(target)
+                cmd = [str(larcc), "compile", str(REPO / spec), "-o", str(target),
+                       "--dk", str(dk), "--dv", str(dv), f"--gpu-loads={loads}"]
+                print(" ".join(cmd))
+                subprocess.run(cmd, check=True)
     if runtime:
         shutil.copy(runtime, out / "liblarc_runtime.so")
     print(f"prepared {out}")
@@ -217,29 +220,33 @@ def main():
              (1, 300, 2, True, True), (3, 129, 1, False, False)]
     worst = 0.0
     failed = []
-    print(f"{'rule':<12} {'K':>4} {'V':>4} {'B':>2} {'T':>4} {'H':>2} {'varlen':>6} "
-          f"{'h0':>3} {'o rel err':>10} {'S rel err':>10}")
+    print(f"{'rule':<12} {'loads':<6} {'K':>4} {'V':>4} {'B':>2} {'T':>4} {'H':>2} "
+          f"{'varlen':>6} {'h0':>3} {'o rel err':>10} {'S rel err':>10}")
     for rule in RULES:
         for K, V in DIMS:
-            pkg = packages / package_name(rule, K, V)
-            if not pkg.exists():
-                print(f"{rule:<12} {K:>4} {V:>4}  missing package {pkg} (run --prepare)")
-                failed.append(f"{rule} K={K} V={V}: no package")
-                continue
-            for case in cases:
-                try:
-                    eo, es, _ = run_case(larc, torch, pkg, rule, K, V, case, gen)
-                except Exception as error:  # report and go on
-                    print(f"{rule:<12} {K:>4} {V:>4}  {case}: {type(error).__name__}: {error}")
-                    failed.append(f"{rule} K={K} V={V} {case}: {error}")
+            for loads in LOADS:
+                pkg = packages / package_name(rule, K, V, loads)
+                head = f"{rule:<12} {loads:<6} {K:>4} {V:>4}"
+                if not pkg.exists():
+                    print(f"{head}  missing package {pkg} (run --prepare)")
+                    failed.append(f"{rule} {loads} K={K} V={V}: no package")
                     continue
-                B, T, H, varlen, h0 = case
-                bad = not (eo <= args.tolerance and es <= args.tolerance)
-                print(f"{rule:<12} {K:>4} {V:>4} {B:>2} {T:>4} {H:>2} {str(varlen):>6} "
-                      f"{'y' if h0 else 'n':>3} {eo:>10.3e} {es:>10.3e}{'  FAIL' if bad else ''}")
-                worst = max(worst, eo, es)
-                if bad:
-                    failed.append(f"{rule} K={K} V={V} {case}: o {eo:.3e}, S {es:.3e}")
+                for case in cases:
+                    try:
+                        eo, es, _ = run_case(larc, torch, pkg, rule, K, V, case, gen)
+                    except Exception as error:  # report and go on
+                        print(f"{head}  {case}: {type(error).__name__}: {error}")
+                        failed.append(f"{rule} {loads} K={K} V={V} {case}: {error}")
+                        continue
+                    B, T, H, varlen, h0 = case
+                    bad = not (eo <= args.tolerance and es <= args.tolerance)
+                    print(f"{head} {B:>2} {T:>4} {H:>2} {str(varlen):>6} "
+                          f"{'y' if h0 else 'n':>3} {eo:>10.3e} {es:>10.3e}"
+                          f"{'  FAIL' if bad else ''}")
+                    worst = max(worst, eo, es)
+                    if bad:
+                        failed.append(f"{rule} {loads} K={K} V={V} {case}: "
+                                      f"o {eo:.3e}, S {es:.3e}")
     print(f"worst relative error {worst:.3e} (tolerance {args.tolerance:.0e})")
     if failed:
         print("FAILED:\n  " + "\n  ".join(failed))

@@ -85,6 +85,15 @@ cl::opt<int64_t> valueDim("dv",
                                    "compile to CUDA: 64 or 128, default 128)"),
                           cl::init(32), cl::sub(verifyCmd),
                           cl::sub(compileCmd));
+enum class GpuLoads { Tma, Plain };
+cl::opt<GpuLoads> gpuLoads(
+    "gpu-loads", cl::desc("How generated kernels read q, k, v"),
+    cl::init(GpuLoads::Tma),
+    cl::values(clEnumValN(GpuLoads::Tma, "tma",
+                          "TMA tile loads into shared memory"),
+               clEnumValN(GpuLoads::Plain, "plain",
+                          "coalesced loads from global memory, row by row")),
+    cl::sub(compileCmd));
 cl::opt<uint64_t> seed("seed", cl::desc("Random seed"), cl::init(1),
                        cl::sub(verifyCmd));
 cl::opt<bool> noInitialState("no-initial-state",
@@ -133,6 +142,7 @@ static larc::CudaOptions cudaOptions() {
   opts.keyDim = keyDim.getNumOccurrences() ? int64_t(keyDim) : 128;
   opts.valueDim = valueDim.getNumOccurrences() ? int64_t(valueDim) : 128;
   opts.chunkSize = chunkSize;
+  opts.tma = gpuLoads == GpuLoads::Tma;
   return opts;
 }
 

@@ -4,7 +4,8 @@
 // translation unit for Hopper (sm_90a) over larc's device tile library
 // (lowering/cuda/include/larc/cuda): one fused forward kernel per (value tile,
 // head, sequence) that keeps the state in registers across chunks and runs
-// every chunk product on wgmma (design.md §2, §5).
+// every chunk product on wgmma (design.md §2, §5); q, k, v land in shared
+// memory by TMA.
 //
 // First slice: rules without probes (no triangular solve): one matrix state,
 // one sub-step, decay none / constant / scalar, one or more rank-1 terms
@@ -33,6 +34,10 @@ struct CudaOptions {
   int64_t valueDim = 128;     // |V| of the state
   int64_t chunkSize = 64;     // C (64 only for now)
   std::string dtype = "bf16"; // of q, k, v and the outputs (bf16 only for now)
+  /// Bring each chunk's raw rows of the bf16 vector inputs (q, k, v) to
+  /// shared memory with TMA (tma::load_tile, the runtime encodes the maps);
+  /// false: plain coalesced loads from global memory, row by row.
+  bool tma = true;
 };
 
 /// How the generated kernel is launched (the manifest's kernel entry).
@@ -43,6 +48,9 @@ struct CudaKernelInfo {
   int64_t valueTile = 64; // columns of V per CTA
   int64_t chunkSize = 64;
   std::string grid = "value_tiles,heads,sequences";
+  /// Inputs given a TMA descriptor, in LarcLaunchParams.tensorMaps order,
+  /// each with its box [1, C, 1, d].
+  std::vector<std::pair<std::string, int64_t>> tensorMaps;
   /// The dim name of each rule dim, in rule order, with its size.
   std::vector<std::pair<std::string, int64_t>> dims;
 };
