@@ -23,17 +23,23 @@ OwningOpRef<ModuleOp> parseSpec(llvm::SourceMgr &sourceMgr,
 }
 
 OwningOpRef<ModuleOp> parseSpecFile(llvm::StringRef path,
-                                    MLIRContext *context) {
+                                    MLIRContext *context,
+                                    llvm::SourceMgr &sourceMgr) {
   auto file = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
   if (std::error_code ec = file.getError()) {
     emitError(FileLineColLoc::get(context, path, 0, 0))
         << "cannot open '" << path << "': " << ec.message();
     return nullptr;
   }
-  llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
-  SourceMgrDiagnosticHandler handler(sourceMgr, context);
   return parseSpec(sourceMgr, context);
+}
+
+OwningOpRef<ModuleOp> parseSpecFile(llvm::StringRef path,
+                                    MLIRContext *context) {
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, context);
+  return parseSpecFile(path, context, sourceMgr);
 }
 
 } // namespace larc

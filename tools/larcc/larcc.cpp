@@ -14,6 +14,7 @@
 #include "larc/Lowering/Verify.h"
 #include "larc/Reference/Reference.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -21,6 +22,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -337,13 +339,19 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   mlir::MLIRContext context(registry);
   context.loadDialect<larc::LarcDialect>();
+  // Users read diagnostics against their spec, not against generic IR.
+  context.printOpOnDiagnostic(false);
 
   if (!compileCmd && !verifyCmd) {
     errs() << "larcc: no command given; see `larcc --help`\n";
     return 1;
   }
+  // One handler for the whole run: errors of every stage print as
+  // file:line:col with the source line.
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      larc::parseSpecFile(input, &context);
+      larc::parseSpecFile(input, &context, sourceMgr);
   if (!module)
     return 1;
   if (compileCmd)

@@ -25,6 +25,14 @@ mlir::OwningOpRef<mlir::ModuleOp> parseSpec(llvm::SourceMgr &sourceMgr,
 mlir::OwningOpRef<mlir::ModuleOp> parseSpecFile(llvm::StringRef path,
                                                 mlir::MLIRContext *context);
 
+/// Reads `path` into `sourceMgr` and parses it, leaving diagnostics to the
+/// caller's handler: a tool that keeps a SourceMgrDiagnosticHandler over
+/// `sourceMgr` for its whole run gets file:line:col for the errors of later
+/// stages (classification, derivation) too.
+mlir::OwningOpRef<mlir::ModuleOp> parseSpecFile(llvm::StringRef path,
+                                                mlir::MLIRContext *context,
+                                                llvm::SourceMgr &sourceMgr);
+
 } // namespace larc
 
 #endif // LARC_FRONTEND_PARSER_H
