@@ -10,7 +10,7 @@ config.suffixes = [".mlir", ".larc"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = config.larc_obj_root
 # Unit-test sources and inputs that other tests read are not lit tests.
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "reference", "fuzz", "unit", "chunk", "runtime", "Inputs"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "reference", "fuzz", "chunk", "runtime", "cuda", "peer", "Inputs"]
 
 config.substitutions.append(("%examples", os.path.join(config.larc_src_root, "examples")))
 llvm_config.with_system_environment(["HOME", "PATH"])
