@@ -9,7 +9,15 @@
 //   O   = (Q (.) e^b) S_0 + (Q A^T (.) Gamma) X       Gamma_rs = e^{b_r - b_s},
 //   r >= s S_C = e^{b_C} S_0 + (A (.) e^{b_C - b})^T X
 //
-// summed over the rank-1 terms (A_m, X_m) of the sub-step. The raw rows of
+// summed over the rank-1 terms (A_m, X_m) of the sub-step. A rule whose one
+// term has a probe y (the delta-rule family, a (x - S^T y)^T) first solves
+// for the data each row really writes (emitSolve, with b' = b - g):
+//
+//   L = (Y A^T) (.) e^{b'_r - b_s} for s < r, else 0
+//   T = (I + L)^{-1} (forward substitution, fp32)
+//   C = T X - T (Y (.) e^{b'}) S_0 = U - W S_0
+//
+// and then runs O and S_C with C in place of X. The raw rows of
 // the bf16 vector inputs (q, k, v) come to shared memory by TMA
 // (tma::load_tile on the runtime's descriptors, CudaOptions::tma), then the
 // prologue evaluates the rule's per-token ops row by row and writes the bf16
@@ -54,6 +62,9 @@ struct KernelPlan {
   SmallVector<TmaInput> tmaInputs;
   bool hasDecay() const { return step->decayKind != DecayKind::None; }
   unsigned terms() const { return step->terms.size(); }
+  /// The one term reads the state (the delta-rule family): the chunk needs
+  /// the triangular solve (I + L) C = X − (Y ⊙ e^{b'}) S_0 before O and S_C.
+  bool hasProbe() const { return step->terms.front().probe != nullptr; }
 };
 
 InFlightDiagnostic refuse(Operation *op, const Twine &what) {
@@ -92,12 +103,14 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
     return refuse(stateOp, "vector states");
   if (state.steps.size() != 1)
     return refuse(state.recur, "several sub-steps per token (DeltaProduct)");
-  if (state.hasProbes())
-    return refuse(state.recur, "probes (the delta-rule family)");
   const SubStep &step = state.steps.front();
   plan.step = &step;
   if (step.decayKind == DecayKind::PerKey)
     return refuse(state.recur, "per-key decays (GLA, KDA)");
+  // Probes (the delta-rule family): one rank-1 term a (x − Sᵀ y)ᵀ only.
+  if (state.hasProbes() && step.terms.size() != 1)
+    return refuse(state.recur,
+                  "probes in a sub-step of more than one rank-1 term");
   if (step.terms.empty())
     return refuse(state.recur, "a state update without rank-1 terms");
   if (step.terms.size() > kMaxTerms)
@@ -149,10 +162,14 @@ int64_t sharedBytes(const KernelPlan &plan) {
   int64_t bytes = C * K * 2                                         // Q
                   + plan.terms() * (C * K * 2 + C * kValueTile * 2) // A, X
                   + K * kValueTile * 2; // S_0 in bf16
+  if (plan.hasProbe())
+    bytes += C * K * 2        // Y
+             + C * C * 2      // T in bf16
+             + 2 * C * C * 4; // L and T in fp32
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += C * in.size * 2; // raw rows landed by TMA
   if (plan.hasDecay() || !plan.tmaInputs.empty())
-    bytes += 1024; // b[C] and the barrier, up to Shared's 1024-byte alignment
+    bytes += 1024;     // b[C] (b'[C]) and the barrier, up to the 1024 alignment
   return bytes + 1024; // SmemCarver alignment slack
 }
 
@@ -169,6 +186,8 @@ private:
   void emitHeaderComment();
   void emitConstants();
   void emitSupport();
+  void emitSolveSupport();
+  void emitSolve();
   void emitSetup();
   void emitInitialState();
   void emitLoads();
@@ -197,19 +216,43 @@ void KernelEmitter::emitHeaderComment() {
          ".larc --emit=cuda`.");
   w.line("//");
   std::string terms;
-  for (const RankOneTerm &term : step.terms)
-    terms += " + (" + expr(term.direction) + ") (" + expr(term.data) + ")^T";
+  for (const RankOneTerm &term : step.terms) {
+    std::string data = expr(term.data);
+    if (term.probe)
+      data += " - S_{t-1}^T (" + expr(term.probe) + ")";
+    terms += " + (" + expr(term.direction) + ") (" + data + ")^T";
+  }
   std::string decay =
       plan.hasDecay() ? "exp(" + expr(step.logDecay) + ") S_{t-1}" : "S_{t-1}";
   w.line("// The rule in general form (design.md §2.1): decay " +
          stringifyDecayKind(step.decayKind).str() + ", " +
-         std::to_string(plan.terms()) + " rank-1 term(s), no probes");
+         std::to_string(plan.terms()) + " rank-1 term(s), " +
+         (plan.hasProbe() ? "one probe" : "no probes"));
   w.line("//   S_t = " + decay + terms);
   w.line("//   " + plan.output.getName().str() + "_t = S_t^T (" +
          expr(plan.readout.getProbe()) + ")");
   w.line(
       "// Chunk form (design.md §2), C = 64 tokens, rows r, s, b = cumsum(g):");
-  if (plan.hasDecay()) {
+  if (plan.hasProbe()) {
+    // The delta-rule family (design.md §2, DeriveChunkForm.cpp): the data
+    // C = X − Sᵀ Y each row actually writes comes from a triangular solve.
+    if (plan.hasDecay()) {
+      w.line("//   b' = b − g (exclusive), L = (Y Aᵀ) ⊙ e^{b'_r − b_s} for s "
+             "< r, else 0");
+      w.line("//   (I + L) C = X − (Y ⊙ e^{b'}) S_0: T = (I + L)^{-1}, "
+             "W = T (Y ⊙ e^{b'}), U = T X,");
+      w.line("//   C = U − W S_0");
+      w.line("//   O   = (Q ⊙ e^b) S_0 + (Q Aᵀ ⊙ Γ) C,   Γ_rs = e^{b_r − b_s} "
+             "(r ≥ s), else 0");
+      w.line("//   S_C = e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ C");
+    } else {
+      w.line("//   L = (Y Aᵀ) for s < r, else 0");
+      w.line("//   (I + L) C = X − Y S_0: T = (I + L)^{-1}, W = T Y, U = T X, "
+             "C = U − W S_0");
+      w.line("//   O   = Q S_0 + (Q Aᵀ ⊙ M) C,   M the causal mask (r ≥ s)");
+      w.line("//   S_C = S_0 + Aᵀ C");
+    }
+  } else if (plan.hasDecay()) {
     w.line("//   O   = (Q ⊙ e^b) S_0 + (Q Aᵀ ⊙ Γ) X,   Γ_rs = e^{b_r − b_s} "
            "(r ≥ s), else 0");
     w.line("//   S_C = e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ X");
@@ -217,9 +260,11 @@ void KernelEmitter::emitHeaderComment() {
     w.line("//   O   = Q S_0 + (Q Aᵀ ⊙ M) X,   M the causal mask (r ≥ s)");
     w.line("//   S_C = S_0 + Aᵀ X");
   }
-  w.line(
-      "// summed over the terms (A_m, X_m). One CTA (one warpgroup) per (value "
-      "tile of 64");
+  w.line(plan.hasProbe()
+             ? "// for the one term (A, X, Y). One CTA (one warpgroup) per "
+               "(value tile of 64"
+             : "// summed over the terms (A_m, X_m). One CTA (one warpgroup) "
+               "per (value tile of 64");
   w.line("// columns, head, sequence); S [K, 64] stays in fp32 wgmma "
          "accumulators across");
   if (plan.tmaInputs.empty()) {
@@ -273,6 +318,15 @@ void KernelEmitter::emitConstants() {
          "CTA's columns): " +
          xs);
   w.line("SwizzledTile<bf16, kKeyDim, kValueTile> state; // S_0 in bf16");
+  if (plan.hasProbe()) {
+    w.line("SwizzledTile<bf16, kChunk, kKeyDim> y; // probes: " +
+           expr(plan.step->terms.front().probe) +
+           (plan.hasDecay() ? " (then Y ⊙ e^{b'})" : ""));
+    w.line("SwizzledTile<bf16, kChunk, kChunk> t; // T = (I + L)^{-1} in "
+           "bf16 (wgmma A operand)");
+    w.line("float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
+    w.line("float tInv[kChunk][kChunk]; // T in fp32 (forward substitution)");
+  }
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     w.line(llvm::formatv("SwizzledTile<bf16, kChunk, {0}> raw_{1}; // rows of "
                          "{2} (TMA)",
@@ -281,6 +335,8 @@ void KernelEmitter::emitConstants() {
                          in.name, in.input.getName()));
   if (plan.hasDecay())
     w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
+  if (plan.hasDecay() && plan.hasProbe())
+    w.line("float bx[kChunk]; // b' = b − g (exclusive cumsum)");
   if (!plan.tmaInputs.empty())
     w.line("Barrier loaded; // the chunk's TMA loads landed");
   w.close("};");
@@ -391,9 +447,73 @@ __device__ inline float *stateAt(const LarcTensorRef &ref, int64_t n,
          int64_t(v) * ref.strides[3];
 }
 )");
+  if (plan.hasProbe())
+    emitSolveSupport();
   w.line("} // namespace larc_kernel");
   w.line("using namespace larc_kernel;");
   w.blank();
+}
+
+void KernelEmitter::emitSolveSupport() {
+  w.line(
+      R"(
+/// L ⊙ e^{b'_r − b_s} where s < r, else 0 (on and above the diagonal): the
+/// strictly lower part of Y Aᵀ, decayed from token s to just before token r.
+/// b' ≤ b and b is non-increasing, so every exponent kept here is ≤ 0.
+__device__ inline void applyStrictDecayMask(Accum<kChunk> &l, const float *bRow,
+                                            const float *bCol) {
+  const int tid = warpgroup_thread();
+  LARC_FOR_LANE(i, kChunk / 2) {
+    const int r = Accum<kChunk>::row(tid, i), c = Accum<kChunk>::col(tid, i);
+    l.v[i] = c < r ? l.v[i] * exp_fast(bRow[r] - bCol[c]) : 0.0f;
+  }
+}
+
+/// The strictly lower part of Y Aᵀ (no decay): 0 on and above the diagonal.
+__device__ inline void applyStrictMask(Accum<kChunk> &l) {
+  const int tid = warpgroup_thread();
+  LARC_FOR_LANE(i, kChunk / 2)
+  if (Accum<kChunk>::col(tid, i) >= Accum<kChunk>::row(tid, i)) l.v[i] = 0.0f;
+}
+
+/// The accumulator into a plain fp32 [C, C] array in shared memory.
+__device__ inline void storeMatrix(const Accum<kChunk> &d,
+                                   float (&m)[kChunk][kChunk]) {
+  const int tid = warpgroup_thread();
+  LARC_FOR_LANE(i, kChunk / 2)
+  m[Accum<kChunk>::row(tid, i)][Accum<kChunk>::col(tid, i)] = d.v[i];
+}
+
+/// T = (I + L)^{-1} for a strictly lower L by forward substitution in fp32:
+/// T is unit lower triangular, row r of T is T_r = e_r − Σ_{s<r} L_rs T_s.
+/// Thread c < C computes column c alone (it reads its own column of T and
+/// rows of L, the same address in every lane: a broadcast), so no barrier
+/// inside; T goes to fp32 (for the solve) and to bf16 (the wgmma A operand).
+__device__ inline void invertUnitLower(const float (&l)[kChunk][kChunk],
+                                       float (&tInv)[kChunk][kChunk],
+                                       SwizzledTile<bf16, kChunk, kChunk> &t) {
+  const int c = threadIdx.x;
+  if (c >= kChunk)
+    return;
+  for (int r = 0; r < kChunk; ++r) {
+    float acc = r == c ? 1.0f : 0.0f;
+    for (int s = 0; s < r; ++s) // T_sc = 0 for s < c: no branch needed
+      acc -= l[r][s] * tInv[s][c];
+    tInv[r][c] = acc;
+    t.at(r, c) = __float2bfloat16(acc);
+  }
+}
+
+/// Y ⊙ e^{b'}: row r of the probe tile scaled by e^{b'_r} (≤ 1).
+template <int Cols>
+__device__ inline void scaleRowsExp(SwizzledTile<bf16, kChunk, Cols> &y,
+                                    const float *b) {
+  for (int e = threadIdx.x; e < kChunk * Cols; e += blockDim.x) {
+    const int r = e / Cols, c = e % Cols;
+    y.at(r, c) =
+        __float2bfloat16(__bfloat162float(y.at(r, c)) * exp_fast(b[r]));
+  }
+})");
 }
 
 void KernelEmitter::emitSetup() {
@@ -489,6 +609,9 @@ void KernelEmitter::emitPrologue() {
            prologue.ref(term.direction) + "); // a: " + expr(term.direction));
     w.line("storeRow(" + termTile("x", m) + ", r, " + prologue.ref(term.data) +
            ", v0); // x: " + expr(term.data));
+    if (term.probe)
+      w.line("storeRow(sm.y, r, " + prologue.ref(term.probe) +
+             "); // y: " + expr(term.probe));
   }
   if (plan.hasDecay())
     w.line("if (lane == 0) sm.b[r] = " + prologue.ref(plan.step->logDecay) +
@@ -499,6 +622,8 @@ void KernelEmitter::emitPrologue() {
     w.line("zeroRow(" + termTile("a", m) + ", r);");
     w.line("zeroRow(" + termTile("x", m) + ", r);");
   }
+  if (plan.hasProbe())
+    w.line("zeroRow(sm.y, r);");
   if (plan.hasDecay())
     w.line("if (lane == 0) sm.b[r] = 0.0f;");
   w.close();
@@ -516,17 +641,101 @@ void KernelEmitter::emitCumsum() {
     return;
   w.line(
       "// 2. b = cumsum(g) over the chunk (inclusive): b_r = Σ_{i ≤ r} g_i.");
-  w.line("if (warp == 0) warp_cumsum<kChunk>(sm.b, sm.b);");
+  if (plan.hasProbe()) {
+    w.line("//    b'_r = b_{r-1} = b_r − g_r (exclusive; b'_0 = 0).");
+    w.open("if (warp == 0) {");
+    w.line("warp_cumsum<kChunk>(sm.b, sm.b);");
+    w.line("__syncwarp();");
+    w.line("for (int r = lane; r < kChunk; r += 32) sm.bx[r] = r ? "
+           "sm.b[r - 1] : 0.0f;");
+    w.close();
+  } else {
+    w.line("if (warp == 0) warp_cumsum<kChunk>(sm.b, sm.b);");
+  }
+  w.line("__syncthreads();");
+  w.blank();
+}
+
+void KernelEmitter::emitSolve() {
+  if (!plan.hasProbe())
+    return;
+  bool decay = plan.hasDecay();
+  // Why bf16 operands are acceptable here: flash-linear-attention rounds the
+  // same quantities to bf16 (chunk_gated_delta_rule: solve_tril's A, w, u,
+  // v_new) and verifies against fp32 recurrences at that accuracy.
+  w.comment(
+      R"(The delta-rule family (design.md §2, DeriveChunkForm.cpp): row r writes
+the data c_r = x_r − S_{r-1}ᵀ y_r, and S_{r-1} holds the chunk's earlier
+rows, so C solves (I + L) C = X − (Y ⊙ e^{b'}) S_0. The products below
+take bf16 operands: T, W = T (Y ⊙ e^{b'}), U = T X and C are rounded to
+bf16 exactly where flash-linear-attention rounds them (its solve_tril
+output A, its w and u, and v_new = u − w h); T itself is computed in
+fp32, and every product accumulates in fp32.)");
+  w.line(decay ? "// 2a. L = (Y Aᵀ) ⊙ e^{b'_r − b_s} for s < r, else 0"
+               : "// 2a. L = Y Aᵀ for s < r, else 0");
+  w.line("Accum<kChunk> l;");
+  w.line("wgmma::fence();");
+  w.line("wgmma::mma_ABt(l, sm.y, sm.a[0]); // Y Aᵀ (SS)");
+  w.line("wgmma::commit();");
+  w.line("wgmma::wait<0>();");
+  w.line("wgmma::fence_operand(l);");
+  w.line(decay ? "applyStrictDecayMask(l, sm.bx, sm.b); // ⊙ e^{b'_r − b_s}, "
+                 "s < r"
+               : "applyStrictMask(l); // s < r");
+  w.line("storeMatrix(l, sm.l);");
+  w.line("__syncthreads(); // L is whole; every warp is done reading Y");
+  w.blank();
+  w.line("// 2b. T = (I + L)^{-1} by forward substitution in fp32: T_r = e_r "
+         "− Σ_{s<r} L_rs T_s.");
+  w.line("invertUnitLower(sm.l, sm.tInv, sm.t);");
+  if (decay)
+    w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'} (the other warps, "
+           "meanwhile)");
+  w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
+         "proxy");
+  w.line("__syncthreads();");
+  w.blank();
+  w.line(decay ? "// 2c. W = T (Y ⊙ e^{b'}),  U = T X"
+               : "// 2c. W = T Y,  U = T X");
+  w.line("Accum<kKeyDim> w;");
+  w.line("Accum<kValueTile> u;");
+  w.line("wgmma::fence();");
+  w.line("wgmma::mma_AB(w, sm.t, sm.y);    // (SS)");
+  w.line("wgmma::mma_AB(u, sm.t, sm.x[0]); // (SS)");
+  w.line("wgmma::commit();");
+  w.line("wgmma::wait<0>();");
+  w.line("wgmma::fence_operand(w);");
+  w.line("wgmma::fence_operand(u);");
+  w.blank();
+  w.line("// 2d. C = U − W S_0: −W as the bf16 A operand, S_0 (bf16) from "
+         "shared memory.");
+  w.line("LARC_FOR_LANE(e, kKeyDim / 2) w.v[e] = -w.v[e];");
+  w.line("AFrag<bf16, kKeyDim> wNeg = to_afrag<bf16>(w);");
+  w.line("wgmma::fence_operand(wNeg);");
+  w.line("wgmma::fence();");
+  w.line("wgmma::mma_AB(u, wNeg, sm.state, true); // U − W S_0 (RS)");
+  w.line("wgmma::commit();");
+  w.line("wgmma::wait<0>();");
+  w.line("wgmma::fence_operand(u);");
+  w.line("__syncthreads(); // every warp is done reading X");
+  w.line("store(u, sm.x[0]); // C replaces X: O and S_C read it below");
+  w.line("tma::fence_shared_to_async();");
   w.line("__syncthreads();");
   w.blank();
 }
 
 void KernelEmitter::emitOutput() {
   bool decay = plan.hasDecay();
-  w.line(decay ? "// 3. O = (Q ⊙ e^b) S_0 + Σ_m (Q A_mᵀ ⊙ Γ) X_m   (design.md "
-                 "§2, scalar gate)"
-               : "// 3. O = Q S_0 + Σ_m (Q A_mᵀ ⊙ M) X_m   (design.md §2, "
-                 "additive)");
+  if (plan.hasProbe())
+    w.line(decay ? "// 3. O = (Q ⊙ e^b) S_0 + (Q Aᵀ ⊙ Γ) C   (design.md §2, "
+                   "C in sm.x[0])"
+                 : "// 3. O = Q S_0 + (Q Aᵀ ⊙ M) C   (design.md §2, C in "
+                   "sm.x[0])");
+  else
+    w.line(decay ? "// 3. O = (Q ⊙ e^b) S_0 + Σ_m (Q A_mᵀ ⊙ Γ) X_m   "
+                   "(design.md §2, scalar gate)"
+                 : "// 3. O = Q S_0 + Σ_m (Q A_mᵀ ⊙ M) X_m   (design.md §2, "
+                   "additive)");
   w.line("Accum<kValueTile> o;");
   w.line("Accum<kChunk> scores[kTerms];");
   w.line("wgmma::fence();");
@@ -565,8 +774,12 @@ void KernelEmitter::emitOutput() {
 
 void KernelEmitter::emitStateUpdate() {
   bool decay = plan.hasDecay();
-  w.line(decay ? "// 5. S_C = e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m"
-               : "// 5. S_C = S_0 + Σ_m A_mᵀ X_m");
+  if (plan.hasProbe())
+    w.line(decay ? "// 5. S_C = e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ C"
+                 : "// 5. S_C = S_0 + Aᵀ C");
+  else
+    w.line(decay ? "// 5. S_C = e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m"
+                 : "// 5. S_C = S_0 + Σ_m A_mᵀ X_m");
   w.line("__syncthreads(); // every warp is done reading A through wgmma");
   if (decay) {
     w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
@@ -621,6 +834,7 @@ void KernelEmitter::emit(const std::string &name) {
   emitLoads();
   emitPrologue();
   emitCumsum();
+  emitSolve();
   emitOutput();
   emitStateUpdate();
   w.close();
@@ -659,7 +873,8 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     return failure();
   for (const RankOneTerm &term : plan.step->terms)
     if (failed(prologue.collect(term.direction)) ||
-        failed(prologue.collect(term.data)))
+        failed(prologue.collect(term.data)) ||
+        (term.probe && failed(prologue.collect(term.probe))))
       return failure();
   if (plan.hasDecay()) {
     if (!isa<ScalarType>(plan.step->logDecay.getType()))
@@ -797,8 +1012,8 @@ std::string larc::emitManifest(const RuleForm &form, const CudaKernelInfo &info,
   llvm::raw_string_ostream os(text);
   os << "{\n"
      << "  \"format\": 1,\n"
-     << "  \"_generator\": \"larcc --emit=cuda (first slice: one matrix "
-        "state, no probes, plain loads)\",\n"
+     << "  \"_generator\": \"larcc --emit=cuda (one matrix state, scalar "
+        "decay, rank-1 terms without probes or one with a probe)\",\n"
      << "  \"rule\": " << jsonString(rule.getSymName()) << ",\n"
      << "  \"cubin\": " << jsonString(cubinFile) << ",\n";
   if (!headerFile.empty())

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs larc's generated CUDA kernels on a Hopper GPU against fp64 recurrences.
 
-For every supported rule (additive linear attention, RetNet, simple GLA and a
-two-term rule with a prologue of reductions), both dims (K = V = 128 and
+For every supported rule (additive linear attention, RetNet, simple GLA, a
+two-term rule with a prologue of reductions, and the delta-rule family with
+its triangular solve: DeltaNet, Gated DeltaNet, Comba), both dims (K = V = 128 and
 K = V = 64) and both ways of reading q, k, v (TMA, the default, and plain
 loads: larcc --gpu-loads), loads the package with python/larc, draws random bf16 inputs on
 the GPU, poisons the outputs (NaN) before the launch, runs the kernel and
@@ -36,6 +37,9 @@ RULES = {
     "retnet": "examples/retnet.larc",
     "simple_gla": "examples/simple_gla.larc",
     "two_terms": "tests/gpu/Inputs/two_terms.larc",
+    "delta_rule": "examples/delta_rule.larc",
+    "gated_delta_rule": "examples/gated_delta_rule.larc",
+    "comba": "examples/peer/comba.larc",
 }
 DIMS = [(128, 128), (64, 64)]
 LOADS = ["tma", "plain"]  # larcc --gpu-loads
@@ -67,6 +71,11 @@ def prepare(out, larcc, runtime):
 # fp64 references: one token at a time, S [N, H, K, V], exactly the rules'
 # semantics (scale = 1/sqrt(K) by default, head-dependent decay for RetNet).
 # Each returns (o [T_total, H, V] per sequence concatenated, S_final).
+
+
+def l2norm(x):
+    """larc's l2norm: x / sqrt(x.x + 1e-6) over the last dim."""
+    return x / (x * x).sum(-1, keepdim=True).add(1e-6).sqrt()
 
 
 def reference(rule, seqs, h0, scale):
@@ -101,6 +110,23 @@ def reference(rule, seqs, h0, scale):
                      + beta[:, None, None] * kn[:, :, None] * vt[:, None, :]
                      + torch.sigmoid(qt)[:, :, None] * torch.nn.functional.silu(vt)[:, None, :])
                 probe = scale * qn
+            elif rule in ("delta_rule", "gated_delta_rule"):
+                # S = exp(g) (I - beta kn kn^T) S + beta kn v^T (no gate: g = 0)
+                kn = l2norm(kt)
+                beta = x["beta"][t][:, None, None]
+                S = S - beta * kn[:, :, None] * torch.einsum("hk,hkv->hv", kn, S)[:, None, :]
+                if rule == "gated_delta_rule":
+                    S = torch.exp(x["g"][t])[:, None, None] * S
+                S = S + beta * kn[:, :, None] * vt[:, None, :]
+                probe = scale * l2norm(qt)
+            elif rule == "comba":
+                # S = exp(g) S + beta kn (v - S^T pn)^T, the probe reading the
+                # state before this token's decay
+                kn, pn = l2norm(kt), l2norm(x["p"][t])
+                beta = x["beta"][t][:, None, None]
+                c = vt - torch.einsum("hk,hkv->hv", pn, S)
+                S = torch.exp(x["g"][t])[:, None, None] * S + beta * kn[:, :, None] * c[:, None, :]
+                probe = scale * l2norm(qt)
             else:
                 raise ValueError(rule)
             o[t] = torch.einsum("hkv,hk->hv", S, probe)
@@ -123,6 +149,14 @@ def draw_inputs(rule, B, T, H, K, V, device, gen):
     if rule == "simple_gla":
         # log-gates in about (-0.7, -0.002): decays from 0.5 to 0.998
         x["g"] = torch.nn.functional.logsigmoid(2.0 + 2.0 * randn(B, T, H)).float()
+    if rule in ("delta_rule", "gated_delta_rule", "comba"):
+        x["beta"] = torch.sigmoid(randn(B, T, H)).to(torch.bfloat16)  # (0, 1)
+    if rule in ("gated_delta_rule", "comba"):
+        # g = log(U(0.01, 1)): decays from 0.01 to 1 per token
+        u = torch.rand(B, T, H, generator=gen, device=device)
+        x["g"] = torch.log(0.01 + 0.99 * u).float()
+    if rule == "comba":
+        x["p"] = randn(B, T, H, K).to(torch.bfloat16)
     if rule == "two_terms":
         x["a"] = torch.sigmoid(3.0 + randn(B, T, H)).float()  # gate in (0, 1]
         x["beta"] = torch.sigmoid(randn(B, T, H)).to(torch.bfloat16)

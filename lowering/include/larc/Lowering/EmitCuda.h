@@ -7,11 +7,13 @@
 // every chunk product on wgmma (design.md §2, §5); q, k, v land in shared
 // memory by TMA.
 //
-// First slice: rules without probes (no triangular solve): one matrix state,
-// one sub-step, decay none / constant / scalar, one or more rank-1 terms
-// a x^T (additive linear attention, RetNet, simple GLA / Mamba-2), bf16
-// inputs, chunk 64, K and V in {64, 128}. Anything else is refused with a
-// diagnostic naming what is not supported yet.
+// Supported: one matrix state, one sub-step, decay none / constant / scalar,
+// bf16 inputs, chunk 64, K and V in {64, 128}, and either one or more rank-1
+// terms a x^T without probes (additive linear attention, RetNet, simple GLA /
+// Mamba-2), or exactly one term a (x - S^T y)^T with a probe (DeltaNet, Gated
+// DeltaNet, Comba: the triangular solve (I + L) C = X - (Y e^{b'}) S_0 per
+// chunk, T = (I + L)^{-1} by forward substitution in fp32). Anything else is
+// refused with a diagnostic naming what is not supported yet.
 //
 //===----------------------------------------------------------------------===//
 
