@@ -3,8 +3,12 @@
 //   larcc compile RULE.larc --emit=mlir|class|chunk|cuda   print the rule's IR
 //   larcc compile RULE.larc -o DIR [--dk n] [--dv n]  write a package (CUDA)
 //   larcc verify RULE.larc [options]            chunk form vs fp64 recurrence
+//   larcc export RULE.larc -o DIR [options]     verify's problem and results
+//                                               as .npy files (for the peer)
 //
 //===----------------------------------------------------------------------===//
+
+#include "Npy.h"
 
 #include "larc/Dialect/LarcDialect.h"
 #include "larc/Frontend/Parser.h"
@@ -21,7 +25,9 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -30,6 +36,9 @@
 
 #include <fmt/core.h>
 
+#include <cmath>
+#include <optional>
+
 using namespace llvm;
 
 namespace {
@@ -37,10 +46,13 @@ cl::SubCommand compileCmd("compile", "Compile a .larc rule");
 cl::SubCommand verifyCmd(
     "verify", "Check the derived chunk form against the fp64 recurrence on "
               "fresh random inputs");
+cl::SubCommand exportCmd(
+    "export", "Write verify's random problem, the chunk form's results and "
+              "the fp64 recurrence's as .npy files under -o DIR");
 
 cl::opt<std::string> input(cl::Positional, cl::desc("<rule.larc>"),
                            cl::Required, cl::sub(compileCmd),
-                           cl::sub(verifyCmd));
+                           cl::sub(verifyCmd), cl::sub(exportCmd));
 
 enum class Emit { Mlir, Class, Chunk, Cuda, Package };
 cl::opt<Emit> emit(
@@ -59,34 +71,38 @@ cl::opt<Emit> emit(
     cl::sub(compileCmd));
 cl::opt<std::string> outputPath("o",
                                 cl::desc("Output file ('-' for stdout); the "
-                                         "package directory without --emit"),
+                                         "package directory without --emit; "
+                                         "export: the directory"),
                                 cl::value_desc("path"), cl::init("-"),
-                                cl::sub(compileCmd));
+                                cl::sub(compileCmd), cl::sub(exportCmd));
 
 cl::opt<int64_t> chunkSize("chunk", cl::desc("Chunk size: 16, 32, 64 or 128"),
                            cl::init(64), cl::sub(compileCmd),
-                           cl::sub(verifyCmd));
+                           cl::sub(verifyCmd), cl::sub(exportCmd));
 enum class DType { F64, F32 };
 cl::opt<DType> dtype("dtype", cl::desc("Element type of the chunk form"),
                      cl::init(DType::F64),
                      cl::values(clEnumValN(DType::F64, "f64", "double"),
                                 clEnumValN(DType::F32, "f32", "float")),
-                     cl::sub(compileCmd), cl::sub(verifyCmd));
+                     cl::sub(compileCmd), cl::sub(verifyCmd),
+                     cl::sub(exportCmd));
 
 cl::opt<int64_t> seqLen("T", cl::desc("Tokens per sequence"), cl::init(200),
-                        cl::sub(verifyCmd));
+                        cl::sub(verifyCmd), cl::sub(exportCmd));
 cl::opt<int64_t> batch("B", cl::desc("Batch size"), cl::init(2),
-                       cl::sub(verifyCmd));
-cl::opt<int64_t> heads("H", cl::desc("Heads"), cl::init(2), cl::sub(verifyCmd));
+                       cl::sub(verifyCmd), cl::sub(exportCmd));
+cl::opt<int64_t> heads("H", cl::desc("Heads"), cl::init(2), cl::sub(verifyCmd),
+                       cl::sub(exportCmd));
 cl::opt<int64_t> keyDim("dk",
                         cl::desc("Key dimension (verify: default 32; "
                                  "compile to CUDA: 64 or 128, default 128)"),
-                        cl::init(32), cl::sub(verifyCmd), cl::sub(compileCmd));
+                        cl::init(32), cl::sub(verifyCmd), cl::sub(compileCmd),
+                        cl::sub(exportCmd));
 cl::opt<int64_t> valueDim("dv",
                           cl::desc("Value dimension (verify: default 32; "
                                    "compile to CUDA: 64 or 128, default 128)"),
                           cl::init(32), cl::sub(verifyCmd),
-                          cl::sub(compileCmd));
+                          cl::sub(compileCmd), cl::sub(exportCmd));
 enum class GpuLoads { Tma, Plain };
 cl::opt<GpuLoads> gpuLoads(
     "gpu-loads", cl::desc("How generated kernels read q, k, v"),
@@ -97,13 +113,13 @@ cl::opt<GpuLoads> gpuLoads(
                           "coalesced loads from global memory, row by row")),
     cl::sub(compileCmd));
 cl::opt<uint64_t> seed("seed", cl::desc("Random seed"), cl::init(1),
-                       cl::sub(verifyCmd));
+                       cl::sub(verifyCmd), cl::sub(exportCmd));
 cl::opt<bool> noInitialState("no-initial-state",
                              cl::desc("Start from a zero state"),
-                             cl::sub(verifyCmd));
+                             cl::sub(verifyCmd), cl::sub(exportCmd));
 cl::opt<bool> varlen("varlen",
                      cl::desc("One row of uneven sequences (cu_seqlens)"),
-                     cl::sub(verifyCmd));
+                     cl::sub(verifyCmd), cl::sub(exportCmd));
 cl::opt<larc::DecayRange> decays(
     "decays", cl::desc("Where decays are drawn"),
     cl::init(larc::DecayRange::Spread),
@@ -112,11 +128,21 @@ cl::opt<larc::DecayRange> decays(
                           "(1e-6, 1e-3)"),
                clEnumValN(larc::DecayRange::NearOne, "near-one",
                           "(1 - 1e-4, 1)")),
-    cl::sub(verifyCmd));
+    cl::sub(verifyCmd), cl::sub(exportCmd));
 cl::opt<double> coefficient("coefficient",
                             cl::desc("Set every coefficient (beta) to this "
                                      "value instead of drawing it"),
-                            cl::sub(verifyCmd));
+                            cl::sub(verifyCmd), cl::sub(exportCmd));
+cl::list<std::string> perHead(
+    "per-head",
+    cl::desc("Hold input NAME constant over batch and tokens, one value per "
+             "head (the peer's per-head parameters, as rwkv6's u)"),
+    cl::value_desc("NAME"), cl::sub(exportCmd));
+cl::list<std::string> positive(
+    "positive",
+    cl::desc("Take the absolute value of input or initial state NAME (the "
+             "inputs of a rule whose layer applies a positive feature map)"),
+    cl::value_desc("NAME"), cl::sub(exportCmd));
 cl::opt<double> tolerance("tolerance",
                           cl::desc("Largest relative error accepted "
                                    "(default 1e-10 for f64, 1e-4 for f32)"),
@@ -269,8 +295,8 @@ static int runCompile(mlir::ModuleOp module) {
   return 0;
 }
 
-static int runVerify(mlir::ModuleOp module) {
-  larc::RuleOp rule = theRule(module);
+/// The random problem's shape from the options verify and export share.
+static larc::ProblemShape problemShape() {
   larc::ProblemShape shape;
   shape.batch = batch;
   shape.seqLen = seqLen;
@@ -283,22 +309,41 @@ static int runVerify(mlir::ModuleOp module) {
   shape.decays = decays;
   if (coefficient.getNumOccurrences())
     shape.coefficient = coefficient;
+  return shape;
+}
+
+/// The chunk form's results and the fp64 recurrence's on one problem.
+struct Runs {
+  larc::reference::Result got, want;
+};
+
+static llvm::Expected<Runs> runBoth(larc::RuleOp rule,
+                                    const larc::reference::Problem &problem) {
+  auto program = larc::ChunkProgram::compile(rule, chunkSize, elementType());
+  if (!program)
+    return program.takeError();
+  auto want = larc::reference::run(rule, problem);
+  if (!want)
+    return want.takeError();
+  auto got = (*program)->run(problem);
+  if (!got)
+    return got.takeError();
+  return Runs{std::move(*got), std::move(*want)};
+}
+
+static int runVerify(mlir::ModuleOp module) {
+  larc::RuleOp rule = theRule(module);
+  larc::ProblemShape shape = problemShape();
   double limit = tolerance.getNumOccurrences()
                      ? double(tolerance)
                      : (dtype == DType::F64 ? 1e-10 : 1e-4);
 
-  auto program = larc::ChunkProgram::compile(rule, chunkSize, elementType());
-  if (!program)
-    return report(program.takeError());
   larc::reference::Problem problem = larc::makeRandomProblem(rule, shape);
-  auto want = larc::reference::run(rule, problem);
-  if (!want)
-    return report(want.takeError());
-  auto got = (*program)->run(problem);
-  if (!got)
-    return report(got.takeError());
+  auto runs = runBoth(rule, problem);
+  if (!runs)
+    return report(runs.takeError());
 
-  larc::Comparison cmp = larc::compareResults(*got, *want);
+  larc::Comparison cmp = larc::compareResults(runs->got, runs->want);
   outs() << fmt::format("rule @{}  chunk {}  {}  B={} T={} H={} dk={} dv={} "
                         "seed={}{}{}\n",
                         rule.getSymName().str(), int64_t(chunkSize),
@@ -314,6 +359,202 @@ static int runVerify(mlir::ModuleOp module) {
   bool ok = cmp.within(limit);
   outs() << fmt::format("{} (tolerance {:.0e})\n", ok ? "PASS" : "FAIL", limit);
   return ok ? 0 : 1;
+}
+
+static llvm::json::Array jsonShape(const std::vector<int64_t> &shape) {
+  llvm::json::Array out;
+  for (int64_t d : shape)
+    out.push_back(d);
+  return out;
+}
+
+/// larcc export RULE.larc -o DIR: the problem verify would draw, with the
+/// chunk form's results and the fp64 recurrence's, as files a script outside
+/// larc (the peer's reference on the GPU machine) can read:
+///   DIR/inputs/<input>.npy       every input, [B, T, H, d] or [B, T, H]
+///   DIR/initial/<state>.npy      initial states, [N, H, K, V] or [N, H, K]
+///   DIR/larc/<name>.npy          the chunk form's outputs and final states
+///   DIR/reference/<name>.npy     the fp64 recurrence's, same names
+///   DIR/cu_seqlens.npy           with --varlen ('<i8', N + 1 offsets)
+///   DIR/problem.json             shape, seed, names, roles, scale
+/// Arrays are '<f8' in C order (.npy version 1.0).
+static int runExport(mlir::ModuleOp module) {
+  if (outputPath == "-") {
+    errs() << "larcc export: give the output directory with -o DIR\n";
+    return 1;
+  }
+  larc::RuleOp rule = theRule(module);
+  larc::ProblemShape shape = problemShape();
+  larc::reference::Problem problem = larc::makeRandomProblem(rule, shape);
+  for (const std::string &name : perHead) {
+    auto it = problem.inputs.find(name);
+    if (it == problem.inputs.end()) {
+      errs() << "larcc export: --per-head names no input '" << name << "'\n";
+      return 1;
+    }
+    // Every (batch, token) row takes the first token's value of its head.
+    larc::reference::Tensor &t = it->second;
+    int64_t row = t.numel() / (problem.batch * problem.seqLen);
+    for (int64_t i = 1; i < problem.batch * problem.seqLen; ++i)
+      std::copy(t.data.begin(), t.data.begin() + row,
+                t.data.begin() + i * row);
+  }
+  for (const std::string &name : positive) {
+    larc::reference::Tensor *t = nullptr;
+    if (auto it = problem.inputs.find(name); it != problem.inputs.end())
+      t = &it->second;
+    else if (auto it = problem.initialStates.find(name);
+             it != problem.initialStates.end())
+      t = &it->second;
+    if (!t) {
+      errs() << "larcc export: --positive names no input or initial state '"
+             << name << "'\n";
+      return 1;
+    }
+    for (double &x : t->data)
+      x = std::fabs(x);
+  }
+  auto runs = runBoth(rule, problem);
+  if (!runs)
+    return report(runs.takeError());
+
+  std::string dir = outputPath;
+  auto in = [&](StringRef sub, StringRef file) {
+    SmallString<256> path(dir);
+    sys::path::append(path, sub, file);
+    return std::string(path);
+  };
+  for (StringRef sub : {"inputs", "initial", "larc", "reference"}) {
+    if (sub == "initial" && problem.initialStates.empty())
+      continue;
+    if (std::error_code ec = sys::fs::create_directories(in(sub, ""))) {
+      errs() << "larcc: cannot create " << in(sub, "") << ": " << ec.message()
+             << "\n";
+      return 1;
+    }
+  }
+  auto write = [&](StringRef sub, StringRef name,
+                   const larc::reference::Tensor &t) {
+    std::string path = in(sub, (name + ".npy").str());
+    if (llvm::Error err = larc::npy::writeF64(path, t.shape, t.data)) {
+      report(std::move(err));
+      return false;
+    }
+    return true;
+  };
+
+  llvm::json::Array inputs, states, outputs;
+  bool ok = true;
+  rule.walk([&](larc::InputOp op) {
+    std::string name = op.getName().str();
+    const larc::reference::Tensor &t = problem.inputs[name];
+    auto vec = dyn_cast<larc::VecType>(op.getType());
+    inputs.push_back(llvm::json::Object{
+        {"name", name},
+        {"role", larc::stringifyRole(op.getRole()).str()},
+        {"dim", vec ? llvm::json::Value(vec.getDim().getValue().str())
+                    : llvm::json::Value(nullptr)},
+        {"shape", jsonShape(t.shape)}});
+    ok &= write("inputs", name, t);
+  });
+  rule.walk([&](larc::StateOp op) {
+    std::string name = op.getName().str();
+    larc::StateType type = op.getType();
+    bool initial = problem.initialStates.count(name);
+    if (initial)
+      ok &= write("initial", name, problem.initialStates[name]);
+    states.push_back(llvm::json::Object{
+        {"name", name},
+        {"key_dim", type.getKeyDim().getValue().str()},
+        {"value_dim", type.isVector()
+                          ? llvm::json::Value(nullptr)
+                          : llvm::json::Value(
+                                type.getValueDim().getValue().str())},
+        {"initial", initial},
+        {"shape", jsonShape(runs->want.finalStates[name].shape)}});
+  });
+  rule.walk([&](larc::OutputOp op) {
+    std::string name = op.getName().str();
+    outputs.push_back(llvm::json::Object{
+        {"name", name}, {"shape", jsonShape(runs->want.outputs[name].shape)}});
+  });
+  for (auto *result : {&runs->got, &runs->want}) {
+    StringRef sub = result == &runs->got ? "larc" : "reference";
+    for (const auto &entry : result->outputs)
+      ok &= write(sub, entry.getKey(), entry.getValue());
+    for (const auto &entry : result->finalStates)
+      ok &= write(sub, entry.getKey(), entry.getValue());
+  }
+  if (problem.cuSeqlens) {
+    const std::vector<int64_t> &cu = *problem.cuSeqlens;
+    if (llvm::Error err = larc::npy::writeI64(
+            (Twine(dir) + "/cu_seqlens.npy").str(), {int64_t(cu.size())}, cu))
+      return report(std::move(err));
+  }
+  if (!ok)
+    return 1;
+
+  // The attention scale of each larc.scale (1/sqrt of its dimension's size).
+  llvm::json::Object scales;
+  std::optional<double> scale;
+  rule.walk([&](larc::ScaleOp op) {
+    double value =
+        1.0 / std::sqrt(double(problem.dimSizes[op.getDim()]));
+    scales[op.getDim()] = value;
+    scale = value;
+  });
+  if (scales.size() > 1)
+    scale.reset();
+  llvm::json::Object dims;
+  for (const auto &entry : problem.dimSizes)
+    dims[entry.getKey()] = entry.getValue();
+  llvm::json::Object errors;
+  for (const auto &entry :
+       larc::compareResults(runs->got, runs->want).entries)
+    errors[entry.name] = entry.relativeError;
+  llvm::json::Array cuSeqlens;
+  if (problem.cuSeqlens)
+    for (int64_t x : *problem.cuSeqlens)
+      cuSeqlens.push_back(x);
+
+  llvm::json::Array perHeadNames;
+  for (const std::string &name : perHead)
+    perHeadNames.push_back(name);
+  llvm::json::Array positiveNames;
+  for (const std::string &name : positive)
+    positiveNames.push_back(name);
+  llvm::json::Object meta{
+      {"rule", rule.getSymName().str()},
+      {"spec", std::string(input)},
+      {"B", problem.batch},
+      {"T", problem.seqLen},
+      {"H", problem.heads},
+      {"dims", std::move(dims)},
+      {"seed", int64_t(seed)},
+      {"chunk", int64_t(chunkSize)},
+      {"dtype", dtype == DType::F64 ? "f64" : "f32"},
+      {"varlen", bool(varlen)},
+      {"initial_state", !noInitialState},
+      {"per_head", std::move(perHeadNames)},
+      {"positive", std::move(positiveNames)},
+      {"cu_seqlens", problem.cuSeqlens ? llvm::json::Value(std::move(cuSeqlens))
+                                       : llvm::json::Value(nullptr)},
+      {"scale", scale ? llvm::json::Value(*scale) : llvm::json::Value(nullptr)},
+      {"scales", std::move(scales)},
+      {"inputs", std::move(inputs)},
+      {"states", std::move(states)},
+      {"outputs", std::move(outputs)},
+      {"larc_vs_reference", std::move(errors)}};
+  std::string text;
+  raw_string_ostream os(text);
+  os << formatv("{0:2}", llvm::json::Value(std::move(meta))) << "\n";
+  if (!writeFile((Twine(dir) + "/problem.json").str(), os.str()))
+    return 1;
+  outs() << fmt::format("exported @{} to {} (B={} T={} H={}{})\n",
+                        rule.getSymName().str(), dir, problem.batch,
+                        problem.seqLen, problem.heads,
+                        problem.cuSeqlens ? " varlen" : "");
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -332,7 +573,10 @@ int main(int argc, char **argv) {
       "manifest.json, .h\n"
       "  larcc verify RULE.larc [--chunk C] [--T n] [--dk n] [--dv n] "
       "[--seed s] [--dtype f64|f32]\n"
-      "                                         chunk form vs fp64 recurrence\n");
+      "                                         chunk form vs fp64 recurrence\n"
+      "  larcc export RULE.larc -o DIR [verify's options]\n"
+      "                                         verify's problem and results "
+      "as .npy files\n");
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
@@ -342,7 +586,7 @@ int main(int argc, char **argv) {
   // Users read diagnostics against their spec, not against generic IR.
   context.printOpOnDiagnostic(false);
 
-  if (!compileCmd && !verifyCmd) {
+  if (!compileCmd && !verifyCmd && !exportCmd) {
     errs() << "larcc: no command given; see `larcc --help`\n";
     return 1;
   }
@@ -356,5 +600,7 @@ int main(int argc, char **argv) {
     return 1;
   if (compileCmd)
     return runCompile(*module);
+  if (exportCmd)
+    return runExport(*module);
   return runVerify(*module);
 }
