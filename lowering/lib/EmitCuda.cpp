@@ -489,18 +489,29 @@ __device__ inline void storeMatrix(const Accum<kChunk> &d,
 /// Thread c < C computes column c alone (it reads its own column of T and
 /// rows of L, the same address in every lane: a broadcast), so no barrier
 /// inside; T goes to fp32 (for the solve) and to bf16 (the wgmma A operand).
+/// The sum over s takes four columns of L at a time (one 16-byte load) into
+/// four partial sums; the s past r it reads add 0 (L_rs = 0 for s ≥ r, and
+/// rows of T not solved yet are zeroed first).
 __device__ inline void invertUnitLower(const float (&l)[kChunk][kChunk],
                                        float (&tInv)[kChunk][kChunk],
                                        SwizzledTile<bf16, kChunk, kChunk> &t) {
   const int c = threadIdx.x;
   if (c >= kChunk)
     return;
+  for (int r = 0; r < kChunk; ++r)
+    tInv[r][c] = 0.0f;
   for (int r = 0; r < kChunk; ++r) {
-    float acc = r == c ? 1.0f : 0.0f;
-    for (int s = 0; s < r; ++s) // T_sc = 0 for s < c: no branch needed
-      acc -= l[r][s] * tInv[s][c];
-    tInv[r][c] = acc;
-    t.at(r, c) = __float2bfloat16(acc);
+    float acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;
+    for (int s = 0; s < r; s += 4) {
+      const float4 lr = *reinterpret_cast<const float4 *>(&l[r][s]);
+      acc0 += lr.x * tInv[s][c];
+      acc1 += lr.y * tInv[s + 1][c];
+      acc2 += lr.z * tInv[s + 2][c];
+      acc3 += lr.w * tInv[s + 3][c];
+    }
+    const float x = (r == c ? 1.0f : 0.0f) - ((acc0 + acc1) + (acc2 + acc3));
+    tInv[r][c] = x;
+    t.at(r, c) = __float2bfloat16(x);
   }
 }
 
