@@ -3,7 +3,8 @@
 
 For every supported rule (additive linear attention, RetNet, simple GLA, a
 two-term rule with a prologue of reductions, and the delta-rule family with
-its triangular solve: DeltaNet, Gated DeltaNet, Comba), both dims (K = V = 128 and
+its triangular solve: DeltaNet, Gated DeltaNet, Comba, and the delta rule
+behind a constant per-head decay), both dims (K = V = 128 and
 K = V = 64) and both ways of reading q, k, v (TMA, the default, and plain
 loads: larcc --gpu-loads), loads the package with python/larc, draws random bf16 inputs on
 the GPU, poisons the outputs (NaN) before the launch, runs the kernel and
@@ -40,6 +41,7 @@ RULES = {
     "delta_rule": "examples/delta_rule.larc",
     "gated_delta_rule": "examples/gated_delta_rule.larc",
     "comba": "examples/peer/comba.larc",
+    "const_delta": "tests/gpu/Inputs/const_delta.larc",
 }
 DIMS = [(128, 128), (64, 64)]
 LOADS = ["tma", "plain"]  # larcc --gpu-loads
@@ -110,13 +112,16 @@ def reference(rule, seqs, h0, scale):
                      + beta[:, None, None] * kn[:, :, None] * vt[:, None, :]
                      + torch.sigmoid(qt)[:, :, None] * torch.nn.functional.silu(vt)[:, None, :])
                 probe = scale * qn
-            elif rule in ("delta_rule", "gated_delta_rule"):
-                # S = exp(g) (I - beta kn kn^T) S + beta kn v^T (no gate: g = 0)
+            elif rule in ("delta_rule", "gated_delta_rule", "const_delta"):
+                # S = exp(g) (I - beta kn kn^T) S + beta kn v^T (no gate: g = 0;
+                # const_delta: exp(g) = gamma = 1 - 2^(-5 - head))
                 kn = l2norm(kt)
                 beta = x["beta"][t][:, None, None]
                 S = S - beta * kn[:, :, None] * torch.einsum("hk,hkv->hv", kn, S)[:, None, :]
                 if rule == "gated_delta_rule":
                     S = torch.exp(x["g"][t])[:, None, None] * S
+                if rule == "const_delta":
+                    S = (1.0 - torch.pow(2.0, -5.0 - heads))[:, None, None] * S
                 S = S + beta * kn[:, :, None] * vt[:, None, :]
                 probe = scale * l2norm(qt)
             elif rule == "comba":
@@ -149,7 +154,7 @@ def draw_inputs(rule, B, T, H, K, V, device, gen):
     if rule == "simple_gla":
         # log-gates in about (-0.7, -0.002): decays from 0.5 to 0.998
         x["g"] = torch.nn.functional.logsigmoid(2.0 + 2.0 * randn(B, T, H)).float()
-    if rule in ("delta_rule", "gated_delta_rule", "comba"):
+    if rule in ("delta_rule", "gated_delta_rule", "comba", "const_delta"):
         x["beta"] = torch.sigmoid(randn(B, T, H)).to(torch.bfloat16)  # (0, 1)
     if rule in ("gated_delta_rule", "comba"):
         # g = log(U(0.01, 1)): decays from 0.01 to 1 per token
