@@ -62,9 +62,45 @@ def simple_gla_peer(x):
     return o
 
 
+def gated_delta_inputs(B, T, H, D, gen):
+    x = simple_gla_inputs(B, T, H, D, gen)
+    x["beta"] = torch.rand(B, T, H, device="cuda", generator=gen) * 0.999 + 0.001
+    return x
+
+
+def l2norm(x, eps=1e-6):
+    return x / torch.sqrt((x * x).sum(-1, keepdim=True) + eps)
+
+
+def gated_delta_reference(x):
+    """fp64 step by step: S = e^g (I - b k k^T) S + b k v^T on l2-normalised q, k."""
+    q, k, v, g, beta = (x[n].double() for n in ("q", "k", "v", "g", "beta"))
+    q, k = l2norm(q), l2norm(k)
+    B, T, H, D = q.shape
+    scale = D ** -0.5
+    S = torch.zeros(B, H, D, v.shape[-1], dtype=torch.float64, device=q.device)
+    o = torch.empty(B, T, H, v.shape[-1], dtype=torch.float64, device=q.device)
+    for t in range(T):
+        kt, bt = k[:, t], beta[:, t][..., None]
+        S = S * torch.exp(g[:, t])[..., None, None]
+        pred = torch.einsum("bhk,bhkv->bhv", kt, S)
+        S = S + (bt * kt)[..., :, None] * (v[:, t] - pred)[..., None, :]
+        o[:, t] = torch.einsum("bhk,bhkv->bhv", q[:, t] * scale, S)
+    return o, S
+
+
+def gated_delta_peer(x):
+    from fla.ops.gated_delta_rule import chunk_gated_delta_rule
+    o, _ = chunk_gated_delta_rule(x["q"], x["k"], x["v"], x["g"], x["beta"],
+                                  output_final_state=True, use_qk_l2norm_in_kernel=True)
+    return o
+
+
 VARIANTS = {
     # name: (package stem, inputs, fp64 reference, peer call)
     "simple_gla": ("simple_gla", simple_gla_inputs, simple_gla_reference, simple_gla_peer),
+    "gated_delta_rule": ("gated_delta_rule", gated_delta_inputs, gated_delta_reference,
+                         gated_delta_peer),
 }
 
 
