@@ -53,12 +53,30 @@ struct Fixture {
   }
 };
 
+/// Draws a problem of `shape`, runs `program` and the fp64 recurrence on it.
+Comparison runBoth(RuleOp rule, ChunkProgram &program,
+                   const ProblemShape &shape) {
+  reference::Problem problem = makeRandomProblem(rule, shape);
+  auto want = reference::run(rule, problem);
+  REQUIRE(bool(want));
+  auto got = program.run(problem);
+  REQUIRE(bool(got));
+  return compareResults(*got, *want);
+}
+
+/// The rule of the example `path`, parsed into `f`'s context.
+RuleOp parseExample(Fixture &f, const std::string &path,
+                    mlir::OwningOpRef<mlir::ModuleOp> &module) {
+  module = parseSpecFile(path, &f.context);
+  REQUIRE(module);
+  return *module->getOps<RuleOp>().begin();
+}
+
 /// Derives, compiles and checks one rule over the grid of shapes.
 void checkRule(const std::string &path, CpuElementType type, double tol) {
   Fixture f;
-  mlir::OwningOpRef<mlir::ModuleOp> module = parseSpecFile(path, &f.context);
-  REQUIRE(module);
-  RuleOp rule = *module->getOps<RuleOp>().begin();
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  RuleOp rule = parseExample(f, path, module);
   for (int64_t chunk : {16, 64}) {
     auto program = ChunkProgram::compile(rule, chunk, type);
     if (!program)
@@ -74,12 +92,7 @@ void checkRule(const std::string &path, CpuElementType type, double tol) {
         shape.valueDim = 10;
         shape.initialState = initial;
         shape.seed = ++seed * 7919 + T;
-        reference::Problem problem = makeRandomProblem(rule, shape);
-        auto want = reference::run(rule, problem);
-        REQUIRE(bool(want));
-        auto got = (*program)->run(problem);
-        REQUIRE(bool(got));
-        Comparison cmp = compareResults(*got, *want);
+        Comparison cmp = runBoth(rule, **program, shape);
         INFO(path << " chunk " << chunk << " T " << T << " initial "
                   << initial << " worst " << cmp.worst());
         CHECK(cmp.within(tol));
@@ -112,9 +125,8 @@ TEST_CASE("variable-length batches match the recurrence", "[chunk][varlen]") {
   for (const std::string &path : exampleFiles()) {
     DYNAMIC_SECTION(llvm::sys::path::filename(path).str()) {
       Fixture f;
-      auto module = parseSpecFile(path, &f.context);
-      REQUIRE(module);
-      RuleOp rule = *module->getOps<RuleOp>().begin();
+      mlir::OwningOpRef<mlir::ModuleOp> module;
+      RuleOp rule = parseExample(f, path, module);
       auto program = ChunkProgram::compile(rule, 32, CpuElementType::F64);
       REQUIRE(bool(program));
       ProblemShape shape;
@@ -124,12 +136,7 @@ TEST_CASE("variable-length batches match the recurrence", "[chunk][varlen]") {
       shape.valueDim = 10;
       shape.varlen = true;
       shape.seed = 99;
-      auto problem = makeRandomProblem(rule, shape);
-      auto want = reference::run(rule, problem);
-      REQUIRE(bool(want));
-      auto got = (*program)->run(problem);
-      REQUIRE(bool(got));
-      Comparison cmp = compareResults(*got, *want);
+      Comparison cmp = runBoth(rule, **program, shape);
       INFO("worst " << cmp.worst());
       CHECK(cmp.within(1e-10));
     }
@@ -146,11 +153,9 @@ TEST_CASE("hard cases stay finite and accurate over T = 65536",
       DYNAMIC_SECTION(name << (range == DecayRange::NearZero ? " near-zero"
                                                              : " near-one")) {
         Fixture f;
-        auto module =
-            parseSpecFile(std::string(LARC_EXAMPLES_DIR) + "/" + name,
-                          &f.context);
-        REQUIRE(module);
-        RuleOp rule = *module->getOps<RuleOp>().begin();
+        mlir::OwningOpRef<mlir::ModuleOp> module;
+        RuleOp rule = parseExample(
+            f, std::string(LARC_EXAMPLES_DIR) + "/" + name, module);
         auto program = ChunkProgram::compile(rule, 64, CpuElementType::F64);
         REQUIRE(bool(program));
         ProblemShape shape;
@@ -161,12 +166,7 @@ TEST_CASE("hard cases stay finite and accurate over T = 65536",
         shape.valueDim = 8;
         shape.decays = range;
         shape.coefficient = 1.0;
-        auto problem = makeRandomProblem(rule, shape);
-        auto want = reference::run(rule, problem);
-        REQUIRE(bool(want));
-        auto got = (*program)->run(problem);
-        REQUIRE(bool(got));
-        Comparison cmp = compareResults(*got, *want);
+        Comparison cmp = runBoth(rule, **program, shape);
         INFO("worst " << cmp.worst());
         CHECK(cmp.within(1e-9));
       }
