@@ -609,7 +609,8 @@ void KernelEmitter::emitPrologue() {
          "one warp");
   w.line("//    per row. Rows past the sequence's end are zero (g too).");
   w.open("for (int r = warp; r < kChunk; r += 4) {");
-  w.line("const int64_t t = c0 + r;");
+  // The token index; unused when every input of the prologue came by TMA.
+  w.line("[[maybe_unused]] const int64_t t = c0 + r;");
   w.open("if (r < count) {");
   prologue.emitPerToken(w);
   w.line("// The chunk's operand rows.");
