@@ -14,7 +14,7 @@
 // for the data each row really writes (emitSolve, with b' = b - g):
 //
 //   L = (Y A^T) (.) e^{b'_r - b_s} for s < r, else 0
-//   T = (I + L)^{-1} (forward substitution, fp32)
+//   T = (I + L)^{-1} (fp32: 16x16 diagonal blocks by substitution, then blocks)
 //   C = T X - T (Y (.) e^{b'}) S_0 = U - W S_0
 //
 // and then runs O and S_C with C in place of X. The raw rows of
@@ -325,7 +325,7 @@ void KernelEmitter::emitConstants() {
     w.line("SwizzledTile<bf16, kChunk, kChunk> t; // T = (I + L)^{-1} in "
            "bf16 (wgmma A operand)");
     w.line("float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
-    w.line("float tInv[kChunk][kChunk]; // T in fp32 (forward substitution)");
+    w.line("float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
   }
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     w.line(llvm::formatv("SwizzledTile<bf16, kChunk, {0}> raw_{1}; // rows of "
@@ -484,34 +484,135 @@ __device__ inline void storeMatrix(const Accum<kChunk> &d,
   m[Accum<kChunk>::row(tid, i)][Accum<kChunk>::col(tid, i)] = d.v[i];
 }
 
-/// T = (I + L)^{-1} for a strictly lower L by forward substitution in fp32:
-/// T is unit lower triangular, row r of T is T_r = e_r − Σ_{s<r} L_rs T_s.
-/// Thread c < C computes column c alone (it reads its own column of T and
-/// rows of L, the same address in every lane: a broadcast), so no barrier
-/// inside; T goes to fp32 (for the solve) and to bf16 (the wgmma A operand).
-/// The sum over s takes four columns of L at a time (one 16-byte load) into
-/// four partial sums; the s past r it reads add 0 (L_rs = 0 for s ≥ r, and
-/// rows of T not solved yet are zeroed first).
-__device__ inline void invertUnitLower(const float (&l)[kChunk][kChunk],
+/// T = (I + L)^{-1} for a strictly lower L, exact in fp32 (no tensor cores),
+/// by 16×16 blocks on all 128 threads (C = 64; 4 barriers). With
+/// (I + L) = [[I + L_A, 0], [L_BA, I + L_B]] the inverse is
+/// [[T_A, 0], [−T_B L_BA T_A, T_B]], applied twice:
+///   1. T_ii = (I + L_ii)^{-1}, i < 4, by forward substitution: warp i, lane
+///      c < 16 holds column c in registers, x_r = δ_rc − Σ_{s<r} L_rs x_s;
+///   2. the 32×32 halves: T_10 = −T_11 (L_10 T_00), T_32 = −T_33 (L_32 T_22);
+///   3. the whole: T_BA = −T_B (L_BA T_A), A = rows/columns [0, 32), B = [32, 64).
+/// The products L·T (M below) go to the strictly upper part of `l` (no step
+/// reads L there) as scratch. T goes to fp32 `tInv`, whose strictly upper
+/// blocks are zeroed first so that the products run over whole blocks, and to
+/// bf16 `t` (the wgmma A operand). L_rs = 0 for s ≥ r, so the 16-byte loads
+/// of a row of L may run past the diagonal.
+__device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
                                        float (&tInv)[kChunk][kChunk],
                                        SwizzledTile<bf16, kChunk, kChunk> &t) {
-  const int c = threadIdx.x;
-  if (c >= kChunk)
-    return;
-  for (int r = 0; r < kChunk; ++r)
-    tInv[r][c] = 0.0f;
-  for (int r = 0; r < kChunk; ++r) {
-    float acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;
-    for (int s = 0; s < r; s += 4) {
-      const float4 lr = *reinterpret_cast<const float4 *>(&l[r][s]);
-      acc0 += lr.x * tInv[s][c];
-      acc1 += lr.y * tInv[s + 1][c];
-      acc2 += lr.z * tInv[s + 2][c];
-      acc3 += lr.w * tInv[s + 3][c];
+  static_assert(kChunk == 64, "the block solve assumes C = 64, 128 threads");
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  // 0. The strictly upper 16×16 blocks of T are 0 (row r: two threads).
+  {
+    const int r = threadIdx.x / 2;
+    for (int c = 16 * (r / 16 + 1) + threadIdx.x % 2; c < kChunk; c += 2) {
+      tInv[r][c] = 0.0f;
+      t.at(r, c) = __float2bfloat16(0.0f);
     }
-    const float x = (r == c ? 1.0f : 0.0f) - ((acc0 + acc1) + (acc2 + acc3));
-    tInv[r][c] = x;
-    t.at(r, c) = __float2bfloat16(x);
+  }
+  // 1. T_ii = (I + L_ii)^{-1}: warp i, lane c < 16 solves column c.
+  if (lane < 16) {
+    const int o = 16 * warp, c = lane;
+    float x[16];
+#pragma unroll
+    for (int r = 0; r < 16; ++r)
+      x[r] = 0.0f; // rows not solved yet add 0
+#pragma unroll
+    for (int r = 0; r < 16; ++r) {
+      float acc0 = r == c ? 1.0f : 0.0f, acc1 = 0.0f;
+#pragma unroll
+      for (int s = 0; s < r; s += 4) {
+        const float4 lr = *reinterpret_cast<const float4 *>(&l[o + r][o + s]);
+        acc0 -= lr.x * x[s];
+        acc1 -= lr.y * x[s + 1];
+        acc0 -= lr.z * x[s + 2];
+        acc1 -= lr.w * x[s + 3];
+      }
+      x[r] = acc0 + acc1;
+    }
+#pragma unroll
+    for (int r = 0; r < 16; ++r) {
+      tInv[o + r][o + c] = x[r];
+      t.at(o + r, o + c) = __float2bfloat16(x[r]);
+    }
+  }
+  __syncthreads();
+  // 2. Half p = warp / 2 (rows/columns 32p + [0, 32)): the block at rows
+  //    i0 + [0, 16), columns j0 + [0, 16); thread: column c, rows r0 + 4k.
+  {
+    const int i0 = 32 * (warp / 2) + 16, j0 = i0 - 16, c = lane % 16;
+    const int r0 = 2 * (warp % 2) + lane / 16;
+    float m[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+    for (int s = 0; s < 16; s += 4) { // M = L_10 T_00
+      const float t0 = tInv[j0 + s][j0 + c], t1 = tInv[j0 + s + 1][j0 + c],
+                  t2 = tInv[j0 + s + 2][j0 + c], t3 = tInv[j0 + s + 3][j0 + c];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        const float4 lr =
+            *reinterpret_cast<const float4 *>(&l[i0 + r0 + 4 * k][j0 + s]);
+        m[k] += lr.x * t0 + lr.y * t1 + lr.z * t2 + lr.w * t3;
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < 4; ++k)
+      l[j0 + r0 + 4 * k][i0 + c] = m[k]; // scratch: the upper block of L
+    __syncthreads();
+    float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+    for (int s = 0; s < 16; s += 4) { // T_10 = −T_11 M
+      const float m0 = l[j0 + s][i0 + c], m1 = l[j0 + s + 1][i0 + c],
+                  m2 = l[j0 + s + 2][i0 + c], m3 = l[j0 + s + 3][i0 + c];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        const float4 tr =
+            *reinterpret_cast<const float4 *>(&tInv[i0 + r0 + 4 * k][i0 + s]);
+        v[k] += tr.x * m0 + tr.y * m1 + tr.z * m2 + tr.w * m3;
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      tInv[i0 + r0 + 4 * k][j0 + c] = -v[k];
+      t.at(i0 + r0 + 4 * k, j0 + c) = __float2bfloat16(-v[k]);
+    }
+  }
+  __syncthreads();
+  // 3. T_BA = −T_B (L_BA T_A): thread: column c = lane, rows warp + 4k.
+  {
+    const int c = lane;
+    float m[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+    for (int s = 0; s < 32; s += 4) { // M = L_BA T_A
+      const float t0 = tInv[s][c], t1 = tInv[s + 1][c], t2 = tInv[s + 2][c],
+                  t3 = tInv[s + 3][c];
+#pragma unroll
+      for (int k = 0; k < 8; ++k) {
+        const float4 lr =
+            *reinterpret_cast<const float4 *>(&l[32 + warp + 4 * k][s]);
+        m[k] += lr.x * t0 + lr.y * t1 + lr.z * t2 + lr.w * t3;
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < 8; ++k)
+      l[warp + 4 * k][32 + c] = m[k]; // scratch: the upper right of L
+    __syncthreads();
+    float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+    for (int s = 0; s < 32; s += 4) { // T_BA = −T_B M
+      const float m0 = l[s][32 + c], m1 = l[s + 1][32 + c],
+                  m2 = l[s + 2][32 + c], m3 = l[s + 3][32 + c];
+#pragma unroll
+      for (int k = 0; k < 8; ++k) {
+        const float4 tr =
+            *reinterpret_cast<const float4 *>(&tInv[32 + warp + 4 * k][32 + s]);
+        v[k] += tr.x * m0 + tr.y * m1 + tr.z * m2 + tr.w * m3;
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < 8; ++k) {
+      tInv[32 + warp + 4 * k][c] = -v[k];
+      t.at(32 + warp + 4 * k, c) = __float2bfloat16(-v[k]);
+    }
   }
 }
 
@@ -697,12 +798,12 @@ fp32, and every product accumulates in fp32.)");
   w.line("storeMatrix(l, sm.l);");
   w.line("__syncthreads(); // L is whole; every warp is done reading Y");
   w.blank();
-  w.line("// 2b. T = (I + L)^{-1} by forward substitution in fp32: T_r = e_r "
-         "− Σ_{s<r} L_rs T_s.");
+  w.line("// 2b. T = (I + L)^{-1} in fp32 by 16×16 blocks: T_ii by forward "
+         "substitution, then T_BA = −T_B L_BA T_A.");
   w.line("invertUnitLower(sm.l, sm.tInv, sm.t);");
   if (decay)
-    w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'} (the other warps, "
-           "meanwhile)");
+    w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'} (the solve leaves Y "
+           "alone)");
   w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
          "proxy");
   w.line("__syncthreads();");
