@@ -5,8 +5,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
 
 #include <cmath>
@@ -103,9 +103,9 @@ LogicalResult RuleOp::verifyRegions() {
       for (StringAttr dim : dimsOf(type))
         if (!hasDim(dim.getValue()))
           return op.emitOpError()
-                 << "uses dimension '" << dim.getValue() << "' in type "
-                 << type << ", but rule @" << getSymName()
-                 << " declares only " << getDims();
+                 << "uses dimension '" << dim.getValue() << "' in type " << type
+                 << ", but rule @" << getSymName() << " declares only "
+                 << getDims();
       return success();
     };
     for (Type type : op.getOperandTypes())
@@ -117,16 +117,16 @@ LogicalResult RuleOp::verifyRegions() {
 
     if (auto input = dyn_cast<InputOp>(op)) {
       if (!inputs.insert(input.getName()).second)
-        return input.emitOpError() << "input '" << input.getName()
-                                   << "' is declared twice";
+        return input.emitOpError()
+               << "input '" << input.getName() << "' is declared twice";
     } else if (auto state = dyn_cast<StateOp>(op)) {
       if (!states.insert(state.getName()).second)
-        return state.emitOpError() << "state '" << state.getName()
-                                   << "' is declared twice";
+        return state.emitOpError()
+               << "state '" << state.getName() << "' is declared twice";
     } else if (auto output = dyn_cast<OutputOp>(op)) {
       if (!outputs.insert(output.getName()).second)
-        return output.emitOpError() << "output '" << output.getName()
-                                    << "' is written twice";
+        return output.emitOpError()
+               << "output '" << output.getName() << "' is written twice";
     } else if (auto recur = dyn_cast<RecurOp>(op)) {
       auto [it, inserted] = recurOf.try_emplace(recur.getState(), recur);
       if (!inserted) {
@@ -219,8 +219,9 @@ LogicalResult RecurOp::verify() {
       transition.getCols() != state.getKeyDim())
     return emitOpError() << "transition " << transition
                          << " does not act on the key dimension of " << state
-                         << "; expected !larc.mat<" << state.getKeyDim().getValue()
-                         << ", " << state.getKeyDim().getValue() << ">";
+                         << "; expected !larc.mat<"
+                         << state.getKeyDim().getValue() << ", "
+                         << state.getKeyDim().getValue() << ">";
   Type update = getUpdate().getType();
   if (state.isVector()) {
     auto vec = dyn_cast<VecType>(update);
@@ -313,7 +314,8 @@ static FailureOr<Type> inferArith(Arith kind, std::optional<Location> loc,
                : fail("cannot add or subtract a scalar and a matrix; write "
                       "the scalar times the identity");
   if (rScalar) {
-    if (lMat && (kind == Arith::Add || kind == Arith::Sub || kind == Arith::Pow))
+    if (lMat &&
+        (kind == Arith::Add || kind == Arith::Sub || kind == Arith::Pow))
       return fail("cannot combine a matrix and a scalar this way; write the "
                   "scalar times the identity");
     return lhs;
@@ -389,10 +391,12 @@ LogicalResult OuterOp::inferReturnTypes(MLIRContext *context,
   return success();
 }
 
-LogicalResult HouseholderOp::inferReturnTypes(
-    MLIRContext *context, std::optional<Location>, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &results) {
+LogicalResult HouseholderOp::inferReturnTypes(MLIRContext *context,
+                                              std::optional<Location>,
+                                              ValueRange operands,
+                                              DictionaryAttr, OpaqueProperties,
+                                              RegionRange,
+                                              SmallVectorImpl<Type> &results) {
   auto k = dyn_cast<VecType>(operands[1].getType());
   if (!k)
     return failure();

@@ -22,8 +22,7 @@ OwningOpRef<ModuleOp> parseSpec(llvm::SourceMgr &sourceMgr,
   return generateIR(*spec, source);
 }
 
-OwningOpRef<ModuleOp> parseSpecFile(llvm::StringRef path,
-                                    MLIRContext *context,
+OwningOpRef<ModuleOp> parseSpecFile(llvm::StringRef path, MLIRContext *context,
                                     llvm::SourceMgr &sourceMgr) {
   auto file = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
   if (std::error_code ec = file.getError()) {

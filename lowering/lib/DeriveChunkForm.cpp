@@ -135,8 +135,8 @@ FailureOr<Value> StateAdvance::advance(Value state) {
     if (cast<RankedTensorType>(tile.getType()).getRank() == 2)
       return tile;
     auto type = matrixType(dimOf(tile, 0), 1, element);
-    return tensor::ExpandShapeOp::create(b, loc(), type, tile,
-                                         ArrayRef<ReassociationIndices>{{0, 1}});
+    return tensor::ExpandShapeOp::create(
+        b, loc(), type, tile, ArrayRef<ReassociationIndices>{{0, 1}});
   };
 
   // Per (sub-step, term) tiles of directions A, data X, probes Y; per
@@ -171,8 +171,9 @@ FailureOr<Value> StateAdvance::advance(Value state) {
     }
     // A scalar decay beside a per-key one broadcasts over the keys.
     if (perKey && cast<RankedTensorType>(gamma.getType()).getRank() == 1)
-      gamma = tiles.map({gamma, tiles.zeros(2, keys)},
-                        [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+      gamma =
+          tiles.map({gamma, tiles.zeros(2, keys)},
+                    [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     gammas.push_back(gamma);
   }
 
@@ -223,11 +224,12 @@ FailureOr<Value> StateAdvance::advance(Value state) {
   if (form.hasProbes()) {
     Value lower = gram(Y, A, rowExcl, rowIncl, "strict", rowTime);
     Value predicted = matmul(decayRows(Y, rowExcl), state, false);
-    Value rhs = tiles.map({X, predicted},
-                          [](OpBuilder &nb, Location nl, ValueRange a) {
-                            return arith::SubFOp::create(nb, nl, a[0], a[1]);
-                          });
-    writes = chunk::SolveUnitLowerOp::create(b, loc(), rhs.getType(), lower, rhs);
+    Value rhs =
+        tiles.map({X, predicted}, [](OpBuilder &nb, Location nl, ValueRange a) {
+          return arith::SubFOp::create(nb, nl, a[0], a[1]);
+        });
+    writes =
+        chunk::SolveUnitLowerOp::create(b, loc(), rhs.getType(), lower, rhs);
   }
 
   // Readouts: inter-chunk part plus the masked intra-chunk part.
@@ -243,14 +245,13 @@ FailureOr<Value> StateAdvance::advance(Value state) {
       Value source = readout.prev ? bExcl : bIncl;
       bq = steps == 1 ? source
                       : Value(chunk::StridedRowsOp::create(
-                            b, loc(),
-                            tiles.tileType(perKey ? 2 : 1, C), source,
+                            b, loc(), tiles.tileType(perKey ? 2 : 1, C), source,
                             offset, steps));
     }
     Value inter = matmul(decayRows(*q, bq), state, false);
-    Value weights = gram(*q, A, bq, rowIncl,
-                         readout.prev ? "strict" : "inclusive",
-                         {1, steps, offset});
+    Value weights =
+        gram(*q, A, bq, rowIncl, readout.prev ? "strict" : "inclusive",
+             {1, steps, offset});
     Value out = add(inter, matmul(weights, writes, false));
     if (vectorState) {
       // The single value column becomes the scalar readout [C].
@@ -262,16 +263,15 @@ FailureOr<Value> StateAdvance::advance(Value state) {
   }
 
   // The state pass.
-  Value decayed = hasDecay ? Value(chunk::DecayStateOp::create(b, loc(), state.getType(),
-                                                          state, bIncl))
+  Value decayed = hasDecay ? Value(chunk::DecayStateOp::create(
+                                 b, loc(), state.getType(), state, bIncl))
                            : state;
-  Value toEnd = hasDecay ? Value(chunk::DecayToEndOp::create(b, loc(), rowIncl.getType(),
-                                                          rowIncl))
+  Value toEnd = hasDecay ? Value(chunk::DecayToEndOp::create(
+                               b, loc(), rowIncl.getType(), rowIncl))
                          : Value();
   Value update = matmul(decayRows(A, toEnd), writes, true);
   return add(decayed, update);
 }
-
 
 /// Builds the chunk program of one classified rule, inserted before it.
 class ProgramBuilder {
@@ -301,7 +301,8 @@ Value ProgramBuilder::dimSize(StringRef dim, ValueRange inputBufs,
                               ValueRange stateBufs) {
   Location loc = rule.getLoc();
   for (auto [input, buf] : llvm::zip(sig.inputs, inputBufs))
-    if (auto vec = dyn_cast<VecType>(input.getType()); vec && vec.getDim() == dim)
+    if (auto vec = dyn_cast<VecType>(input.getType());
+        vec && vec.getDim() == dim)
       return memref::DimOp::create(b, loc, buf, 2);
   for (auto [state, buf] : llvm::zip(sig.states, stateBufs)) {
     StateType type = state.getType();
@@ -393,8 +394,8 @@ FailureOr<func::FuncOp> ProgramBuilder::build() {
     Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), size);
     Value asF64 = arith::SIToFPOp::create(b, loc, b.getF64Type(), asInt);
     Value one = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(1.0));
-    Value dflt = arith::DivFOp::create(b, loc, one,
-                                       math::SqrtOp::create(b, loc, asF64));
+    Value dflt =
+        arith::DivFOp::create(b, loc, one, math::SqrtOp::create(b, loc, asF64));
     Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
                                         scaleArg, scaleArg);
     Value scale = arith::SelectOp::create(b, loc, isNan, dflt, scaleArg);
@@ -437,8 +438,8 @@ FailureOr<func::FuncOp> ProgramBuilder::build() {
   for (auto [state, buf] : llvm::zip(sig.states, initBufs)) {
     auto type = RankedTensorType::get(
         {ShapedType::kDynamic, ShapedType::kDynamic}, element);
-    initial.push_back(chunk::LoadStateOp::create(b, state.getLoc(), type, buf,
-                                                 n, h));
+    initial.push_back(
+        chunk::LoadStateOp::create(b, state.getLoc(), type, buf, n, h));
   }
   auto chunkLoop = scf::ForOp::create(
       b, loc, begin, end, chunk, initial,
@@ -474,8 +475,8 @@ struct DeriveChunkFormPass
 
   void runOnOperation() override {
     if (!llvm::is_contained({16, 32, 64, 128}, int64_t(chunkSize))) {
-      getOperation().emitError() << "chunk-size must be 16, 32, 64 or 128, not "
-                                 << int64_t(chunkSize);
+      getOperation().emitError()
+          << "chunk-size must be 16, 32, 64 or 128, not " << int64_t(chunkSize);
       return signalPassFailure();
     }
     MLIRContext *context = &getContext();

@@ -52,10 +52,9 @@ Value generate(OpBuilder &b, Location loc, RankedTensorType type,
                ValueRange dynamic,
                function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
   auto gen = tensor::GenerateOp::create(b, loc, type, dynamic);
-  Block *block = b.createBlock(&gen.getBody(), {},
-                               SmallVector<Type>(type.getRank(),
-                                                 b.getIndexType()),
-                               SmallVector<Location>(type.getRank(), loc));
+  Block *block = b.createBlock(
+      &gen.getBody(), {}, SmallVector<Type>(type.getRank(), b.getIndexType()),
+      SmallVector<Location>(type.getRank(), loc));
   OpBuilder nested = OpBuilder::atBlockEnd(block);
   Value element = body(nested, loc, block->getArguments());
   tensor::YieldOp::create(nested, loc, element);
@@ -65,9 +64,9 @@ Value generate(OpBuilder &b, Location loc, RankedTensorType type,
 
 /// Replaces `op` by a tensor.generate of its result type, whose dynamic sizes
 /// are those of `like`, computing each element with `body`.
-LogicalResult
-replaceWithGenerate(PatternRewriter &rewriter, Operation *op, Value like,
-                    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+LogicalResult replaceWithGenerate(
+    PatternRewriter &rewriter, Operation *op, Value like,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   Location loc = op->getLoc();
   Value tile = generate(rewriter, loc, type,
@@ -103,7 +102,8 @@ struct LowerLoadRows : OpRewritePattern<chunk::LoadRowsOp> {
     auto type = op.getType();
     SmallVector<Value> dynamic;
     if (type.getRank() == 2)
-      dynamic.push_back(memref::DimOp::create(rewriter, loc, op.getSource(), 2));
+      dynamic.push_back(
+          memref::DimOp::create(rewriter, loc, op.getSource(), 2));
     Type element = type.getElementType();
     Value tile = generate(
         rewriter, loc, type, dynamic,
@@ -131,26 +131,27 @@ struct LowerLoadRows : OpRewritePattern<chunk::LoadRowsOp> {
 };
 
 /// Loops over the first `rows` rows (and every column) of a tile.
-void forEachElement(OpBuilder &b, Location loc, Value tile, Value rows,
-                    function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+void forEachElement(
+    OpBuilder &b, Location loc, Value tile, Value rows,
+    function_ref<void(OpBuilder &, Location, ValueRange)> body) {
   auto type = cast<RankedTensorType>(tile.getType());
   Value one = cIndex(b, loc, 1), zero = cIndex(b, loc, 0);
-  scf::ForOp::create(
-      b, loc, zero, rows, one, ValueRange{},
-      [&](OpBuilder &rb, Location rl, Value r, ValueRange) {
-        if (type.getRank() == 1) {
-          body(rb, rl, {r});
-        } else {
-          Value cols = tensor::DimOp::create(rb, rl, tile, 1);
-          scf::ForOp::create(rb, rl, zero, cols, one, ValueRange{},
-                             [&](OpBuilder &cb, Location cl, Value c,
-                                 ValueRange) {
-                               body(cb, cl, {r, c});
-                               scf::YieldOp::create(cb, cl);
-                             });
-        }
-        scf::YieldOp::create(rb, rl);
-      });
+  scf::ForOp::create(b, loc, zero, rows, one, ValueRange{},
+                     [&](OpBuilder &rb, Location rl, Value r, ValueRange) {
+                       if (type.getRank() == 1) {
+                         body(rb, rl, {r});
+                       } else {
+                         Value cols = tensor::DimOp::create(rb, rl, tile, 1);
+                         scf::ForOp::create(rb, rl, zero, cols, one,
+                                            ValueRange{},
+                                            [&](OpBuilder &cb, Location cl,
+                                                Value c, ValueRange) {
+                                              body(cb, cl, {r, c});
+                                              scf::YieldOp::create(cb, cl);
+                                            });
+                       }
+                       scf::YieldOp::create(rb, rl);
+                     });
 }
 
 struct LowerStoreRows : OpRewritePattern<chunk::StoreRowsOp> {
@@ -160,8 +161,10 @@ struct LowerStoreRows : OpRewritePattern<chunk::StoreRowsOp> {
     Location loc = op.getLoc();
     forEachElement(rewriter, loc, op.getTile(), op.getCount(),
                    [&](OpBuilder &b, Location l, ValueRange idx) {
-                     Value v = tensor::ExtractOp::create(b, l, op.getTile(), idx);
-                     Value t = arith::AddIOp::create(b, l, op.getStart(), idx[0]);
+                     Value v =
+                         tensor::ExtractOp::create(b, l, op.getTile(), idx);
+                     Value t =
+                         arith::AddIOp::create(b, l, op.getStart(), idx[0]);
                      SmallVector<Value> at{t, op.getHead()};
                      if (idx.size() == 2)
                        at.push_back(idx[1]);
@@ -180,20 +183,22 @@ struct LowerLoadState : OpRewritePattern<chunk::LoadStateOp> {
     Value src = op.getSource();
     bool vector = cast<MemRefType>(src.getType()).getRank() == 3;
     SmallVector<Value> dynamic{memref::DimOp::create(rewriter, loc, src, 2)};
-    dynamic.push_back(vector ? cIndex(rewriter, loc, 1)
-                             : Value(memref::DimOp::create(rewriter, loc, src, 3)));
+    dynamic.push_back(
+        vector ? cIndex(rewriter, loc, 1)
+               : Value(memref::DimOp::create(rewriter, loc, src, 3)));
     auto type = op.getType();
     SmallVector<Value> dyn;
     for (int64_t i = 0; i < 2; ++i)
       if (type.isDynamicDim(i))
         dyn.push_back(dynamic[i]);
-    Value tile = generate(rewriter, loc, type, dyn,
-                          [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
-                            SmallVector<Value> at{op.getSeq(), op.getHead(), idx[0]};
-                            if (!vector)
-                              at.push_back(idx[1]);
-                            return memref::LoadOp::create(b, l, src, at);
-                          });
+    Value tile =
+        generate(rewriter, loc, type, dyn,
+                 [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
+                   SmallVector<Value> at{op.getSeq(), op.getHead(), idx[0]};
+                   if (!vector)
+                     at.push_back(idx[1]);
+                   return memref::LoadOp::create(b, l, src, at);
+                 });
     rewriter.replaceOp(op, tile);
     return success();
   }
@@ -209,7 +214,8 @@ struct LowerStoreState : OpRewritePattern<chunk::StoreStateOp> {
     Value rows = tensor::DimOp::create(rewriter, loc, op.getState(), 0);
     forEachElement(rewriter, loc, op.getState(), rows,
                    [&](OpBuilder &b, Location l, ValueRange idx) {
-                     Value v = tensor::ExtractOp::create(b, l, op.getState(), idx);
+                     Value v =
+                         tensor::ExtractOp::create(b, l, op.getState(), idx);
                      SmallVector<Value> at{op.getSeq(), op.getHead(), idx[0]};
                      if (!vector)
                        at.push_back(idx[1]);
@@ -247,9 +253,10 @@ struct LowerCumsum : OpRewritePattern<chunk::CumsumOp> {
     return replaceWithGenerate(
         rewriter, op, in,
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
-          Value hi = exclusive ? idx[0]
-                               : Value(arith::AddIOp::create(b, l, idx[0],
-                                                             cIndex(b, l, 1)));
+          Value hi =
+              exclusive
+                  ? idx[0]
+                  : Value(arith::AddIOp::create(b, l, idx[0], cIndex(b, l, 1)));
           Value col = idx.size() == 2 ? idx[1] : Value();
           return sumLoop(b, l, type.getElementType(), cIndex(b, l, 0), hi,
                          [&](OpBuilder &sb, Location sl, Value i) {
@@ -329,8 +336,8 @@ struct LowerDecayedGram : OpRewritePattern<chunk::DecayedGramOp> {
     Value lhs = op.getLhs(), rhs = op.getRhs();
     Value ld = op.getLhsDecay(), rd = op.getRhsDecay();
     Value cols = tensor::DimOp::create(rewriter, loc, lhs, 1);
-    auto pred = op.isStrict() ? arith::CmpIPredicate::ult
-                              : arith::CmpIPredicate::ule;
+    auto pred =
+        op.isStrict() ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule;
     SmallVector<Value> dynamic;
     if (type.isDynamicDim(0))
       dynamic.push_back(tensor::DimOp::create(rewriter, loc, lhs, 0));
@@ -346,22 +353,22 @@ struct LowerDecayedGram : OpRewritePattern<chunk::DecayedGramOp> {
           auto ifOp = scf::IfOp::create(
               b, l, keep,
               [&](OpBuilder &tb, Location tl) {
-                Value sum = sumLoop(
-                    tb, tl, element, cIndex(tb, tl, 0), cols,
-                    [&](OpBuilder &sb, Location sl, Value d) -> Value {
-                      Value x = tensor::ExtractOp::create(sb, sl, lhs,
-                                                          ValueRange{idx[0], d});
-                      Value y = tensor::ExtractOp::create(sb, sl, rhs,
-                                                          ValueRange{idx[1], d});
-                      Value p = arith::MulFOp::create(sb, sl, x, y);
-                      if (!ld)
-                        return p;
-                      Value e = arith::SubFOp::create(
-                          sb, sl, rowElement(sb, sl, ld, idx[0], d),
-                          rowElement(sb, sl, rd, idx[1], d));
-                      return arith::MulFOp::create(sb, sl, p,
-                                                   math::ExpOp::create(sb, sl, e));
-                    });
+                Value sum =
+                    sumLoop(tb, tl, element, cIndex(tb, tl, 0), cols,
+                            [&](OpBuilder &sb, Location sl, Value d) -> Value {
+                              Value x = tensor::ExtractOp::create(
+                                  sb, sl, lhs, ValueRange{idx[0], d});
+                              Value y = tensor::ExtractOp::create(
+                                  sb, sl, rhs, ValueRange{idx[1], d});
+                              Value p = arith::MulFOp::create(sb, sl, x, y);
+                              if (!ld)
+                                return p;
+                              Value e = arith::SubFOp::create(
+                                  sb, sl, rowElement(sb, sl, ld, idx[0], d),
+                                  rowElement(sb, sl, rd, idx[1], d));
+                              return arith::MulFOp::create(
+                                  sb, sl, p, math::ExpOp::create(sb, sl, e));
+                            });
                 scf::YieldOp::create(tb, tl, sum);
               },
               [&](OpBuilder &eb, Location el) {
@@ -389,7 +396,8 @@ struct LowerMatmul : OpRewritePattern<chunk::MatmulOp> {
       dynamic.push_back(tensor::DimOp::create(rewriter, loc, rhs, 1));
     Value empty = tensor::EmptyOp::create(rewriter, loc, type, dynamic);
     Value zero = cFloat(rewriter, loc, type.getElementType(), 0);
-    Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    Value init =
+        linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
     MLIRContext *ctx = rewriter.getContext();
     AffineExpr m, n, k;
     bindDims(ctx, m, n, k);
@@ -430,19 +438,20 @@ struct LowerSolveUnitLower : OpRewritePattern<chunk::SolveUnitLowerOp> {
               rb, rl, zero, cols, one, ValueRange{xr[0]},
               [&](OpBuilder &cb, Location cl, Value c, ValueRange xc) {
                 Value x = xc[0];
-                Value acc = sumLoop(cb, cl, element, zero, r,
-                                    [&](OpBuilder &sb, Location sl, Value s) {
-                                      Value lrs = tensor::ExtractOp::create(
-                                          sb, sl, lower, ValueRange{r, s});
-                                      Value xs = tensor::ExtractOp::create(
-                                          sb, sl, x, ValueRange{s, c});
-                                      return Value(arith::MulFOp::create(
-                                          sb, sl, lrs, xs));
-                                    });
-                Value b = tensor::ExtractOp::create(cb, cl, rhs, ValueRange{r, c});
+                Value acc = sumLoop(
+                    cb, cl, element, zero, r,
+                    [&](OpBuilder &sb, Location sl, Value s) {
+                      Value lrs = tensor::ExtractOp::create(sb, sl, lower,
+                                                            ValueRange{r, s});
+                      Value xs = tensor::ExtractOp::create(sb, sl, x,
+                                                           ValueRange{s, c});
+                      return Value(arith::MulFOp::create(sb, sl, lrs, xs));
+                    });
+                Value b =
+                    tensor::ExtractOp::create(cb, cl, rhs, ValueRange{r, c});
                 Value v = arith::SubFOp::create(cb, cl, b, acc);
-                Value next = tensor::InsertOp::create(cb, cl, v, x,
-                                                      ValueRange{r, c});
+                Value next =
+                    tensor::InsertOp::create(cb, cl, v, x, ValueRange{r, c});
                 scf::YieldOp::create(cb, cl, next);
               });
           scf::YieldOp::create(rb, rl, colLoop.getResults());
@@ -485,8 +494,8 @@ struct LowerStridedRows : OpRewritePattern<chunk::StridedRowsOp> {
     return replaceWithGenerate(
         rewriter, op, op.getInput(),
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
-          Value row = arith::MulIOp::create(b, l, idx[0],
-                                            cIndex(b, l, op.getStride()));
+          Value row =
+              arith::MulIOp::create(b, l, idx[0], cIndex(b, l, op.getStride()));
           row = arith::AddIOp::create(b, l, row, cIndex(b, l, op.getStart()));
           SmallVector<Value> at{row};
           if (idx.size() == 2)
@@ -500,11 +509,11 @@ struct LowerChunkToLinalgPass
     : larc::impl::LarcLowerChunkToLinalgBase<LowerChunkToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerLoadRows, LowerStoreRows, LowerLoadState,
-                 LowerStoreState, LowerMaskRows, LowerCumsum, LowerDecayToEnd,
-                 LowerDecayRows, LowerDecayState, LowerDecayedGram,
-                 LowerMatmul, LowerSolveUnitLower, LowerInterleave,
-                 LowerStridedRows>(&getContext());
+    patterns.add<LowerLoadRows, LowerStoreRows, LowerLoadState, LowerStoreState,
+                 LowerMaskRows, LowerCumsum, LowerDecayToEnd, LowerDecayRows,
+                 LowerDecayState, LowerDecayedGram, LowerMatmul,
+                 LowerSolveUnitLower, LowerInterleave, LowerStridedRows>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     WalkResult left = getOperation().walk([](Operation *op) {

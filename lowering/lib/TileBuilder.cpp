@@ -42,8 +42,7 @@ Value TileBuilder::zeros(int64_t rank, Value cols, int64_t rows) {
 
 /// Identity map of the result, or (r, d) -> (r) for a column operand.
 static SmallVector<AffineMap> broadcastMaps(MLIRContext *context,
-                                            ValueRange operands,
-                                            int64_t rank) {
+                                            ValueRange operands, int64_t rank) {
   SmallVector<AffineMap> maps;
   for (Value operand : operands) {
     int64_t r = cast<RankedTensorType>(operand.getType()).getRank();
@@ -92,7 +91,8 @@ Value TileBuilder::rowSum(
     ValueRange operands,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
   Location loc = operands.front().getLoc();
-  int64_t rows = cast<RankedTensorType>(operands.front().getType()).getDimSize(0);
+  int64_t rows =
+      cast<RankedTensorType>(operands.front().getType()).getDimSize(0);
   Value init = zeros(1, Value(), rows);
   MLIRContext *context = b.getContext();
   SmallVector<AffineMap> maps(operands.size(),
@@ -138,13 +138,18 @@ static Value unaryBody(Operation *op, OpBuilder &b, Location loc, Value x) {
       .Case([&](LogOp) { return math::LogOp::create(b, loc, x); })
       .Case([&](SqrtOp) { return math::SqrtOp::create(b, loc, x); })
       .Case([&](SigmoidOp) { return sigmoid(x); })
-      .Case([&](SiluOp) { return arith::MulFOp::create(b, loc, x, sigmoid(x)); })
-      .Case([&](ReluOp) { return arith::MaximumFOp::create(b, loc, x, cst(0.0)); })
+      .Case(
+          [&](SiluOp) { return arith::MulFOp::create(b, loc, x, sigmoid(x)); })
+      .Case([&](ReluOp) {
+        return arith::MaximumFOp::create(b, loc, x, cst(0.0));
+      })
       .Case([&](SoftplusOp) -> Value {
         // max(x, 0) + log1p(exp(-|x|)) does not overflow for large x.
         Value pos = arith::MaximumFOp::create(b, loc, x, cst(0.0));
-        Value negAbs = arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x));
-        Value tail = math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, negAbs));
+        Value negAbs =
+            arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x));
+        Value tail =
+            math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, negAbs));
         return arith::AddFOp::create(b, loc, pos, tail);
       })
       .Case([&](EluOp) -> Value {
@@ -213,10 +218,12 @@ FailureOr<Value> TileBuilder::evaluate(Operation *op) {
       return arith::MulFOp::create(nb, nl, a[0], a[0]);
     });
     Value eps = constant(norm.getEps().convertToDouble());
-    return map({operands[0], ss}, [&](OpBuilder &nb, Location nl, ValueRange a) {
-      Value den = math::SqrtOp::create(nb, nl, arith::AddFOp::create(nb, nl, a[1], eps));
-      return arith::DivFOp::create(nb, nl, a[0], den);
-    });
+    return map({operands[0], ss},
+               [&](OpBuilder &nb, Location nl, ValueRange a) {
+                 Value den = math::SqrtOp::create(
+                     nb, nl, arith::AddFOp::create(nb, nl, a[1], eps));
+                 return arith::DivFOp::create(nb, nl, a[0], den);
+               });
   }
   if (isa<DotOp>(op))
     return rowSum(operands, [](OpBuilder &nb, Location nl, ValueRange a) {

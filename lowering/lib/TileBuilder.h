@@ -21,13 +21,14 @@ namespace larc {
 /// Everything a chunk iteration knows: where its rows come from and the sizes
 /// of the rule's dimensions.
 struct ChunkContext {
-  int64_t rows;                 // C, the static tile height
-  mlir::FloatType elementType;  // f32 or f64
-  mlir::Value start, head, count; // first token, head, valid rows (index)
-  mlir::Value headAsFloat;      // the head index as elementType
-  llvm::StringMap<mlir::Value> scales;   // resolved larc.scale per dim
+  int64_t rows;                        // C, the static tile height
+  mlir::FloatType elementType;         // f32 or f64
+  mlir::Value start, head, count;      // first token, head, valid rows (index)
+  mlir::Value headAsFloat;             // the head index as elementType
+  llvm::StringMap<mlir::Value> scales; // resolved larc.scale per dim
   llvm::StringMap<mlir::Value> dimSizes; // dim name -> index
-  llvm::DenseMap<mlir::Operation *, mlir::Value> inputBuffers; // InputOp -> memref
+  llvm::DenseMap<mlir::Operation *, mlir::Value>
+      inputBuffers; // InputOp -> memref
 };
 
 class TileBuilder {
@@ -50,17 +51,17 @@ public:
                     int64_t rows = 0);
   /// Elementwise map over tiles [R] or [R, d]; lower-rank operands broadcast
   /// along columns. The result has the highest rank among the operands.
-  mlir::Value map(mlir::ValueRange operands,
-                  llvm::function_ref<mlir::Value(mlir::OpBuilder &,
-                                                 mlir::Location,
-                                                 mlir::ValueRange)>
-                      body);
+  mlir::Value
+  map(mlir::ValueRange operands,
+      llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                     mlir::ValueRange)>
+          body);
   /// Row sums of the elementwise map of [R, d] tiles: a [R] tile.
-  mlir::Value rowSum(mlir::ValueRange operands,
-                     llvm::function_ref<mlir::Value(mlir::OpBuilder &,
-                                                    mlir::Location,
-                                                    mlir::ValueRange)>
-                         body);
+  mlir::Value
+  rowSum(mlir::ValueRange operands,
+         llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                        mlir::ValueRange)>
+             body);
   /// The number of columns of a [R, d] tile.
   mlir::Value cols(mlir::Value tile);
   /// An elementType constant.

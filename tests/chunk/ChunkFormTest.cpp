@@ -93,8 +93,8 @@ void checkRule(const std::string &path, CpuElementType type, double tol) {
         shape.initialState = initial;
         shape.seed = ++seed * 7919 + T;
         Comparison cmp = runBoth(rule, **program, shape);
-        INFO(path << " chunk " << chunk << " T " << T << " initial "
-                  << initial << " worst " << cmp.worst());
+        INFO(path << " chunk " << chunk << " T " << T << " initial " << initial
+                  << " worst " << cmp.worst());
         CHECK(cmp.within(tol));
       }
     }

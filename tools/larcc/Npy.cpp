@@ -53,8 +53,7 @@ static Error writeArray(StringRef path, StringRef descr,
   }
   os.close();
   if (os.has_error())
-    return createStringError(os.error(), "cannot write %s",
-                             path.str().c_str());
+    return createStringError(os.error(), "cannot write %s", path.str().c_str());
   return Error::success();
 }
 

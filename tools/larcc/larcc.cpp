@@ -28,9 +28,9 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -43,11 +43,13 @@ using namespace llvm;
 
 namespace {
 cl::SubCommand compileCmd("compile", "Compile a .larc rule");
-cl::SubCommand verifyCmd(
-    "verify", "Check the derived chunk form against the fp64 recurrence on "
+cl::SubCommand
+    verifyCmd("verify",
+              "Check the derived chunk form against the fp64 recurrence on "
               "fresh random inputs");
-cl::SubCommand exportCmd(
-    "export", "Write verify's random problem, the chunk form's results and "
+cl::SubCommand
+    exportCmd("export",
+              "Write verify's random problem, the chunk form's results and "
               "the fp64 recurrence's as .npy files under -o DIR");
 
 cl::opt<std::string> input(cl::Positional, cl::desc("<rule.larc>"),
@@ -101,8 +103,8 @@ cl::opt<int64_t> keyDim("dk",
 cl::opt<int64_t> valueDim("dv",
                           cl::desc("Value dimension (verify: default 32; "
                                    "compile to CUDA: 64 or 128, default 128)"),
-                          cl::init(32), cl::sub(verifyCmd),
-                          cl::sub(compileCmd), cl::sub(exportCmd));
+                          cl::init(32), cl::sub(verifyCmd), cl::sub(compileCmd),
+                          cl::sub(exportCmd));
 enum class GpuLoads { Tma, Plain };
 cl::opt<GpuLoads> gpuLoads(
     "gpu-loads", cl::desc("How generated kernels read q, k, v"),
@@ -123,11 +125,10 @@ cl::opt<bool> varlen("varlen",
 cl::opt<larc::DecayRange> decays(
     "decays", cl::desc("Where decays are drawn"),
     cl::init(larc::DecayRange::Spread),
-    cl::values(clEnumValN(larc::DecayRange::Spread, "spread", "(0.01, 1)"),
-               clEnumValN(larc::DecayRange::NearZero, "near-zero",
-                          "(1e-6, 1e-3)"),
-               clEnumValN(larc::DecayRange::NearOne, "near-one",
-                          "(1 - 1e-4, 1)")),
+    cl::values(
+        clEnumValN(larc::DecayRange::Spread, "spread", "(0.01, 1)"),
+        clEnumValN(larc::DecayRange::NearZero, "near-zero", "(1e-6, 1e-3)"),
+        clEnumValN(larc::DecayRange::NearOne, "near-one", "(1 - 1e-4, 1)")),
     cl::sub(verifyCmd), cl::sub(exportCmd));
 cl::opt<double> coefficient("coefficient",
                             cl::desc("Set every coefficient (beta) to this "
@@ -344,17 +345,16 @@ static int runVerify(mlir::ModuleOp module) {
     return report(runs.takeError());
 
   larc::Comparison cmp = larc::compareResults(runs->got, runs->want);
-  outs() << fmt::format("rule @{}  chunk {}  {}  B={} T={} H={} dk={} dv={} "
-                        "seed={}{}{}\n",
-                        rule.getSymName().str(), int64_t(chunkSize),
-                        dtype == DType::F64 ? "f64" : "f32", int64_t(batch),
-                        int64_t(seqLen), int64_t(heads), int64_t(keyDim),
-                        int64_t(valueDim), uint64_t(seed),
-                        noInitialState ? "" : " initial-state",
-                        varlen ? " varlen" : "");
+  outs() << fmt::format(
+      "rule @{}  chunk {}  {}  B={} T={} H={} dk={} dv={} "
+      "seed={}{}{}\n",
+      rule.getSymName().str(), int64_t(chunkSize),
+      dtype == DType::F64 ? "f64" : "f32", int64_t(batch), int64_t(seqLen),
+      int64_t(heads), int64_t(keyDim), int64_t(valueDim), uint64_t(seed),
+      noInitialState ? "" : " initial-state", varlen ? " varlen" : "");
   for (const auto &entry : cmp.entries)
-    outs() << fmt::format("  {:<12} {:<6} relative error {:.3e}\n",
-                          entry.name, entry.isState ? "state" : "output",
+    outs() << fmt::format("  {:<12} {:<6} relative error {:.3e}\n", entry.name,
+                          entry.isState ? "state" : "output",
                           entry.relativeError);
   bool ok = cmp.within(limit);
   outs() << fmt::format("{} (tolerance {:.0e})\n", ok ? "PASS" : "FAIL", limit);
@@ -396,8 +396,7 @@ static int runExport(mlir::ModuleOp module) {
     larc::reference::Tensor &t = it->second;
     int64_t row = t.numel() / (problem.batch * problem.seqLen);
     for (int64_t i = 1; i < problem.batch * problem.seqLen; ++i)
-      std::copy(t.data.begin(), t.data.begin() + row,
-                t.data.begin() + i * row);
+      std::copy(t.data.begin(), t.data.begin() + row, t.data.begin() + i * row);
   }
   for (const std::string &name : positive) {
     larc::reference::Tensor *t = nullptr;
@@ -466,10 +465,10 @@ static int runExport(mlir::ModuleOp module) {
     states.push_back(llvm::json::Object{
         {"name", name},
         {"key_dim", type.getKeyDim().getValue().str()},
-        {"value_dim", type.isVector()
-                          ? llvm::json::Value(nullptr)
-                          : llvm::json::Value(
-                                type.getValueDim().getValue().str())},
+        {"value_dim",
+         type.isVector()
+             ? llvm::json::Value(nullptr)
+             : llvm::json::Value(type.getValueDim().getValue().str())},
         {"initial", initial},
         {"shape", jsonShape(runs->want.finalStates[name].shape)}});
   });
@@ -498,8 +497,7 @@ static int runExport(mlir::ModuleOp module) {
   llvm::json::Object scales;
   std::optional<double> scale;
   rule.walk([&](larc::ScaleOp op) {
-    double value =
-        1.0 / std::sqrt(double(problem.dimSizes[op.getDim()]));
+    double value = 1.0 / std::sqrt(double(problem.dimSizes[op.getDim()]));
     scales[op.getDim()] = value;
     scale = value;
   });
@@ -509,8 +507,7 @@ static int runExport(mlir::ModuleOp module) {
   for (const auto &entry : problem.dimSizes)
     dims[entry.getKey()] = entry.getValue();
   llvm::json::Object errors;
-  for (const auto &entry :
-       larc::compareResults(runs->got, runs->want).entries)
+  for (const auto &entry : larc::compareResults(runs->got, runs->want).entries)
     errors[entry.name] = entry.relativeError;
   llvm::json::Array cuSeqlens;
   if (problem.cuSeqlens)
@@ -563,7 +560,8 @@ int main(int argc, char **argv) {
       argc, argv,
       "larc: ahead-of-time compiler for linear-attention recurrences\n\n"
       "  larcc compile RULE.larc --emit=mlir    print the rule's dialect IR\n"
-      "  larcc compile RULE.larc --emit=class   print its algebra in general form\n"
+      "  larcc compile RULE.larc --emit=class   print its algebra in general "
+      "form\n"
       "  larcc compile RULE.larc --emit=chunk   print the derived chunk form\n"
       "  larcc compile RULE.larc --emit=cuda [--dk n] [--dv n]\n"
       "                                         print the CUDA kernel "

@@ -40,8 +40,8 @@ static LogicalResult verifyDecay(Operation *op, RankedTensorType decay,
 static LogicalResult verifyRowsBuffer(Operation *op, MemRefType buffer,
                                       RankedTensorType tile) {
   if (buffer.getElementType() != tile.getElementType())
-    return op->emitOpError() << "element types of " << buffer << " and "
-                             << tile << " differ";
+    return op->emitOpError()
+           << "element types of " << buffer << " and " << tile << " differ";
   if (buffer.getRank() != tile.getRank() + 1 || buffer.getRank() < 2 ||
       buffer.getRank() > 3)
     return op->emitOpError()
@@ -49,8 +49,8 @@ static LogicalResult verifyRowsBuffer(Operation *op, MemRefType buffer,
               "[R, d]; got "
            << buffer << " and " << tile;
   if (tile.isDynamicDim(0))
-    return op->emitOpError() << "tile " << tile
-                             << " needs a static row count (the chunk size)";
+    return op->emitOpError()
+           << "tile " << tile << " needs a static row count (the chunk size)";
   return success();
 }
 
@@ -65,8 +65,8 @@ LogicalResult StoreRowsOp::verify() {
 static LogicalResult verifyStateBuffer(Operation *op, MemRefType buffer,
                                        RankedTensorType tile) {
   if (buffer.getElementType() != tile.getElementType())
-    return op->emitOpError() << "element types of " << buffer << " and "
-                             << tile << " differ";
+    return op->emitOpError()
+           << "element types of " << buffer << " and " << tile << " differ";
   if (buffer.getRank() != 3 && buffer.getRank() != 4)
     return op->emitOpError() << "a state buffer is [N, H, K, V] or [N, H, K], "
                                 "not "
@@ -103,7 +103,8 @@ LogicalResult DecayRowsOp::verify() {
     return emitOpError() << "input must be a row tile [R, d], not " << input;
   if (failed(verifyDecay(*this, decay, input.getDimSize(0), "log-decay")))
     return failure();
-  if (decay.getRank() == 2 && !compatible(decay.getDimSize(1), input.getDimSize(1)))
+  if (decay.getRank() == 2 &&
+      !compatible(decay.getDimSize(1), input.getDimSize(1)))
     return emitOpError() << "per-key log-decay " << decay << " does not fit "
                          << input;
   return success();
@@ -114,7 +115,8 @@ LogicalResult DecayStateOp::verify() {
   auto decay = getLogDecay().getType();
   if (state.getRank() != 2)
     return emitOpError() << "state must be K x V, not " << state;
-  if (decay.getRank() == 2 && !compatible(decay.getDimSize(1), state.getDimSize(0)))
+  if (decay.getRank() == 2 &&
+      !compatible(decay.getDimSize(1), state.getDimSize(0)))
     return emitOpError() << "per-key log-decay " << decay
                          << " does not fit the key rows of " << state;
   return verifyDecay(*this, decay, decay.getDimSize(0), "log-decay");
@@ -123,8 +125,8 @@ LogicalResult DecayStateOp::verify() {
 static LogicalResult verifyTime(Operation *op, ArrayRef<int64_t> time,
                                 StringRef which) {
   if (time.size() != 3 || time[0] < 1 || time[1] < 1 || time[2] < 0)
-    return op->emitOpError() << which
-                             << " must be [div >= 1, mul >= 1, add >= 0]";
+    return op->emitOpError()
+           << which << " must be [div >= 1, mul >= 1, add >= 0]";
   return success();
 }
 
@@ -136,9 +138,11 @@ LogicalResult DecayedGramOp::verify() {
   if (!compatible(lhs.getDimSize(1), rhs.getDimSize(1)))
     return emitOpError() << "contracts " << lhs << " with " << rhs
                          << ": columns differ";
-  if (result.getRank() != 2 || !compatible(result.getDimSize(0), lhs.getDimSize(0)) ||
+  if (result.getRank() != 2 ||
+      !compatible(result.getDimSize(0), lhs.getDimSize(0)) ||
       !compatible(result.getDimSize(1), rhs.getDimSize(0)))
-    return emitOpError() << "result " << result << " must be rows(lhs) x rows(rhs)";
+    return emitOpError() << "result " << result
+                         << " must be rows(lhs) x rows(rhs)";
   if (getMask() != "inclusive" && getMask() != "strict")
     return emitOpError() << "mask must be \"inclusive\" or \"strict\", not \""
                          << getMask() << "\"";
@@ -160,10 +164,12 @@ LogicalResult DecayedGramOp::verify() {
 
 LogicalResult SolveUnitLowerOp::verify() {
   auto lower = getLower().getType(), rhs = getRhs().getType();
-  if (lower.getRank() != 2 || !compatible(lower.getDimSize(0), lower.getDimSize(1)))
+  if (lower.getRank() != 2 ||
+      !compatible(lower.getDimSize(0), lower.getDimSize(1)))
     return emitOpError() << "L must be square, not " << lower;
   if (rhs.getRank() != 2 || !compatible(rhs.getDimSize(0), lower.getDimSize(0)))
-    return emitOpError() << "rhs " << rhs << " does not have the rows of " << lower;
+    return emitOpError() << "rhs " << rhs << " does not have the rows of "
+                         << lower;
   return success();
 }
 
@@ -176,7 +182,8 @@ LogicalResult MatmulOp::verify() {
   if (!compatible(k, rhs.getDimSize(0)))
     return emitOpError() << "inner dimensions of " << lhs << " and " << rhs
                          << " differ";
-  if (!compatible(res.getDimSize(0), m) || !compatible(res.getDimSize(1), rhs.getDimSize(1)))
+  if (!compatible(res.getDimSize(0), m) ||
+      !compatible(res.getDimSize(1), rhs.getDimSize(1)))
     return emitOpError() << "result " << res << " has the wrong shape";
   return success();
 }
@@ -199,7 +206,8 @@ LogicalResult StridedRowsOp::verify() {
   int64_t start = getStart(), stride = getStride();
   if (stride < 1 || start < 0 || start >= stride)
     return emitOpError("needs 0 <= start < stride");
-  if (in.isDynamicDim(0) || out.isDynamicDim(0) || in.getRank() != out.getRank() ||
+  if (in.isDynamicDim(0) || out.isDynamicDim(0) ||
+      in.getRank() != out.getRank() ||
       in.getDimSize(0) != out.getDimSize(0) * stride)
     return emitOpError() << "result " << out << " must have 1/" << stride
                          << " of the rows of " << in;

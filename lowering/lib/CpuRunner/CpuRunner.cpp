@@ -42,9 +42,11 @@ struct ChunkProgram::Signature {
     };
     for (Operation &op : rule.getBody().front()) {
       if (auto input = dyn_cast<InputOp>(op))
-        sig.inputs.push_back({input.getName().str(), widthOf(input.getType()), {}});
+        sig.inputs.push_back(
+            {input.getName().str(), widthOf(input.getType()), {}});
       else if (auto state = dyn_cast<StateOp>(op))
-        sig.states.push_back({state.getName().str(), state.getType().getKeyDim(),
+        sig.states.push_back({state.getName().str(),
+                              state.getType().getKeyDim(),
                               state.getType().getValueDim()});
       else if (auto output = dyn_cast<OutputOp>(op))
         sig.outputs.push_back(
@@ -283,8 +285,8 @@ runTyped(ExecutionEngine &engine, const ChunkProgram::Signature &sig,
     buffers.emplace_back(shape, std::move(init));
   }
   Buffer<int64_t> cuSeqlens({int64_t(offsets.size())}, offsets);
-  double scale = problem.scale ? *problem.scale
-                               : std::numeric_limits<double>::quiet_NaN();
+  double scale =
+      problem.scale ? *problem.scale : std::numeric_limits<double>::quiet_NaN();
   // Outputs and final states, poisoned so unwritten elements show as NaN.
   const T poison = std::numeric_limits<T>::quiet_NaN();
   for (const auto &output : sig.outputs) {

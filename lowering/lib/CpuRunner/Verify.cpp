@@ -53,8 +53,8 @@ reference::Problem larc::makeRandomProblem(RuleOp rule,
     keyDims.insert(state.getType().getKeyDim().getValue());
   });
   for (StringRef dim : rule.getDims().getAsValueRange<StringAttr>())
-    problem.dimSizes[dim] = keyDims.contains(dim) ? shape.keyDim
-                                                   : shape.valueDim;
+    problem.dimSizes[dim] =
+        keyDims.contains(dim) ? shape.keyDim : shape.valueDim;
 
   const int64_t tokens = problem.batch * problem.seqLen * problem.heads;
   rule.walk([&](InputOp input) {

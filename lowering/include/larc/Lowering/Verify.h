@@ -1,4 +1,5 @@
-//===- Verify.h - check a derived chunk form against the reference -*- C++ -*-===//
+//===- Verify.h - check a derived chunk form against the reference -*- C++
+//-*-===//
 //
 // Random problems drawn from the roles of a rule's inputs, and relative
 // errors between two results. Shared by `larcc verify` and the tests.
