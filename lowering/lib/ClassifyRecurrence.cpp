@@ -246,33 +246,31 @@ struct UpdateContext {
   Part scale;
 };
 
-/// The first larc.readout that `v` depends on, or null.
-ReadoutOp findReadout(Value v) {
+/// The first op in the backward slice of `v` (v's own defining op included)
+/// that satisfies `pred`, or null.
+Operation *findInSlice(Value v, function_ref<bool(Operation *)> pred) {
   SmallVector<Value> work{v};
   llvm::SmallPtrSet<Operation *, 16> seen;
   while (!work.empty()) {
     Operation *def = work.pop_back_val().getDefiningOp();
     if (!def || !seen.insert(def).second)
       continue;
-    if (auto readout = dyn_cast<ReadoutOp>(def))
-      return readout;
+    if (pred(def))
+      return def;
     llvm::append_range(work, def->getOperands());
   }
-  return {};
+  return nullptr;
+}
+
+/// The first larc.readout that `v` depends on, or null.
+ReadoutOp findReadout(Value v) {
+  return dyn_cast_or_null<ReadoutOp>(
+      findInSlice(v, [](Operation *op) { return isa<ReadoutOp>(op); }));
 }
 
 bool dependsOnInput(Value v) {
-  SmallVector<Value> work{v};
-  llvm::SmallPtrSet<Operation *, 16> seen;
-  while (!work.empty()) {
-    Operation *def = work.pop_back_val().getDefiningOp();
-    if (!def || !seen.insert(def).second)
-      continue;
-    if (isa<InputOp, ReadoutOp>(def))
-      return true;
-    llvm::append_range(work, def->getOperands());
-  }
-  return false;
+  return findInSlice(v,
+                     [](Operation *op) { return isa<InputOp, ReadoutOp>(op); });
 }
 
 std::string quoted(Value v) { return "'" + renderExpression(v) + "'"; }
