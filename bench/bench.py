@@ -261,6 +261,7 @@ def refusals(packages):
 # --------------------------------------------------------------------------
 
 
+@torch.no_grad()
 def bench_shape(args, variant, shape, larc, reference_fn, refused, log):
     draw, peer_name, peer, _ = VARIANTS[variant]
     B, T, H, D = shape
@@ -395,7 +396,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--packages", default=str(REPO / "build-bench"))
     ap.add_argument("--out-dir", default=str(REPO / "bench" / "results"))
-    ap.add_argument("--tag", default="", help="appended to the JSON names (e.g. -quick)")
+    ap.add_argument("--tag", default=None, help="appended to the JSON names (default: -quick with --quick)")
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--shapes", default="1,2,3,4",
                     help="comma-separated indices 1-4 into " + ", ".join(map(shape_name, SHAPES))
@@ -420,6 +421,8 @@ def main():
             shapes.append(tuple(int(g) for g in m.groups()))
     if args.quick:
         shapes, args.reps = shapes[:1], 20 if args.reps == 100 else args.reps
+    if args.tag is None:
+        args.tag = "-quick" if args.quick else ""
     variants = [v for v in args.variants.split(",") if v]
     for v in variants:
         if v not in VARIANTS:
