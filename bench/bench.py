@@ -19,8 +19,10 @@ one process:
      state, as timed (another flag would be another round of the peer's autotuning);
      final states are checked by tests/gpu/device_table.py;
   4. times each (forward only, no final state): warm-up, then CUDA events around
-     every call with the input sets rotated, no synchronisation between calls,
-     median of --reps;
+     every call with the input sets rotated, median of --reps; device time (calls
+     queued behind a spin kernel so host launch overhead does not show, as in
+     triton.testing.do_bench) and, apart, eager time (calls back to back, the GPU
+     waiting for the host where launching is slower than running);
   5. reports ms, speed-ups, the fraction of the memory floor (q, k, v, o, gates and
      beta moved once over the device-to-device copy bandwidth measured in this run)
      and of the bf16 matmul ceiling (the chunk form's matmul flops, C = 64, over the
@@ -185,14 +187,23 @@ def matmul_flops(variant, B, T, H, K, V):
 # measuring
 
 
-def time_calls(fn, sets, reps, warmup=5):
-    """Median ms of reps calls, CUDA events around each, sets rotated, no host sync between."""
+def time_calls(fn, sets, reps, warmup=5, queue_ahead=True):
+    """Median and min ms of reps calls: CUDA events around each call, the input sets rotated.
+
+    queue_ahead=True (device time, as triton.testing.do_bench sees it): every batch of
+    10 calls is queued behind a ~10 ms spin kernel (torch.cuda._sleep), so the host has
+    enqueued them all before the GPU reaches them and host-side launch overhead between
+    kernels does not show. queue_ahead=False (eager): calls issued back to back with no
+    host synchronisation; where the host launches more slowly than the GPU runs, the
+    GPU waits and the time includes it (what an eager PyTorch loop sees)."""
     for i in range(warmup):
         fn(sets[i % len(sets)])
     torch.cuda.synchronize()
     starts = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
     ends = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
     for i in range(reps):
+        if queue_ahead and i % 10 == 0:
+            torch.cuda._sleep(20_000_000)  # cycles: ~10 ms at 1.98 GHz
         s = sets[i % len(sets)]
         starts[i].record()
         fn(s)
@@ -336,6 +347,8 @@ def bench_shape(args, variant, shape, larc, reference_fn, refused, log):
             med, best = time_calls(lambda x: fn(x, False), sets, args.reps)
             row[f"ms_{name}"] = med
             row[f"ms_min_{name}"] = best
+            row[f"ms_eager_{name}"], _ = time_calls(lambda x: fn(x, False), sets, args.reps,
+                                                    warmup=2, queue_ahead=False)
             row[f"{name}_of_floor"] = row["floor_ms"] / med
             row[f"{name}_of_ceiling"] = row["ceiling_ms"] / med
         except Exception as error:
@@ -373,8 +386,9 @@ def fmt_e(v):
 def print_table(rows, header):
     print(header)
     print("| variant | shape | larc ms | peer ms | FlashQLA ms | vs peer | vs FlashQLA | of floor: larc / peer / FQLA "
-          "| of matmul ceiling: larc / peer | err vs fp64 o: larc / peer / FQLA | larc vs peer o | first call s: larc / peer / FQLA |")
-    print("|" + "---|" * 12)
+          "| of matmul ceiling: larc / peer | err vs fp64 o: larc / peer / FQLA | larc vs peer o | first call s: larc / peer / FQLA "
+          "| eager ms: larc / peer / FQLA |")
+    print("|" + "---|" * 13)
     for r in rows:
         print(f"| {r['variant']} | {r['shape']} | {fmt_ms(r, 'larc')} | {fmt_ms(r, 'peer')} | {fmt_ms(r, 'flashqla')} | "
               f"{fmt_x(r.get('speedup_vs_peer'))} | {fmt_x(r.get('speedup_vs_flashqla'))} | "
@@ -383,7 +397,9 @@ def print_table(rows, header):
               f"{fmt_e(r.get('err_o_larc'))} / {fmt_e(r.get('err_o_peer'))} / {fmt_e(r.get('err_o_flashqla'))} | "
               f"{fmt_e(r.get('larc_vs_peer_o'))} | "
               + " / ".join(f"{r[k]:.2f}" if k in r else "-" for k in
-                           ("first_call_larc_s", "first_call_peer_s", "first_call_flashqla_s")) + " |")
+                           ("first_call_larc_s", "first_call_peer_s", "first_call_flashqla_s")) + " | "
+              + " / ".join(f"{r[k]:.3f}" if k in r else "-" for k in
+                           ("ms_eager_larc", "ms_eager_peer", "ms_eager_flashqla")) + " |")
     notes = sorted({f"{r['variant']} {r['shape']}: {k.split('_')[0]}: {v}" for r in rows for k, v in r.items()
                     if k.endswith("_error") and not v.startswith("no package")})
     no_pkg = sorted({f"{r['variant']} D{r['D']}: {r['larc_error']}" for r in rows
@@ -480,7 +496,8 @@ def main():
                   f"{row.get('first_call_peer_s', float('nan')):.1f} s, FlashQLA "
                   f"{row.get('first_call_flashqla_s', float('nan')):.1f} s", flush=True)
         result = dict(format=2, date=date, device=device, copy_bytes_per_s=args.bw, bf16_flops=args.flops,
-                      reps=args.reps, versions=versions, flash_qla_env=os.environ.get("FLA_FLASH_QLA"),
+                      reps=args.reps, timing="device: calls queued behind a spin kernel (ms_*); eager: back to back (ms_eager_*)",
+                      versions=versions, flash_qla_env=os.environ.get("FLA_FLASH_QLA"),
                       command=" ".join(sys.argv), rows=rows)
         path = out_dir / f"{date}-{tag}-{variant}{args.tag}.json"
         path.write_text(json.dumps(result, indent=1))

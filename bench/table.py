@@ -98,18 +98,23 @@ def main():
         print("| variant | shape | larc ms | peer ms | FlashQLA ms | larc vs peer | larc vs FlashQLA "
               "| of memory floor: larc / peer / FlashQLA | larc of matmul ceiling | larc err vs fp64 |")
         print("|---|---|---|---|---|---|---|---|---|---|")
-        rows = [r for run in dev_runs for r in run["rows"]]
+        rows = [dict(r, _eager_only="timing" not in run) for run in dev_runs for r in run["rows"]]
         rows.sort(key=lambda r: (VARIANT_ORDER.index(r["variant"]) if r["variant"] in VARIANT_ORDER else 99,
                                  SHAPE_ORDER.index(r["shape"]) if r["shape"] in SHAPE_ORDER else 99))
         for r in rows:
             fq = r.get("flashqla_of_floor")
             err = r.get("err_o_larc")
-            print(f"| {r['variant']} | {r['shape'].replace('-', ' ')} | {ms(r, 'larc')} | {ms(r, 'peer')} | "
+            mark = " †" if r["_eager_only"] else ""
+            print(f"| {r['variant']}{mark} | {r['shape'].replace('-', ' ')} | {ms(r, 'larc')} | {ms(r, 'peer')} | "
                   f"{ms(r, 'flashqla') if ('ms_flashqla' in r or 'flashqla_error' in r) else '—'} | "
                   f"{x(r.get('speedup_vs_peer'))} | {x(r.get('speedup_vs_flashqla'))} | "
                   f"{pct(r.get('larc_of_floor'))} / {pct(r.get('peer_of_floor'))}"
                   f"{' / ' + pct(fq) if fq is not None else ''} | {pct(r.get('larc_of_ceiling'))} | "
                   f"{'—' if err is None else f'{err:.1e}'} |")
+        if any(r["_eager_only"] for r in rows):
+            print("\n† timed by the first version of this harness: calls back to back, the GPU waiting for the "
+                  "host where it launches more slowly than the kernels run (later runs queue the calls "
+                  "ahead and report that apart as eager ms)")
         ups = [r["speedup_vs_peer"] for r in rows if "speedup_vs_peer" in r]
         if ups:
             print(f"\nlarc vs peer over {len(ups)} variant-shapes: median {statistics.median(ups):.2f}×, "
