@@ -1,8 +1,10 @@
 //===- EmitCuda.cpp - CUDA C++ for sm_90a from the chunk form -------------===//
 //
-// One fused forward kernel per rule (design.md §2, §2.1, §5): a CTA of one
-// warpgroup per (value tile of 64 columns, head, sequence) walks the sequence
-// chunk by chunk with the state tile S [K, 64] in fp32 wgmma accumulators.
+// One fused forward kernel per rule (design.md §2, §2.1, §5): a CTA per
+// (head, sequence), one warpgroup per value tile of 64 columns, walks the
+// sequence chunk by chunk; each warpgroup keeps its state tile S [K, 64] in
+// fp32 wgmma accumulators. The key side (loads, prologue, the solve's T) is
+// computed once per CTA and shared by the value tiles.
 // Per chunk of C = 64 tokens (rows r, s; b = cumsum of the log-decays):
 //
 //   prologue   a, x, g, q of every token row, from the rule's per-token ops
@@ -22,8 +24,9 @@
 // (tma::load_tile on the runtime's descriptors, CudaOptions::tma), then the
 // prologue evaluates the rule's per-token ops row by row and writes the bf16
 // wgmma operands; with CudaOptions::tma off (larcc --gpu-loads=plain) the
-// prologue reads global memory directly with coalesced loads. No pipelining
-// across chunks and no warp specialisation yet: correctness first.
+// prologue reads global memory directly with coalesced loads. The loads run
+// one chunk ahead (TMA for vector rows, registers for per-token scalars), so
+// they overlap the chunk's maths; no warp specialisation yet.
 //
 // Each step of the kernel is one function below, so the emitter reads like
 // the formulas and so does its output.
@@ -60,6 +63,13 @@ struct KernelPlan {
     int64_t size;
   };
   SmallVector<TmaInput> tmaInputs;
+  /// Per-token scalar inputs (gates, coefficients): each chunk's 64 values
+  /// are loaded into registers one chunk ahead and kept in shared memory.
+  struct TokenScalar {
+    mutable InputOp input;
+    std::string name;
+  };
+  SmallVector<TokenScalar> tokenScalars;
   bool hasDecay() const { return step->decayKind != DecayKind::None; }
   unsigned terms() const { return step->terms.size(); }
   /// The one term reads the state (the delta-rule family): the chunk needs
@@ -159,17 +169,23 @@ StringRef dimOf(InputOp input) {
 
 int64_t sharedBytes(const KernelPlan &plan) {
   const int64_t C = plan.opts.chunkSize, K = plan.opts.keyDim;
-  int64_t bytes = C * K * 2                                         // Q
-                  + plan.terms() * (C * K * 2 + C * kValueTile * 2) // A, X
-                  + K * kValueTile * 2; // S_0 in bf16
+  const int64_t V = plan.opts.valueDim; // X and S_0: every value tile
+  int64_t bytes = C * K * 2                             // Q
+                  + plan.terms() * (C * K * 2 + C * V * 2) // A, X
+                  + K * V * 2;                          // S_0 in bf16
   if (plan.hasProbe())
     bytes += C * K * 2        // Y
              + C * C * 2      // T in bf16
              + 2 * C * C * 4; // L and T in fp32
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += C * in.size * 2; // raw rows landed by TMA
-  if (plan.hasDecay() || !plan.tmaInputs.empty())
-    bytes += 1024;     // b[C] (b'[C]) and the barrier, up to the 1024 alignment
+  // The fp32 arrays and the barrier after the tiles, up to the 1024 alignment.
+  int64_t tail = C * 4 * plan.tokenScalars.size();
+  if (plan.hasDecay())
+    tail += C * 4 * (plan.hasProbe() ? 2 : 1); // b[C] (and b'[C])
+  if (!plan.tmaInputs.empty())
+    tail += 8;
+  bytes += (tail + 1023) / 1024 * 1024;
   return bytes + 1024; // SmemCarver alignment slack
 }
 
@@ -190,7 +206,10 @@ private:
   void emitSolve();
   void emitSetup();
   void emitInitialState();
-  void emitLoads();
+  void emitLoads(StringRef chunkStart);
+  void emitFirstLoads();
+  void emitChunkInputs();
+  void emitNextLoads();
   void emitPrologue();
   void emitCumsum();
   void emitOutput();
@@ -261,11 +280,11 @@ void KernelEmitter::emitHeaderComment() {
     w.line("//   S_C = S_0 + Aᵀ X");
   }
   w.line(plan.hasProbe()
-             ? "// for the one term (A, X, Y). One CTA (one warpgroup) per "
-               "(value tile of 64"
-             : "// summed over the terms (A_m, X_m). One CTA (one warpgroup) "
-               "per (value tile of 64");
-  w.line("// columns, head, sequence); S [K, 64] stays in fp32 wgmma "
+             ? "// for the one term (A, X, Y). One CTA per (head, sequence), "
+               "one warpgroup per"
+             : "// summed over the terms (A_m, X_m). One CTA per (head, "
+               "sequence), one warpgroup per");
+  w.line("// value tile of 64 columns whose S [K, 64] stays in fp32 wgmma "
          "accumulators across");
   if (plan.tmaInputs.empty()) {
     w.line("// chunks. Inputs are read with plain coalesced loads (one warp "
@@ -273,9 +292,10 @@ void KernelEmitter::emitHeaderComment() {
   } else {
     w.line("// chunks. Each chunk's raw rows of the bf16 vector inputs land in "
            "shared memory");
-    w.line("// by TMA (tma::load_tile, one mbarrier); the prologue reads them "
-           "from there. No");
-    w.line("// pipelining across chunks yet.");
+    w.line("// by TMA (tma::load_tile, one mbarrier), issued one chunk ahead: "
+           "the next chunk's");
+    w.line("// loads fly while this chunk's maths run. The prologue reads the "
+           "rows from there.");
   }
   w.blank();
   w.line("#include \"larc/cuda/larc.cuh\"");
@@ -294,8 +314,12 @@ void KernelEmitter::emitConstants() {
   w.line(llvm::formatv("constexpr int kValueDim = {0};  // {1}", o.valueDim,
                        plan.dims.value));
   w.line(llvm::formatv("constexpr int kValueTile = {0};  // columns of {1} "
-                       "per CTA",
+                       "per warpgroup",
                        kValueTile, plan.dims.value));
+  w.line("constexpr int kValueTiles = kValueDim / kValueTile; // warpgroups "
+         "per CTA");
+  w.line("constexpr int kThreads = 128 * kValueTiles;");
+  w.line("constexpr int kWarps = kThreads / 32;");
   w.line(llvm::formatv("constexpr int kTerms = {0};       // rank-1 terms",
                        plan.terms()));
   w.line("constexpr int kKeyPerLane = kKeyDim / 32;     // a lane's elements "
@@ -314,10 +338,11 @@ void KernelEmitter::emitConstants() {
     xs += (xs.empty() ? "" : ", ") + expr(term.data);
   }
   w.line("SwizzledTile<bf16, kChunk, kKeyDim> a[kTerms]; // directions: " + as);
-  w.line("SwizzledTile<bf16, kChunk, kValueTile> x[kTerms]; // data (this "
-         "CTA's columns): " +
+  w.line("SwizzledTile<bf16, kChunk, kValueTile> x[kValueTiles][kTerms]; "
+         "// data, by value tile: " +
          xs);
-  w.line("SwizzledTile<bf16, kKeyDim, kValueTile> state; // S_0 in bf16");
+  w.line("SwizzledTile<bf16, kKeyDim, kValueTile> state[kValueTiles]; // S_0 "
+         "in bf16, by value tile");
   if (plan.hasProbe()) {
     w.line("SwizzledTile<bf16, kChunk, kKeyDim> y; // probes: " +
            expr(plan.step->terms.front().probe) +
@@ -337,6 +362,10 @@ void KernelEmitter::emitConstants() {
     w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
   if (plan.hasDecay() && plan.hasProbe())
     w.line("float bx[kChunk]; // b' = b − g (exclusive cumsum)");
+  for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+    w.line(llvm::formatv("float tok_{0}[kChunk]; // {1} of the chunk's rows "
+                         "(prefetched)",
+                         in.name, in.input.getName()));
   if (!plan.tmaInputs.empty())
     w.line("Barrier loaded; // the chunk's TMA loads landed");
   w.close("};");
@@ -371,20 +400,33 @@ __device__ inline T *tokenRow(const LarcTensorRef &ref, int64_t b, int64_t t,
          h * ref.strides[2];
 }
 
-/// A row of d = 32 N elements: lane l loads l + 32 j (coalesced).
+/// A row of d = 32 N elements: lane l holds the N consecutive elements from
+/// l N, so a warp reads a row in one coalesced pass of N-element vectors.
+/// A row past the sequence's end (!valid) is not read: zeros.
 template <int N, class T>
-__device__ inline void loadRow(float (&x)[N], const T *row) {
+__device__ inline void loadRow(float (&x)[N], const T *row, bool valid) {
   const int lane = threadIdx.x % 32;
-  LARC_FOR_LANE(j, N) x[j] = toFloat(row[lane + 32 * j]);
+  if (!valid) {
+    LARC_FOR_LANE(j, N) x[j] = 0.0f;
+  } else if constexpr (sizeof(T) == 2 && (N == 2 || N == 4)) {
+    using Vec = std::conditional_t<N == 4, uint2, uint32_t>;
+    const Vec raw = *reinterpret_cast<const Vec *>(row + N * lane);
+    unpack_bf16(x, raw);
+  } else {
+    LARC_FOR_LANE(j, N) x[j] = toFloat(row[N * lane + j]);
+  }
 }
 
-/// Row r of a shared tile, distributed as loadRow does.
+/// Row r of a shared tile, distributed as loadRow does. N consecutive bf16
+/// (4 or 8 bytes) never cross a 16-byte swizzle chunk: one load per lane.
 template <int N, int Cols>
 __device__ inline void loadRow(float (&x)[N],
                                const SwizzledTile<bf16, kChunk, Cols> &tile,
                                int r) {
+  static_assert(N == 2 || N == 4, "rows of 64 or 128 elements");
+  using Vec = std::conditional_t<N == 4, uint2, uint32_t>;
   const int lane = threadIdx.x % 32;
-  LARC_FOR_LANE(j, N) x[j] = __bfloat162float(tile.at(r, lane + 32 * j));
+  unpack_bf16(x, *reinterpret_cast<const Vec *>(&tile.at(r, N * lane)));
 }
 
 /// The runtime's TMA descriptor i (manifest "tensor_maps" order).
@@ -393,34 +435,31 @@ __device__ inline const CUtensorMap *tensorMap(const LarcLaunchParams &p,
   return reinterpret_cast<const CUtensorMap *>(&p.tensorMaps[i]);
 }
 
-/// Columns [col0, col0 + Cols) of a lane-distributed row into row r of a tile.
+/// Columns [col0, col0 + Cols) of a lane-distributed row into row r of a
+/// tile; a lane's N elements lie wholly inside or outside those columns. A
+/// row past the sequence's end (!valid) is stored as zeros, whatever x holds.
 template <int N, int Cols>
 __device__ inline void storeRow(SwizzledTile<bf16, kChunk, Cols> &tile, int r,
-                                const float (&x)[N], int col0 = 0) {
-  const int lane = threadIdx.x % 32;
-  LARC_FOR_LANE(j, N) {
-    const int c = lane + 32 * j - col0;
-    if (c >= 0 && c < Cols)
-      tile.at(r, c) = __float2bfloat16(x[j]);
-  }
-}
-
-/// Row r of a tile set to zero (a row past the end of the sequence).
-template <int Cols>
-__device__ inline void zeroRow(SwizzledTile<bf16, kChunk, Cols> &tile, int r) {
-  for (int c = threadIdx.x % 32; c < Cols; c += 32)
-    tile.at(r, c) = __float2bfloat16(0.0f);
+                                const float (&x)[N], bool valid, int col0 = 0) {
+  static_assert(N == 2 || N == 4, "rows of 64 or 128 elements");
+  const int c = N * (threadIdx.x % 32) - col0;
+  if (c < 0 || c >= Cols)
+    return;
+  uint32_t w[N / 2];
+  LARC_FOR_LANE(j, N / 2)
+  w[j] = valid ? pack_bf16(x[2 * j], x[2 * j + 1]) : 0u;
+  if constexpr (N == 4)
+    *reinterpret_cast<uint2 *>(&tile.at(r, c)) = make_uint2(w[0], w[1]);
+  else
+    *reinterpret_cast<uint32_t *>(&tile.at(r, c)) = w[0];
 }
 
 /// A ⊙ e^{b_C − b}: row r of a direction tile decayed to the chunk's end.
 template <int Cols>
 __device__ inline void decayRowsToEnd(SwizzledTile<bf16, kChunk, Cols> &a,
                                       const float *b, float bLast) {
-  for (int e = threadIdx.x; e < kChunk * Cols; e += blockDim.x) {
-    const int r = e / Cols, c = e % Cols;
-    a.at(r, c) = __float2bfloat16(__bfloat162float(a.at(r, c)) *
-                                  exp_fast(bLast - b[r]));
-  }
+  scale_rows<kThreads>(a, [&](int r) { return exp_fast(bLast - b[r]); },
+                       threadIdx.x);
 }
 
 /// Rows [0, count) of the output tile O [64, kValueTile] to global memory.
@@ -496,7 +535,8 @@ __device__ inline void storeMatrix(const Accum<kChunk> &d,
 /// reads L there) as scratch. T goes to fp32 `tInv`, whose strictly upper
 /// blocks are zeroed first so that the products run over whole blocks, and to
 /// bf16 `t` (the wgmma A operand). L_rs = 0 for s ≥ r, so the 16-byte loads
-/// of a row of L may run past the diagonal.
+/// of a row of L may run past the diagonal. Run by warpgroup 0 alone (its
+/// steps meet at named barrier 1).
 __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
                                        float (&tInv)[kChunk][kChunk],
                                        SwizzledTile<bf16, kChunk, kChunk> &t) {
@@ -536,7 +576,7 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
       t.at(o + r, o + c) = __float2bfloat16(x[r]);
     }
   }
-  __syncthreads();
+  warpgroup::barrier_sync(1); // warpgroup 0 only
   // 2. Half p = warp / 2 (rows/columns 32p + [0, 32)): the block at rows
   //    i0 + [0, 16), columns j0 + [0, 16); thread: column c, rows r0 + 4k.
   {
@@ -557,7 +597,7 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
 #pragma unroll
     for (int k = 0; k < 4; ++k)
       l[j0 + r0 + 4 * k][i0 + c] = m[k]; // scratch: the upper block of L
-    __syncthreads();
+    warpgroup::barrier_sync(1); // warpgroup 0 only
     float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
     for (int s = 0; s < 16; s += 4) { // T_10 = −T_11 M
@@ -576,7 +616,7 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
       t.at(i0 + r0 + 4 * k, j0 + c) = __float2bfloat16(-v[k]);
     }
   }
-  __syncthreads();
+  warpgroup::barrier_sync(1); // warpgroup 0 only
   // 3. T_BA = −T_B (L_BA T_A): thread: column c = lane, rows warp + 4k.
   {
     const int c = lane;
@@ -595,7 +635,7 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
 #pragma unroll
     for (int k = 0; k < 8; ++k)
       l[warp + 4 * k][32 + c] = m[k]; // scratch: the upper right of L
-    __syncthreads();
+    warpgroup::barrier_sync(1); // warpgroup 0 only
     float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
     for (int s = 0; s < 32; s += 4) { // T_BA = −T_B M
@@ -620,11 +660,7 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
 template <int Cols>
 __device__ inline void scaleRowsExp(SwizzledTile<bf16, kChunk, Cols> &y,
                                     const float *b) {
-  for (int e = threadIdx.x; e < kChunk * Cols; e += blockDim.x) {
-    const int r = e / Cols, c = e % Cols;
-    y.at(r, c) =
-        __float2bfloat16(__bfloat162float(y.at(r, c)) * exp_fast(b[r]));
-  }
+  scale_rows<kThreads>(y, [&](int r) { return exp_fast(b[r]); }, threadIdx.x);
 })");
 }
 
@@ -634,7 +670,8 @@ void KernelEmitter::emitSetup() {
   w.line("Shared &sm = carver.take<Shared>();");
   w.blank();
   w.line("const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;");
-  w.line("const int v0 = blockIdx.x * kValueTile; // first column of " +
+  w.line("const int wg = warpgroup::index(); // this warpgroup's value tile");
+  w.line("const int v0 = kValueTile * wg; // its first column of " +
          plan.dims.value + " of this CTA");
   w.line("const int head = blockIdx.y;            // value head (HV)");
   w.line("const int keyHead = head / (p.valueHeads / p.heads); // head of "
@@ -680,26 +717,79 @@ void KernelEmitter::emitInitialState() {
   w.blank();
 }
 
-void KernelEmitter::emitLoads() {
-  if (plan.tmaInputs.empty())
-    return;
+void KernelEmitter::emitLoads(StringRef chunkStart) {
   int64_t bytes = 0;
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += plan.opts.chunkSize * in.size * 2;
-  w.line("// 0. TMA: the chunk's raw rows (d, t, h, b) of each bf16 vector "
-         "input; rows past");
-  w.line("//    T arrive as zeros, rows of the next sequence (varlen) are "
-         "masked below.");
-  w.open("if (threadIdx.x == 0) {");
   w.line(llvm::formatv("mbarrier::arrive_expect_tx(sm.loaded, {0});", bytes));
   for (auto [i, in] : llvm::enumerate(plan.tmaInputs))
     w.line(llvm::formatv("tma::load_tile(sm.raw_{0}, tensorMap(p, {1}), "
-                         "sm.loaded, int(c0), 0, {2}, int(batch));",
-                         in.name, i,
+                         "sm.loaded, int({2}), 0, {3}, int(batch));",
+                         in.name, i, chunkStart,
                          isValueSide(in.input) ? "head" : "keyHead"));
+}
+
+void KernelEmitter::emitFirstLoads() {
+  if (!plan.tokenScalars.empty()) {
+    w.line("// The per-token scalar inputs of the next chunk, one row per "
+           "thread of 0..63,");
+    w.line("// loaded into registers a chunk ahead (their latency hides "
+           "behind the maths).");
+    std::string names;
+    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+      names += (names.empty() ? "" : ", ") + ("next_" + in.name) + " = 0.0f";
+    w.line("float " + names + ";");
+    w.open("if (threadIdx.x < kChunk && bos + threadIdx.x < eos) {");
+    w.line("const int64_t t = bos + threadIdx.x;");
+    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+      w.line(llvm::formatv("next_{0} = toFloat(*{1});", in.name,
+                           prologue.globalRow(in.input, "t")));
+    w.close();
+  }
+  if (plan.tmaInputs.empty())
+    return;
+  w.line("// TMA: the raw rows (d, t, h, b) of each bf16 vector input, one "
+         "chunk ahead:");
+  w.line("// the first chunk's here, the next one's as soon as the prologue "
+         "has read these.");
+  w.line("// Rows past T arrive as zeros; rows of the next sequence (varlen) "
+         "are masked.");
+  w.open("if (threadIdx.x == 0 && bos < eos) {");
+  emitLoads("bos");
   w.close();
-  w.line("mbarrier::wait(sm.loaded, loadedParity);");
-  w.line("loadedParity ^= 1;");
+  w.blank();
+}
+
+void KernelEmitter::emitChunkInputs() {
+  if (!plan.tokenScalars.empty()) {
+    w.line("// 0. This chunk's scalar inputs to shared memory; the next "
+           "chunk's into registers.");
+    w.open("if (threadIdx.x < kChunk) {");
+    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+      w.line(llvm::formatv("sm.tok_{0}[threadIdx.x] = next_{0};", in.name));
+    w.line("const int64_t t = c0 + kChunk + threadIdx.x;");
+    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+      w.line(llvm::formatv("next_{0} = t < eos ? toFloat(*{1}) : 0.0f;",
+                           in.name, prologue.globalRow(in.input, "t")));
+    w.close();
+  }
+  if (!plan.tmaInputs.empty()) {
+    w.line("mbarrier::wait(sm.loaded, loadedParity); // this chunk's rows "
+           "landed");
+    w.line("loadedParity ^= 1;");
+  }
+  if (!plan.tokenScalars.empty())
+    w.line("__syncthreads(); // the scalars are in shared memory");
+  w.blank();
+}
+
+void KernelEmitter::emitNextLoads() {
+  if (plan.tmaInputs.empty())
+    return;
+  w.line("// The prologue is done with the raw rows: load the next chunk's.");
+  w.open("if (threadIdx.x == 0 && c0 + kChunk < eos) {");
+  emitLoads("c0 + kChunk");
+  w.close();
   w.blank();
 }
 
@@ -708,41 +798,39 @@ void KernelEmitter::emitPrologue() {
          "data x_m,");
   w.line("//    log-decay g and readout probe q from the rule's per-token ops; "
          "one warp");
-  w.line("//    per row. Rows past the sequence's end are zero (g too).");
-  w.open("for (int r = warp; r < kChunk; r += 4) {");
+  w.line("//    per row, four rows in flight per warp (unrolled, no branches, "
+         "so their");
+  w.line("//    latencies overlap). Rows past the sequence's end store zeros "
+         "(g too).");
+  w.line("#pragma unroll 4");
+  w.open("for (int i = 0; i < kChunk / kWarps; ++i) {");
+  w.line("const int r = warp + kWarps * i;");
+  w.line("const bool valid = r < count;");
   // The token index; unused when every input of the prologue came by TMA.
   w.line("[[maybe_unused]] const int64_t t = c0 + r;");
-  w.open("if (r < count) {");
   prologue.emitPerToken(w);
   w.line("// The chunk's operand rows.");
   w.line("storeRow(sm.q, r, " + prologue.ref(plan.readout.getProbe()) +
-         "); // q: " + expr(plan.readout.getProbe()));
+         ", valid); // q: " + expr(plan.readout.getProbe()));
   for (auto [m, term] : llvm::enumerate(plan.step->terms)) {
     w.line("storeRow(" + termTile("a", m) + ", r, " +
-           prologue.ref(term.direction) + "); // a: " + expr(term.direction));
-    w.line("storeRow(" + termTile("x", m) + ", r, " + prologue.ref(term.data) +
-           ", v0); // x: " + expr(term.data));
+           prologue.ref(term.direction) + ", valid); // a: " +
+           expr(term.direction));
+    w.line(llvm::formatv("LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], "
+                         "r, {1}, valid, kValueTile * vt); // x: {2}",
+                         m, prologue.ref(term.data), expr(term.data)));
     if (term.probe)
       w.line("storeRow(sm.y, r, " + prologue.ref(term.probe) +
-             "); // y: " + expr(term.probe));
+             ", valid); // y: " + expr(term.probe));
   }
   if (plan.hasDecay())
-    w.line("if (lane == 0) sm.b[r] = " + prologue.ref(plan.step->logDecay) +
-           "; // g: " + expr(plan.step->logDecay));
-  w.reopen("} else {");
-  w.line("zeroRow(sm.q, r);");
-  for (unsigned m = 0; m < plan.terms(); ++m) {
-    w.line("zeroRow(" + termTile("a", m) + ", r);");
-    w.line("zeroRow(" + termTile("x", m) + ", r);");
-  }
-  if (plan.hasProbe())
-    w.line("zeroRow(sm.y, r);");
-  if (plan.hasDecay())
-    w.line("if (lane == 0) sm.b[r] = 0.0f;");
-  w.close();
+    w.line("if (lane == 0) sm.b[r] = valid ? " +
+           prologue.ref(plan.step->logDecay) + " : 0.0f; // g: " +
+           expr(plan.step->logDecay));
   w.close();
   w.line("// S_0 in bf16 for the shared-memory operand of Q S_0.");
-  w.line("LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state, 64 * i, 0);");
+  w.line("LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state[wg], 64 * i, "
+         "0);");
   w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
          "proxy");
   w.line("__syncthreads();");
@@ -784,8 +872,12 @@ take bf16 operands: T, W = T (Y ⊙ e^{b'}), U = T X and C are rounded to
 bf16 exactly where flash-linear-attention rounds them (its solve_tril
 output A, its w and u, and v_new = u − w h); T itself is computed in
 fp32, and every product accumulates in fp32.)");
-  w.line(decay ? "// 2a. L = (Y Aᵀ) ⊙ e^{b'_r − b_s} for s < r, else 0"
-               : "// 2a. L = Y Aᵀ for s < r, else 0");
+  w.line(decay ? "// 2a. L = (Y Aᵀ) ⊙ e^{b'_r − b_s} for s < r, else 0 "
+                 "(warpgroup 0: L and T"
+               : "// 2a. L = Y Aᵀ for s < r, else 0 (warpgroup 0: L and T "
+                 "serve every");
+  w.line(decay ? "//     serve every value tile)" : "//     value tile)");
+  w.open("if (wg == 0) {");
   w.line("Accum<kChunk> l;");
   w.line("wgmma::fence();");
   w.line("wgmma::mma_ABt(l, sm.y, sm.a[0]); // Y Aᵀ (SS)");
@@ -796,11 +888,13 @@ fp32, and every product accumulates in fp32.)");
                  "s < r"
                : "applyStrictMask(l); // s < r");
   w.line("storeMatrix(l, sm.l);");
-  w.line("__syncthreads(); // L is whole; every warp is done reading Y");
+  w.line("warpgroup::barrier_sync(1); // L is whole");
   w.blank();
   w.line("// 2b. T = (I + L)^{-1} in fp32 by 16×16 blocks: T_ii by forward "
          "substitution, then T_BA = −T_B L_BA T_A.");
   w.line("invertUnitLower(sm.l, sm.tInv, sm.t);");
+  w.close();
+  w.line("__syncthreads(); // T is whole; every warp is done reading Y");
   if (decay)
     w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'} (the solve leaves Y "
            "alone)");
@@ -814,7 +908,7 @@ fp32, and every product accumulates in fp32.)");
   w.line("Accum<kValueTile> u;");
   w.line("wgmma::fence();");
   w.line("wgmma::mma_AB(w, sm.t, sm.y);    // (SS)");
-  w.line("wgmma::mma_AB(u, sm.t, sm.x[0]); // (SS)");
+  w.line("wgmma::mma_AB(u, sm.t, sm.x[wg][0]); // (SS)");
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(w);");
@@ -826,12 +920,12 @@ fp32, and every product accumulates in fp32.)");
   w.line("AFrag<bf16, kKeyDim> wNeg = to_afrag<bf16>(w);");
   w.line("wgmma::fence_operand(wNeg);");
   w.line("wgmma::fence();");
-  w.line("wgmma::mma_AB(u, wNeg, sm.state, true); // U − W S_0 (RS)");
+  w.line("wgmma::mma_AB(u, wNeg, sm.state[wg], true); // U − W S_0 (RS)");
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(u);");
   w.line("__syncthreads(); // every warp is done reading X");
-  w.line("store(u, sm.x[0]); // C replaces X: O and S_C read it below");
+  w.line("store(u, sm.x[wg][0]); // C replaces X: O and S_C read it below");
   w.line("tma::fence_shared_to_async();");
   w.line("__syncthreads();");
   w.blank();
@@ -841,9 +935,9 @@ void KernelEmitter::emitOutput() {
   bool decay = plan.hasDecay();
   if (plan.hasProbe())
     w.line(decay ? "// 3. O = (Q ⊙ e^b) S_0 + (Q Aᵀ ⊙ Γ) C   (design.md §2, "
-                   "C in sm.x[0])"
+                   "C in sm.x[wg][0])"
                  : "// 3. O = Q S_0 + (Q Aᵀ ⊙ M) C   (design.md §2, C in "
-                   "sm.x[0])");
+                   "sm.x[wg][0])");
   else
     w.line(decay ? "// 3. O = (Q ⊙ e^b) S_0 + Σ_m (Q A_mᵀ ⊙ Γ) X_m   "
                    "(design.md §2, scalar gate)"
@@ -852,7 +946,7 @@ void KernelEmitter::emitOutput() {
   w.line("Accum<kValueTile> o;");
   w.line("Accum<kChunk> scores[kTerms];");
   w.line("wgmma::fence();");
-  w.line("wgmma::mma_AB(o, sm.q, sm.state); // Q S_0 (SS)");
+  w.line("wgmma::mma_AB(o, sm.q, sm.state[wg]); // Q S_0 (SS)");
   w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_ABt(scores[m], sm.q, sm.a[m]); "
          "// Q A_mᵀ (SS)");
   w.line("wgmma::commit();");
@@ -871,7 +965,8 @@ void KernelEmitter::emitOutput() {
   w.close();
   w.line("wgmma::fence_operand(o);");
   w.line("wgmma::fence();");
-  w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_AB(o, probs[m], sm.x[m], true); "
+  w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_AB(o, probs[m], sm.x[wg][m], "
+         "true); "
          "// += P_m X_m (RS)");
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
@@ -908,7 +1003,7 @@ void KernelEmitter::emitStateUpdate() {
   }
   w.line("wgmma::fence();");
   w.open("LARC_FOR_LANE(i, kStateBlocks) {");
-  w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_AtB(s[i], sm.a[m], sm.x[m], "
+  w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_AtB(s[i], sm.a[m], sm.x[wg][m], "
          "true, 64 * i); // (SS)");
   w.close();
   w.line("wgmma::commit();");
@@ -935,17 +1030,19 @@ void KernelEmitter::emit(const std::string &name) {
   emitHeaderComment();
   emitConstants();
   emitSupport();
-  w.line("extern \"C\" __global__ void __launch_bounds__(128, 1)");
+  w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
   w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
   emitSetup();
   emitInitialState();
+  emitFirstLoads();
   w.open("for (int64_t c0 = bos; c0 < eos; c0 += kChunk) {");
   w.line("const int count = eos - c0 < kChunk ? int(eos - c0) : kChunk; // "
          "valid rows");
   w.line("__syncthreads(); // the previous chunk's tiles are no longer read");
   w.blank();
-  emitLoads();
+  emitChunkInputs();
   emitPrologue();
+  emitNextLoads();
   emitCumsum();
   emitSolve();
   emitOutput();
@@ -995,6 +1092,13 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     if (failed(prologue.collect(plan.step->logDecay)))
       return failure();
   }
+  for (InputOp input : prologue.inputs()) {
+    if (isa<VecType>(input.getType()))
+      continue;
+    std::string name = prologue.ref(input.getResult());
+    prologue.setSharedScalars(input, "sm.tok_" + name);
+    plan.tokenScalars.push_back({input, name});
+  }
   if (opts.tma) {
     for (InputOp input : prologue.inputs()) {
       auto vec = dyn_cast<VecType>(input.getType());
@@ -1029,9 +1133,9 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
 
   if (info) {
     info->name = name;
-    info->threads = 128;
+    info->threads = 128 * (opts.valueDim / kValueTile);
     info->sharedBytes = sharedBytes(plan);
-    info->valueTile = kValueTile;
+    info->valueTile = opts.valueDim; // the CTA's columns: one warpgroup per 64
     info->chunkSize = opts.chunkSize;
     info->tensorMaps.clear();
     for (const KernelPlan::TmaInput &in : plan.tmaInputs)
@@ -1140,7 +1244,7 @@ std::string larc::emitManifest(const RuleForm &form, const CudaKernelInfo &info,
      << "     \"block\": [" << info.threads
      << ", 1, 1], \"shared_bytes\": " << info.sharedBytes
      << ", \"grid\": " << jsonString(info.grid)
-     << ", \"value_tile\": " << info.valueTile << ", \"alignment\": 4";
+     << ", \"value_tile\": " << info.valueTile << ", \"alignment\": 8";
   if (!info.tensorMaps.empty()) {
     os << ",\n     \"tensor_maps\": [";
     for (auto [i, map] : llvm::enumerate(info.tensorMaps))

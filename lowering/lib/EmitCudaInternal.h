@@ -88,6 +88,13 @@ public:
   void setSharedRows(InputOp input, std::string tile) {
     sharedRows[input] = std::move(tile);
   }
+  /// Reads the scalar `input` of row r from this shared array (prefetched).
+  void setSharedScalars(InputOp input, std::string array) {
+    sharedScalars[input] = std::move(array);
+  }
+  /// The expression that reads `input` (a vector's row start, a scalar's
+  /// element) of token `t` from global memory.
+  std::string globalRow(InputOp input, llvm::StringRef token) const;
 
   /// Values that depend on no token input (before the chunk loop).
   void emitUniform(CodeWriter &w) const;
@@ -101,6 +108,7 @@ private:
   DimNames dims;
   llvm::DenseMap<mlir::Operation *, unsigned> inputIndex;
   llvm::DenseMap<mlir::Operation *, std::string> sharedRows;
+  llvm::DenseMap<mlir::Operation *, std::string> sharedScalars;
   llvm::DenseMap<mlir::Value, std::string> names;
   llvm::DenseSet<mlir::Value> uniform;
   llvm::SmallVector<mlir::Value> order; // operands before users

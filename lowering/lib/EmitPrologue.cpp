@@ -297,9 +297,7 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
   std::string n = vec ? perLaneCount(dims, vec) : "";
 
   if (auto input = dyn_cast<InputOp>(def)) {
-    std::string row = llvm::formatv(
-        "tokenRow<{0}>(p.inputs[{1}], batch, t, {2})", inputElementType(input),
-        inputIndex.lookup(input), isValueSide(input) ? "head" : "keyHead");
+    std::string row = globalRow(input, "t");
     w.line(llvm::formatv("// {0} : {1}{2}", input.getName(),
                          stringifyRole(input.getRole()),
                          vec ? "[" + vec.getDim().getValue().str() + "]" : ""));
@@ -310,7 +308,11 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
         w.line(llvm::formatv("loadRow({0}, {1}, r); // (landed by TMA)", name,
                              tile));
       else
-        w.line(llvm::formatv("loadRow({0}, {1});", name, row));
+        w.line(llvm::formatv("loadRow({0}, {1}, valid);", name, row));
+    } else if (std::string array = sharedScalars.lookup(input);
+               !array.empty()) {
+      w.line(llvm::formatv("const float {0} = {1}[r]; // (prefetched)", name,
+                           array));
     } else {
       w.line(llvm::formatv("const float {0} = toFloat(*{1});", name, row));
     }
@@ -369,6 +371,12 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
   }
   w.line(llvm::formatv("float {0}[{1}]; // {2}", name, n, comment));
   w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] = {2};", n, name, expr));
+}
+
+std::string PrologueEmitter::globalRow(InputOp input, StringRef token) const {
+  return llvm::formatv("tokenRow<{0}>(p.inputs[{1}], batch, {2}, {3})",
+                       inputElementType(input), inputIndex.lookup(input), token,
+                       isValueSide(input) ? "head" : "keyHead");
 }
 
 SmallVector<InputOp> PrologueEmitter::inputs() const {

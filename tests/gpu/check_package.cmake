@@ -29,7 +29,7 @@ foreach(file ${NAME}.cu ${NAME}.cubin ${NAME}.h manifest.json)
 endforeach()
 file(READ ${DIR}/manifest.json manifest)
 foreach(key "\"format\": 1" "\"arch\": \"sm_90a\"" "\"name\": \"${KERNEL}\""
-            "\"block\": \\[128, 1, 1\\]" "\"grid\": \"value_tiles,heads,sequences\"")
+            "\"block\": \\[(128|256), 1, 1\\]" "\"grid\": \"value_tiles,heads,sequences\"")
   if(NOT manifest MATCHES "${key}")
     message(FATAL_ERROR "manifest.json lacks ${key}:\n${manifest}")
   endif()

@@ -6,6 +6,7 @@
 //   fragment.cuh  accumulator and A-operand register layouts, stores, loads
 //   math.cuh      fast exp, warp/quad/row reductions, warp prefix sum
 //   decay.cuh     chunk cumulative gates, causal decay mask, row scaling
+//   rows.cuh      bf16 pack/unpack, per-row scaling of shared tiles
 //   warpgroup.cuh warpgroup index, setmaxnreg, named barriers
 // Hopper only: compile with -gencode=arch=compute_90a,code=sm_90a.
 #pragma once
@@ -14,6 +15,7 @@
 #include "larc/cuda/decay.cuh"
 #include "larc/cuda/fragment.cuh"
 #include "larc/cuda/math.cuh"
+#include "larc/cuda/rows.cuh"
 #include "larc/cuda/smem.cuh"
 #include "larc/cuda/tma.cuh"
 #include "larc/cuda/warpgroup.cuh"
