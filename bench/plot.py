@@ -68,14 +68,16 @@ def main():
         ax.set_title(variant)
         ax.set_ylabel("forward ms (lower is better)")
         ax.margins(y=0.15)
-        handles, labels = ax.get_legend_handles_labels()
-        uniq = dict(zip(labels, handles))
-        ax.legend(uniq.values(), uniq.keys(), fontsize=7)
+    legend = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=8, frameon=False)
     devices = sorted({r["device"] for r in rows})
     dates = sorted({r["date"] for r in rows})
     fig.suptitle(f"larc vs flash-linear-attention and FlashQLA, forward, bf16 — {', '.join(devices)}, "
                  f"{', '.join(dates)} (speed-up over the peer above the bars)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.output, dpi=110)
     print(f"wrote {args.output}")
