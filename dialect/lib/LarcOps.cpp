@@ -73,8 +73,8 @@ LogicalResult RuleOp::verify() {
   return success();
 }
 
-/// True if `value` is computed, transitively, from a readout of `state` taken
-/// after the update (without `prev`).
+/// True if `value` is computed, transitively, from a readout (or larc.apply)
+/// of `state` taken after the update (without `prev`).
 static bool readsUpdatedState(Value value, Value state) {
   SmallVector<Value> work{value};
   llvm::SmallPtrSet<Operation *, 16> visited;
@@ -84,6 +84,9 @@ static bool readsUpdatedState(Value value, Value state) {
       continue;
     if (auto readout = dyn_cast<ReadoutOp>(def))
       if (readout.getState() == state && !readout.getPrev())
+        return true;
+    if (auto apply = dyn_cast<ApplyOp>(def))
+      if (apply.getState() == state && !apply.getPrev())
         return true;
     llvm::append_range(work, def->getOperands());
   }
@@ -145,6 +148,11 @@ LogicalResult RuleOp::verifyRegions() {
         return readout.emitOpError(
             "reads the updated state before its larc.recur; move the readout "
             "after the update or mark it `prev`");
+    } else if (auto apply = dyn_cast<ApplyOp>(op)) {
+      if (!apply.getPrev() && !recurOf.count(apply.getState()))
+        return apply.emitOpError(
+            "reads the updated state before its larc.recur; move it after "
+            "the update or mark it `prev`");
     }
   }
 
@@ -258,6 +266,28 @@ LogicalResult ReadoutOp::verify() {
     return emitOpError() << "readout of " << state << " is !larc.vec<"
                          << state.getValueDim().getValue() << ">, not "
                          << result;
+  return success();
+}
+
+LogicalResult ApplyOp::verify() {
+  auto state = getState().getType();
+  auto result = getResult().getType();
+  if (result.getDim() != state.getKeyDim())
+    return emitOpError() << "applying " << state << " gives !larc.vec<"
+                         << state.getKeyDim().getValue() << ">, not " << result;
+  if (state.isVector()) {
+    if (getProbe())
+      return emitOpError() << "vector state " << state
+                           << " has no value dimension to contract; it "
+                              "takes no probe";
+    return success();
+  }
+  if (!getProbe())
+    return emitOpError() << "matrix state " << state
+                         << " needs a probe over its value dimension";
+  if (getProbe().getType().getDim() != state.getValueDim())
+    return emitOpError() << "probe " << getProbe().getType()
+                         << " does not match the value dimension of " << state;
   return success();
 }
 

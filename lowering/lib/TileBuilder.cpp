@@ -8,6 +8,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace larc;
 
@@ -87,6 +89,26 @@ Value TileBuilder::map(
   return generic.getResult(0);
 }
 
+Value TileBuilder::rowMax(Value tile) {
+  Location loc = tile.getLoc();
+  int64_t rows = cast<RankedTensorType>(tile.getType()).getDimSize(0);
+  Value lowest = constant(-std::numeric_limits<double>::infinity());
+  Value init = splat(lowest, 1, Value(), rows);
+  MLIRContext *context = b.getContext();
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(2, context),
+      AffineMap::get(2, 0, getAffineDimExpr(0, context))};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{tile}, ValueRange{init},
+      maps, {utils::IteratorType::parallel, utils::IteratorType::reduction},
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value top =
+            arith::MaximumFOp::create(nested, nestedLoc, args[0], args[1]);
+        linalg::YieldOp::create(nested, nestedLoc, top);
+      });
+  return generic.getResult(0);
+}
+
 Value TileBuilder::rowSum(
     ValueRange operands,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
@@ -140,6 +162,7 @@ static Value unaryBody(Operation *op, OpBuilder &b, Location loc, Value x) {
       .Case([&](SigmoidOp) { return sigmoid(x); })
       .Case(
           [&](SiluOp) { return arith::MulFOp::create(b, loc, x, sigmoid(x)); })
+      .Case([&](AbsOp) { return math::AbsFOp::create(b, loc, x); })
       .Case([&](ReluOp) {
         return arith::MaximumFOp::create(b, loc, x, cst(0.0));
       })
@@ -205,7 +228,7 @@ FailureOr<Value> TileBuilder::evaluate(Operation *op) {
   }
 
   if (isa<NegOp, ExpOp, LogOp, SqrtOp, SigmoidOp, SiluOp, ReluOp, SoftplusOp,
-          EluOp>(op))
+          EluOp, AbsOp>(op))
     return map(operands, [&](OpBuilder &nb, Location nl, ValueRange args) {
       return unaryBody(op, nb, nl, args[0]);
     });
@@ -224,6 +247,20 @@ FailureOr<Value> TileBuilder::evaluate(Operation *op) {
                      nb, nl, arith::AddFOp::create(nb, nl, a[1], eps));
                  return arith::DivFOp::create(nb, nl, a[0], den);
                });
+  }
+  if (isa<SoftmaxOp>(op)) {
+    // e^{x - max x} / sum e^{x - max x}, row by row.
+    Value top = rowMax(operands[0]);
+    Value e = map({operands[0], top},
+                  [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                    return math::ExpOp::create(
+                        nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
+                  });
+    Value sum =
+        rowSum({e}, [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    return map({e, sum}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      return arith::DivFOp::create(nb, nl, a[0], a[1]);
+    });
   }
   if (isa<DotOp>(op))
     return rowSum(operands, [](OpBuilder &nb, Location nl, ValueRange a) {

@@ -243,3 +243,52 @@ larc.rule @r dims ["K", "V"] {
   // expected-error @+1 {{output 'o' is written twice}}
   larc.output "o", %q : !larc.vec<K>
 }
+
+// -----
+
+larc.rule @r dims ["K", "V"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %S = larc.state "S" : !larc.state<K, V>
+  // expected-error @+1 {{matrix state '!larc.state<K, V>' needs a probe over its value dimension}}
+  %o = larc.apply %S prev : !larc.state<K, V> -> !larc.vec<K>
+}
+
+// -----
+
+larc.rule @r dims ["K", "V"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  %S = larc.state "S" : !larc.state<K, V>
+  // expected-error @+1 {{probe '!larc.vec<K>' does not match the value dimension of '!larc.state<K, V>'}}
+  %o = larc.apply %S, %k prev : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<K>
+}
+
+// -----
+
+larc.rule @r dims ["K", "V"] {
+  %v = larc.input "v" value : !larc.vec<V>
+  %S = larc.state "S" : !larc.state<K, V>
+  // expected-error @+1 {{applying '!larc.state<K, V>' gives !larc.vec<K>, not '!larc.vec<V>'}}
+  %o = larc.apply %S, %v prev : !larc.state<K, V>, !larc.vec<V> -> !larc.vec<V>
+}
+
+// -----
+
+larc.rule @r dims ["K"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  %z = larc.state "z" : !larc.state<K>
+  // expected-error @+1 {{vector state '!larc.state<K>' has no value dimension to contract; it takes no probe}}
+  %h = larc.apply %z, %k prev : !larc.state<K>, !larc.vec<K> -> !larc.vec<K>
+}
+
+// -----
+
+larc.rule @r dims ["K"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  %z = larc.state "z" : !larc.state<K>
+  // expected-error @+1 {{reads the updated state before its larc.recur}}
+  %h = larc.apply %z : !larc.state<K> -> !larc.vec<K>
+  %I = larc.identity : !larc.mat<K, K>
+  larc.recur %z = %I, %k : !larc.state<K>, !larc.mat<K, K>, !larc.vec<K>
+  larc.output "h", %h : !larc.vec<K>
+}

@@ -136,3 +136,33 @@ larc.rule @delta_product dims ["K", "V"] {
   %o = larc.readout %S, %q : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
   larc.output "o", %o : !larc.vec<V>
 }
+
+// A transposed state read by contracting its second axis, a vector state read
+// whole (before and after its update), and the maps that chain them.
+// CHECK-LABEL: larc.rule @apply_and_maps
+// CHECK: %[[P:.*]] = larc.state "P" : !larc.state<V, K>
+// CHECK: %[[Z:.*]] = larc.state "z" : !larc.state<K>
+// CHECK: larc.apply %[[Z]] prev : !larc.state<K> -> !larc.vec<K>
+// CHECK: larc.abs %{{.*}} : !larc.vec<K>
+// CHECK: larc.apply %[[P]], %{{.*}} : !larc.state<V, K>, !larc.vec<K> -> !larc.vec<V>
+// CHECK: larc.softmax %{{.*}} : !larc.vec<V>
+// CHECK: larc.apply %[[Z]] : !larc.state<K> -> !larc.vec<K>
+larc.rule @apply_and_maps dims ["K", "V"] {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" key : !larc.vec<V>
+  %P = larc.state "P" : !larc.state<V, K>
+  %z = larc.state "z" : !larc.state<K>
+  %I = larc.identity : !larc.mat<K, K>
+  larc.recur %z = %I, %k : !larc.state<K>, !larc.mat<K, K>, !larc.vec<K>
+  %zp = larc.apply %z prev : !larc.state<K> -> !larc.vec<K>
+  %a = larc.abs %zp : !larc.vec<K>
+  %IV = larc.identity : !larc.mat<V, V>
+  %u = larc.outer %v, %a : !larc.vec<V>, !larc.vec<K>
+  larc.recur %P = %IV, %u : !larc.state<V, K>, !larc.mat<V, V>, !larc.mat<V, K>
+  %o = larc.apply %P, %q : !larc.state<V, K>, !larc.vec<K> -> !larc.vec<V>
+  %w = larc.softmax %o : !larc.vec<V>
+  %h = larc.apply %z : !larc.state<K> -> !larc.vec<K>
+  larc.output "w", %w : !larc.vec<V>
+  larc.output "h", %h : !larc.vec<K>
+}
