@@ -52,9 +52,12 @@ reference::Problem larc::makeRandomProblem(RuleOp rule,
   rule.walk([&](StateOp state) {
     keyDims.insert(state.getType().getKeyDim().getValue());
   });
+  // Key dims of states get dk; the others dv, dv + 1, ... in declaration
+  // order, so that two of them swapped cannot go unnoticed.
+  int64_t nextValueDim = shape.valueDim;
   for (StringRef dim : rule.getDims().getAsValueRange<StringAttr>())
     problem.dimSizes[dim] =
-        keyDims.contains(dim) ? shape.keyDim : shape.valueDim;
+        keyDims.contains(dim) ? shape.keyDim : nextValueDim++;
 
   const int64_t tokens = problem.batch * problem.seqLen * problem.heads;
   rule.walk([&](InputOp input) {
