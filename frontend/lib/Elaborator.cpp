@@ -350,15 +350,50 @@ static Value buildElementwise(StringRef name, OpBuilder &builder, Location loc,
   return {};
 }
 
+/// The first state `expr` mentions, through 'let' names too, or null.
+static const Symbol *firstState(const ast::Expr &expr, Declarations &decls) {
+  if (expr.kind == ast::Expr::Name) {
+    Symbol *sym = decls.lookup(expr.name);
+    if (sym && sym->kind == Symbol::State)
+      return sym;
+    if (sym && sym->kind == Symbol::Let && sym->mentionsState)
+      return firstState(*sym->stmt->value, decls);
+    return nullptr;
+  }
+  for (const auto &operand : expr.operands)
+    if (const Symbol *s = firstState(*operand, decls))
+      return s;
+  return nullptr;
+}
+
 FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
   StringRef name = expr.name;
-  size_t arity = name == "dot" ? 2 : 1;
+  size_t arity = name == "dot" || name == "solve" ? 2 : 1;
   if (expr.operands.size() != arity)
     return fail(expr.loc, "'" + name + "' takes " + Twine(arity) +
                               (arity == 1 ? " argument" : " arguments") +
                               ", but " + Twine(expr.operands.size()) +
                               (expr.operands.size() == 1 ? " was" : " were") +
                               " given in '" + source.quote(expr.range) + "'");
+
+  if (name == "solve") {
+    // M^{-1} x is named so that a rule that needs it (MesaNet's
+    // (H_kk + diag(lambda))^{-1} q) is refused by its term, not by a parse.
+    const ast::Expr &matrix = *expr.operands[0];
+    if (const Symbol *s = firstState(matrix, decls))
+      return fail(expr.loc,
+                  "'" + source.quote(expr.range) +
+                      "' solves a linear system whose matrix '" +
+                      source.quote(matrix.range) + "' depends on the state '" +
+                      s->name +
+                      "': the result is not linear in the state (a per-token "
+                      "linear solve), and larc reads a state only linearly, "
+                      "as in '" +
+                      s->name + "^T q'");
+    return fail(expr.loc, "'" + source.quote(expr.range) +
+                              "' is a per-token linear solve, which larc does "
+                              "not have");
+  }
 
   if (name == "prev") {
     // Checked by declare(): the argument names a state.

@@ -37,7 +37,7 @@ bool isBuiltinFunction(StringRef name) {
       .Cases(
           {"exp", "log", "sqrt", "sigmoid", "softplus", "relu", "elu", "silu"},
           true)
-      .Cases({"abs", "softmax", "l2norm", "diag", "dot", "prev"}, true)
+      .Cases({"abs", "softmax", "l2norm", "diag", "dot", "prev", "solve"}, true)
       .Default(false);
 }
 
