@@ -1,5 +1,6 @@
 //===- LarcOps.cpp - larc operations: verifiers and type inference --------===//
 
+#include "larc/Dialect/DimSizes.h"
 #include "larc/Dialect/LarcDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -69,6 +70,28 @@ LogicalResult RuleOp::verify() {
       return emitOpError() << "dimension '" << dim << "' is not an identifier";
     if (!seen.insert(dim).second)
       return emitOpError() << "declares dimension '" << dim << "' twice";
+  }
+  // Derived dims are polynomials over the rule's base dims.
+  Attribute defsAttr = (*this)->getAttr("derived_dims");
+  if (!defsAttr)
+    return success();
+  auto defs = dyn_cast<DictionaryAttr>(defsAttr);
+  if (!defs)
+    return emitOpError("'derived_dims' must be a dictionary {NAME = "
+                       "[[coef, dim, ...], ...]}");
+  for (NamedAttribute def : defs) {
+    StringRef name = def.getName().getValue();
+    if (!hasDim(name))
+      return emitOpError() << "derives the size of '" << name
+                           << "', which is not one of its dimensions";
+    FailureOr<DimPolynomial> poly = DimPolynomial::fromAttr(def.getValue());
+    if (failed(poly))
+      return emitOpError() << "has a malformed size for '" << name
+                           << "'; expected [[coef, dim, ...], ...]";
+    for (const std::string &dim : poly->dims())
+      if (!hasDim(dim) || defs.get(dim))
+        return emitOpError() << "defines '" << name << "' by '" << dim
+                             << "', which is not a base dimension of the rule";
   }
   return success();
 }
@@ -267,6 +290,48 @@ LogicalResult ReadoutOp::verify() {
                          << state.getValueDim().getValue() << ">, not "
                          << result;
   return success();
+}
+
+/// The size of a scalar (1) or vector type inside `op`'s rule.
+static FailureOr<DimPolynomial> sizeOfType(Operation *op, Type type) {
+  if (isa<ScalarType>(type))
+    return DimPolynomial::constant(1);
+  auto rule = op->getParentOfType<RuleOp>();
+  StringRef dim = cast<VecType>(type).getDim().getValue();
+  if (!rule)
+    return DimPolynomial::base(dim);
+  return sizeOf(rule, dim);
+}
+
+/// Checks that `op`'s result dimension has the size of the product (or the
+/// sum) of its operands' sizes.
+static LogicalResult verifyResultSize(Operation *op, bool product,
+                                      StringRef what) {
+  FailureOr<DimPolynomial> got = sizeOfType(op, op->getResult(0).getType());
+  DimPolynomial want = DimPolynomial::constant(product ? 1 : 0);
+  for (Type type : op->getOperandTypes()) {
+    FailureOr<DimPolynomial> size = sizeOfType(op, type);
+    if (failed(size))
+      return op->emitOpError("has an operand whose size is malformed");
+    want = product ? want * *size : want + *size;
+  }
+  if (failed(got))
+    return op->emitOpError("has a result whose size is malformed");
+  if (*got != want)
+    return op->emitOpError() << "result " << op->getResult(0).getType()
+                             << " has size " << got->str() << ", but the "
+                             << what << " of its operands has " << want.str();
+  return success();
+}
+
+LogicalResult KronOp::verify() {
+  return verifyResultSize(*this, /*product=*/true, "Kronecker product");
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().size() < 2)
+    return emitOpError("concatenates at least two values");
+  return verifyResultSize(*this, /*product=*/false, "concatenation");
 }
 
 LogicalResult ApplyOp::verify() {

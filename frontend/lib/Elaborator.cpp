@@ -368,8 +368,14 @@ static const Symbol *firstState(const ast::Expr &expr, Declarations &decls) {
 
 FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
   StringRef name = expr.name;
-  size_t arity = name == "dot" || name == "solve" ? 2 : 1;
-  if (expr.operands.size() != arity)
+  size_t arity = name == "dot" || name == "solve" || name == "kron" ? 2 : 1;
+  if (name == "concat") {
+    if (expr.operands.size() < 2)
+      return fail(expr.loc, "'concat' takes at least two arguments, but " +
+                                Twine(expr.operands.size()) + " " +
+                                (expr.operands.size() == 1 ? "was" : "were") +
+                                " given in '" + source.quote(expr.range) + "'");
+  } else if (expr.operands.size() != arity)
     return fail(expr.loc, "'" + name + "' takes " + Twine(arity) +
                               (arity == 1 ? " argument" : " arguments") +
                               ", but " + Twine(expr.operands.size()) +
@@ -436,6 +442,44 @@ FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
                                ScalarType::get(builder.getContext()), x.value,
                                y.value),
                  expr);
+  }
+
+  if (name == "kron" || name == "concat") {
+    // Feature maps that change the key dimension: the result's size is a
+    // polynomial in the operands' sizes, which a declared dim must have.
+    bool product = name == "kron";
+    DimPolynomial size = DimPolynomial::constant(product ? 1 : 0);
+    SmallVector<Value> values;
+    SmallVector<Type> types;
+    for (const Term &arg : args) {
+      bool scalar =
+          arg.kind == Term::Value && isa<ScalarType>(arg.value.getType());
+      auto vec = arg.kind == Term::Value
+                     ? dyn_cast<VecType>(arg.value.getType())
+                     : VecType();
+      if (!vec && (product || !scalar))
+        return fail(arg.loc, "'" + name + "' takes " +
+                                 (product ? "vectors" : "scalars and vectors") +
+                                 ", but " + phrase(arg) + " is not one" +
+                                 notValueHint(arg));
+      DimPolynomial part = vec ? decls.sizeOf(vec.getDim().getValue())
+                               : DimPolynomial::constant(1);
+      size = product ? size * part : size + part;
+      values.push_back(arg.value);
+      types.push_back(arg.value.getType());
+    }
+    StringRef dim = decls.dimOfSize(size);
+    if (dim.empty())
+      return fail(expr.loc, "'" + source.quote(expr.range) +
+                                "' is a vector of size " + size.str() +
+                                ", which no dimension has; declare one, as "
+                                "in 'dim F = " +
+                                size.str() + "'");
+    auto type = VecType::get(builder.getContext(), dimAttr(dim));
+    if (product)
+      return value(KronOp::create(builder, at, type, values[0], values[1]),
+                   expr);
+    return value(ConcatOp::create(builder, at, type, values), expr);
   }
 
   if (name == "diag") {

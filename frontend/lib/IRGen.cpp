@@ -178,6 +178,13 @@ OwningOpRef<ModuleOp> IRGen::run() {
     dims.push_back(builder.getStringAttr(dim));
   auto rule = RuleOp::create(builder, loc(decls.ruleLoc), decls.ruleName,
                              ArrayAttr::get(ctx, dims));
+  if (!decls.derivedDims.empty()) {
+    SmallVector<NamedAttribute> defs;
+    for (llvm::StringRef dim : decls.dims)
+      if (auto it = decls.derivedDims.find(dim); it != decls.derivedDims.end())
+        defs.push_back(builder.getNamedAttr(dim, it->second.toAttr(ctx)));
+    rule->setAttr("derived_dims", builder.getDictionaryAttr(defs));
+  }
   Block &body = rule.getBody().emplaceBlock();
   builder.setInsertionPointToEnd(&body);
 

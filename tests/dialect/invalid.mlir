@@ -292,3 +292,45 @@ larc.rule @r dims ["K"] {
   larc.recur %z = %I, %k : !larc.state<K>, !larc.mat<K, K>, !larc.vec<K>
   larc.output "h", %h : !larc.vec<K>
 }
+
+// -----
+
+larc.rule @r dims ["K", "V", "F"] attributes {derived_dims = {F = [[1, "K", "V"]]}} {
+  %k = larc.input "k" key : !larc.vec<K>
+  // expected-error @+1 {{result '!larc.vec<F>' has size K*V, but the Kronecker product of its operands has K*K}}
+  %kk = larc.kron %k, %k : !larc.vec<K>, !larc.vec<K> -> !larc.vec<F>
+}
+
+// -----
+
+larc.rule @r dims ["K", "F"] attributes {derived_dims = {F = [[1], [1, "K"]]}} {
+  %k = larc.input "k" key : !larc.vec<K>
+  // expected-error @+1 {{result '!larc.vec<F>' has size 1 + K, but the concatenation of its operands has 2*K}}
+  %f = larc.concat %k, %k : !larc.vec<K>, !larc.vec<K> -> !larc.vec<F>
+}
+
+// -----
+
+larc.rule @r dims ["K", "F"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  // expected-error @+1 {{concatenates at least two values}}
+  %f = larc.concat %k : !larc.vec<K> -> !larc.vec<K>
+}
+
+// -----
+
+// expected-error @+1 {{derives the size of 'G', which is not one of its dimensions}}
+larc.rule @r dims ["K"] attributes {derived_dims = {G = [[1, "K"]]}} {
+}
+
+// -----
+
+// expected-error @+1 {{defines 'G' by 'F', which is not a base dimension of the rule}}
+larc.rule @r dims ["K", "F", "G"] attributes {derived_dims = {F = [[1, "K"]], G = [[2, "F"]]}} {
+}
+
+// -----
+
+// expected-error @+1 {{has a malformed size for 'F'; expected [[coef, dim, ...], ...]}}
+larc.rule @r dims ["K", "F"] attributes {derived_dims = {F = ["K"]}} {
+}

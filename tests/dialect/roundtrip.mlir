@@ -166,3 +166,24 @@ larc.rule @apply_and_maps dims ["K", "V"] {
   larc.output "w", %w : !larc.vec<V>
   larc.output "h", %h : !larc.vec<K>
 }
+
+// A feature map that changes the key dimension: dims sized by others.
+// CHECK-LABEL: larc.rule @taylor dims ["K", "V", "KK", "F"] attributes {derived_dims = {F = {{\[\[}}1], [1, "K"], [1, "K", "K"]], KK = {{\[\[}}1, "K", "K"]]}}
+// CHECK: larc.kron %{{.*}}, %{{.*}} : !larc.vec<K>, !larc.vec<K> -> !larc.vec<KK>
+// CHECK: larc.concat %{{.*}}, %{{.*}}, %{{.*}} : !larc.scalar, !larc.vec<K>, !larc.vec<KK> -> !larc.vec<F>
+larc.rule @taylor dims ["K", "V", "KK", "F"] attributes {derived_dims = {F = [[1], [1, "K"], [1, "K", "K"]], KK = [[1, "K", "K"]]}} {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %S = larc.state "S" : !larc.state<F, V>
+  %one = larc.constant 1.0
+  %kk = larc.kron %k, %k : !larc.vec<K>, !larc.vec<K> -> !larc.vec<KK>
+  %fk = larc.concat %one, %k, %kk : !larc.scalar, !larc.vec<K>, !larc.vec<KK> -> !larc.vec<F>
+  %I = larc.identity : !larc.mat<F, F>
+  %u = larc.outer %fk, %v : !larc.vec<F>, !larc.vec<V>
+  larc.recur %S = %I, %u : !larc.state<F, V>, !larc.mat<F, F>, !larc.mat<F, V>
+  %qq = larc.kron %q, %q : !larc.vec<K>, !larc.vec<K> -> !larc.vec<KK>
+  %fq = larc.concat %one, %q, %qq : !larc.scalar, !larc.vec<K>, !larc.vec<KK> -> !larc.vec<F>
+  %o = larc.readout %S, %fq : !larc.state<F, V>, !larc.vec<F> -> !larc.vec<V>
+  larc.output "o", %o : !larc.vec<V>
+}

@@ -164,6 +164,12 @@ private:
     }
     case OpCode::Apply:
       return is(Operand::Vector, program.states[aux].keys);
+    case OpCode::Kron:
+      return lhs.kind == Operand::Vector && rhs.kind == Operand::Vector &&
+             is(Operand::Vector, lhs.size * rhs.size);
+    case OpCode::Concat:
+      return result.kind == Operand::Vector && aux >= 0 &&
+             aux + lhs.size <= result.size;
     case OpCode::Recur:
     case OpCode::Output:
       return false; // no result
@@ -190,6 +196,7 @@ private:
   llvm::Error compileRecur(RecurOp recur);
   llvm::Error compileReadout(ReadoutOp readout);
   llvm::Error compileApply(ApplyOp apply);
+  llvm::Error compileConcat(ConcatOp concat);
   /// 1 when a read of state `id` marked `prev` must look in the previous
   /// buffer (its larc.recur has run), else 0; an error for a read of the
   /// updated state before its larc.recur.
@@ -209,8 +216,9 @@ llvm::Error Compiler::compileBinary(Operation &op, OpCode code) {
     return compileMatrixArith(op, code, *lhs, *rhs);
   bool ok = (lhs->kind == Operand::Scalar || lhs->kind == Operand::Vector) &&
             (rhs->kind == Operand::Scalar || rhs->kind == Operand::Vector);
-  if (!ok || (lhs->kind == Operand::Vector && rhs->kind == Operand::Vector &&
-              lhs->size != rhs->size))
+  bool elementwise = code != OpCode::Kron;
+  if (!ok || (elementwise && lhs->kind == Operand::Vector &&
+              rhs->kind == Operand::Vector && lhs->size != rhs->size))
     return makeError("'" + opName(&op) +
                      "' has operands the reference cannot combine");
   return emit(code, op.getResult(0), &op, *lhs, *rhs);
@@ -322,6 +330,28 @@ llvm::Expected<double> Compiler::readBuffer(int64_t id, bool prev,
   return prev && isUpdated ? 1.0 : 0.0;
 }
 
+llvm::Error Compiler::compileConcat(ConcatOp concat) {
+  auto slot = allocate(concat.getType(), concat);
+  if (!slot)
+    return slot.takeError();
+  int64_t offset = 0;
+  for (Value input : concat.getInputs()) {
+    auto part = lookup(input, concat);
+    if (!part)
+      return part.takeError();
+    if ((part->kind != Operand::Scalar && part->kind != Operand::Vector) ||
+        !resultFits(OpCode::Concat, *slot, *part, {}, offset))
+      return makeError("'larc.concat' has parts that do not fill its result");
+    program.instrs.push_back(Instr{
+        OpCode::Concat, *slot, *part, {}, static_cast<int32_t>(offset), 0});
+    offset += part->size;
+  }
+  if (offset != slot->size)
+    return makeError("'larc.concat' has parts that do not fill its result");
+  slots[concat.getResult()] = *slot;
+  return llvm::Error::success();
+}
+
 llvm::Error Compiler::compileApply(ApplyOp apply) {
   auto state = lookup(apply.getState(), apply);
   if (!state)
@@ -404,6 +434,8 @@ llvm::Error Compiler::compileOp(Operation &op) {
         return compileUnary(op, OpCode::L2Norm,
                             norm.getEps().convertToDouble());
       })
+      .Case([&](KronOp) { return compileBinary(op, OpCode::Kron); })
+      .Case([&](ConcatOp concat) { return compileConcat(concat); })
       .Case([&](DotOp dot) -> llvm::Error {
         auto lhs = lookup(dot.getLhs(), &op);
         if (!lhs)

@@ -190,6 +190,19 @@ void Runner::step(int64_t token, int64_t head) {
         y[i] /= sum;
       break;
     }
+    case OpCode::Kron: {
+      const double *a = frame.vec(instr.lhs.index);
+      const double *b = frame.vec(instr.rhs.index);
+      double *y = frame.vec(instr.result.index);
+      for (int64_t i = 0; i < instr.lhs.size; ++i)
+        for (int64_t j = 0; j < instr.rhs.size; ++j)
+          y[i * instr.rhs.size + j] = a[i] * b[j];
+      break;
+    }
+    case OpCode::Concat:
+      std::copy_n(refOf(frame, instr.lhs).data, instr.lhs.size,
+                  frame.vec(instr.result.index) + instr.aux);
+      break;
     case OpCode::L2Norm: {
       const double *x = frame.vec(instr.lhs.index);
       double *y = frame.vec(instr.result.index);

@@ -315,6 +315,46 @@ def Larc_L2NormOp : Larc_Op<"l2norm", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def Larc_KronOp : Larc_Op<"kron", [Pure]> {
+  let summary = "the Kronecker product of two vectors, a (x) b flattened";
+  let description = [{
+    (a (x) b)_{i |B| + j} = a_i b_j, a vector over a dimension whose size is
+    |A| |B| (a derived dimension of the rule, `dim KK = K*K`): the quadratic
+    part of a feature map that changes the key dimension (Based, ReBased).
+
+    ```mlir
+    %kk = larc.kron %k, %k : !larc.vec<K>, !larc.vec<K> -> !larc.vec<KK>
+    ```
+  }];
+  let arguments = (ins Larc_VecType:$lhs, Larc_VecType:$rhs);
+  let results = (outs Larc_VecType:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs))
+    `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Larc_ConcatOp : Larc_Op<"concat", [Pure]> {
+  let summary = "scalars and vectors end to end";
+  let description = [{
+    [x_1, ..., x_n], a vector over a dimension whose size is the sum of
+    theirs (a scalar counts 1; a derived dimension of the rule, `dim F = 1 +
+    K + KK`): Based's feature map (1, x, x (x) x / sqrt 2) is one.
+
+    ```mlir
+    %one = larc.constant 1.0
+    %f = larc.concat %one, %k, %kk : !larc.scalar, !larc.vec<K>, !larc.vec<KK> -> !larc.vec<F>
+    ```
+  }];
+  let arguments = (ins Variadic<Larc_ScalarOrVec>:$inputs);
+  let results = (outs Larc_VecType:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` qualified(type($inputs)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Larc_DotOp : Larc_Op<"dot", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
   let summary = "inner product of two vectors over the same dimension";
   let description = [{
