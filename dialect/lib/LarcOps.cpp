@@ -1,5 +1,6 @@
 //===- LarcOps.cpp - larc operations: verifiers and type inference --------===//
 
+#include "larc/Dialect/DimSizes.h"
 #include "larc/Dialect/LarcDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -70,11 +71,33 @@ LogicalResult RuleOp::verify() {
     if (!seen.insert(dim).second)
       return emitOpError() << "declares dimension '" << dim << "' twice";
   }
+  // Derived dims are polynomials over the rule's base dims.
+  Attribute defsAttr = (*this)->getAttr("derived_dims");
+  if (!defsAttr)
+    return success();
+  auto defs = dyn_cast<DictionaryAttr>(defsAttr);
+  if (!defs)
+    return emitOpError("'derived_dims' must be a dictionary {NAME = "
+                       "[[coef, dim, ...], ...]}");
+  for (NamedAttribute def : defs) {
+    StringRef name = def.getName().getValue();
+    if (!hasDim(name))
+      return emitOpError() << "derives the size of '" << name
+                           << "', which is not one of its dimensions";
+    FailureOr<DimPolynomial> poly = DimPolynomial::fromAttr(def.getValue());
+    if (failed(poly))
+      return emitOpError() << "has a malformed size for '" << name
+                           << "'; expected [[coef, dim, ...], ...]";
+    for (const std::string &dim : poly->dims())
+      if (!hasDim(dim) || defs.get(dim))
+        return emitOpError() << "defines '" << name << "' by '" << dim
+                             << "', which is not a base dimension of the rule";
+  }
   return success();
 }
 
-/// True if `value` is computed, transitively, from a readout of `state` taken
-/// after the update (without `prev`).
+/// True if `value` is computed, transitively, from a readout (or larc.apply)
+/// of `state` taken after the update (without `prev`).
 static bool readsUpdatedState(Value value, Value state) {
   SmallVector<Value> work{value};
   llvm::SmallPtrSet<Operation *, 16> visited;
@@ -84,6 +107,9 @@ static bool readsUpdatedState(Value value, Value state) {
       continue;
     if (auto readout = dyn_cast<ReadoutOp>(def))
       if (readout.getState() == state && !readout.getPrev())
+        return true;
+    if (auto apply = dyn_cast<ApplyOp>(def))
+      if (apply.getState() == state && !apply.getPrev())
         return true;
     llvm::append_range(work, def->getOperands());
   }
@@ -145,6 +171,11 @@ LogicalResult RuleOp::verifyRegions() {
         return readout.emitOpError(
             "reads the updated state before its larc.recur; move the readout "
             "after the update or mark it `prev`");
+    } else if (auto apply = dyn_cast<ApplyOp>(op)) {
+      if (!apply.getPrev() && !recurOf.count(apply.getState()))
+        return apply.emitOpError(
+            "reads the updated state before its larc.recur; move it after "
+            "the update or mark it `prev`");
     }
   }
 
@@ -258,6 +289,70 @@ LogicalResult ReadoutOp::verify() {
     return emitOpError() << "readout of " << state << " is !larc.vec<"
                          << state.getValueDim().getValue() << ">, not "
                          << result;
+  return success();
+}
+
+/// The size of a scalar (1) or vector type inside `op`'s rule.
+static FailureOr<DimPolynomial> sizeOfType(Operation *op, Type type) {
+  if (isa<ScalarType>(type))
+    return DimPolynomial::constant(1);
+  auto rule = op->getParentOfType<RuleOp>();
+  StringRef dim = cast<VecType>(type).getDim().getValue();
+  if (!rule)
+    return DimPolynomial::base(dim);
+  return sizeOf(rule, dim);
+}
+
+/// Checks that `op`'s result dimension has the size of the product (or the
+/// sum) of its operands' sizes.
+static LogicalResult verifyResultSize(Operation *op, bool product,
+                                      StringRef what) {
+  FailureOr<DimPolynomial> got = sizeOfType(op, op->getResult(0).getType());
+  DimPolynomial want = DimPolynomial::constant(product ? 1 : 0);
+  for (Type type : op->getOperandTypes()) {
+    FailureOr<DimPolynomial> size = sizeOfType(op, type);
+    if (failed(size))
+      return op->emitOpError("has an operand whose size is malformed");
+    want = product ? want * *size : want + *size;
+  }
+  if (failed(got))
+    return op->emitOpError("has a result whose size is malformed");
+  if (*got != want)
+    return op->emitOpError() << "result " << op->getResult(0).getType()
+                             << " has size " << got->str() << ", but the "
+                             << what << " of its operands has " << want.str();
+  return success();
+}
+
+LogicalResult KronOp::verify() {
+  return verifyResultSize(*this, /*product=*/true, "Kronecker product");
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().size() < 2)
+    return emitOpError("concatenates at least two values");
+  return verifyResultSize(*this, /*product=*/false, "concatenation");
+}
+
+LogicalResult ApplyOp::verify() {
+  auto state = getState().getType();
+  auto result = getResult().getType();
+  if (result.getDim() != state.getKeyDim())
+    return emitOpError() << "applying " << state << " gives !larc.vec<"
+                         << state.getKeyDim().getValue() << ">, not " << result;
+  if (state.isVector()) {
+    if (getProbe())
+      return emitOpError() << "vector state " << state
+                           << " has no value dimension to contract; it "
+                              "takes no probe";
+    return success();
+  }
+  if (!getProbe())
+    return emitOpError() << "matrix state " << state
+                         << " needs a probe over its value dimension";
+  if (getProbe().getType().getDim() != state.getValueDim())
+    return emitOpError() << "probe " << getProbe().getType()
+                         << " does not match the value dimension of " << state;
   return success();
 }
 

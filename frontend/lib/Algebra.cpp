@@ -107,8 +107,9 @@ FailureOr<Term> Elaborator::toLinear(const Term &x, const ast::Expr &expr) {
   return result;
 }
 
-FailureOr<Term> Elaborator::negate(const Term &x, const ast::Expr &expr) {
+FailureOr<Term> Elaborator::negate(const Term &xIn, const ast::Expr &expr) {
   Location at = loc(expr.loc);
+  const Term x = context == Context::Output ? wholeValue(xIn) : xIn;
   switch (x.kind) {
   case Term::Value:
     return make(Term::Value, negateValue(x.value, at), expr);
@@ -168,8 +169,24 @@ FailureOr<Value> Elaborator::addValues(Value lhs, Value rhs, bool sub,
   return Value(AddOp::create(builder, at, result, lhs, rhs));
 }
 
-FailureOr<Term> Elaborator::addSub(const Term &lhs, const Term &rhs, bool sub,
-                                   const ast::Expr &expr) {
+FailureOr<Term> Elaborator::addSub(const Term &lhsIn, const Term &rhsIn,
+                                   bool sub, const ast::Expr &expr) {
+  // A vector state that cannot be a term of this update (or of any, in an
+  // output) is the vector it holds; so is one added to something that is not
+  // an update term of it, such as a scalar.
+  auto fitsUpdate = [&](const Term &linearish, const Term &other) {
+    if (context == Context::Output)
+      return false;
+    if (isLinearish(other))
+      return true;
+    return other.kind == Term::Value &&
+           other.value.getType() == updateType(*stateOf(linearish));
+  };
+  Term lhs = lhsIn, rhs = rhsIn;
+  if (isLinearish(lhs) && !fitsUpdate(lhs, rhs))
+    lhs = wholeValue(lhs);
+  if (isLinearish(rhs) && !fitsUpdate(rhs, lhs))
+    rhs = wholeValue(rhs);
   if (isLinearish(lhs) || isLinearish(rhs)) {
     // A state update: collect the state-linear terms and the rest apart.
     Symbol *state = stateOf(isLinearish(lhs) ? lhs : rhs);
@@ -328,6 +345,12 @@ FailureOr<Term> Elaborator::readout(const Term &state, Value probe,
   return make(row ? Term::Row : Term::Value, read, expr);
 }
 
+Term Elaborator::applyState(const Term &state, Value probe,
+                            const ast::Expr &expr) {
+  return make(Term::Value,
+              buildApply(*state.state, probe, state.prev, loc(expr.loc)), expr);
+}
+
 FailureOr<Term> Elaborator::scaleLinear(const Term &factor, const Term &lin,
                                         const ast::Expr &expr) {
   // F (A S + B) = (F A) S + F B: multiply each coefficient and the rest.
@@ -388,9 +411,22 @@ FailureOr<Term> Elaborator::scaleLinear(const Term &factor, const Term &lin,
   return result;
 }
 
-FailureOr<Term> Elaborator::multiply(const Term &lhs, const Term &rhs,
+FailureOr<Term> Elaborator::multiply(const Term &lhsIn, const Term &rhsIn,
                                      const ast::Expr &expr) {
   Location at = loc(expr.loc);
+
+  // `S p`: a matrix state applied to a vector over its value dimension.
+  if (lhsIn.kind == Term::State && !lhsIn.state->valueDim.empty())
+    if (VecType p = vecOf(rhsIn);
+        p && p.getDim().getValue() == lhsIn.state->valueDim)
+      return applyState(lhsIn, rhsIn.value, expr);
+
+  // A vector state is the vector it holds where it cannot start or end a
+  // transition term: in an output, in front of another factor, or times a
+  // vector (elementwise).
+  Term lhs = wholeValue(lhsIn), rhs = rhsIn;
+  if ((context == Context::Output && lhs.kind != Term::Row) || vecOf(lhs))
+    rhs = wholeValue(rhs);
 
   // The state must be the last factor of a transition term.
   if (isLinearish(lhs)) {
@@ -510,8 +546,9 @@ FailureOr<Term> Elaborator::multiply(const Term &lhs, const Term &rhs,
 // Quotients, powers, transposes
 //===----------------------------------------------------------------------===//
 
-FailureOr<Term> Elaborator::divide(const Term &lhs, const Term &rhs,
+FailureOr<Term> Elaborator::divide(const Term &lhsIn, const Term &rhsIn,
                                    const ast::Expr &expr) {
+  const Term lhs = wholeValue(lhsIn), rhs = wholeValue(rhsIn);
   if (isLinearish(lhs)) {
     if (context == Context::Output)
       return stateMisuse(lhs, expr);
@@ -548,8 +585,9 @@ FailureOr<Term> Elaborator::divide(const Term &lhs, const Term &rhs,
                             notValueHint(lhs));
 }
 
-FailureOr<Term> Elaborator::power(const Term &lhs, const Term &rhs,
+FailureOr<Term> Elaborator::power(const Term &lhsIn, const Term &rhsIn,
                                   const ast::Expr &expr) {
+  const Term lhs = wholeValue(lhsIn), rhs = wholeValue(rhsIn);
   for (const Term *side : {&lhs, &rhs})
     if (!isScalar(*side) && !vecOf(*side))
       return fail(expr.loc, "'^' raises scalars or vectors to a power, but " +

@@ -5,6 +5,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringSwitch.h"
 
+#include <cmath>
+
 using namespace llvm;
 
 namespace larc {
@@ -32,6 +34,7 @@ private:
 
   LogicalResult declareName(const ast::Ident &name, StringRef what);
   LogicalResult checkDim(const ast::Ident &dim);
+  FailureOr<DimPolynomial> dimSize(const ast::Expr &expr);
   LogicalResult checkExpr(const ast::Expr &expr, bool &mentionsState,
                           StringRef defining);
   LogicalResult declareStmt(const ast::Stmt &stmt);
@@ -66,6 +69,43 @@ LogicalResult Declarer::declareName(const ast::Ident &name, StringRef what) {
                                kindName(old->kind) + " at " +
                                where(old->stmt->loc));
   return success();
+}
+
+/// The size written after `dim F =`: integers and declared dims under `+`
+/// and `*`.
+FailureOr<DimPolynomial> Declarer::dimSize(const ast::Expr &expr) {
+  using ast::Expr;
+  switch (expr.kind) {
+  case Expr::Number:
+    if (expr.number >= 0 && expr.number == std::floor(expr.number) &&
+        expr.number < 1e9)
+      return DimPolynomial::constant(int64_t(expr.number));
+    break;
+  case Expr::Name:
+    if (!decls.hasDim(expr.name)) {
+      (void)checkDim({expr.name, expr.loc});
+      return failure();
+    }
+    return decls.sizeOf(expr.name);
+  case Expr::Add:
+  case Expr::Mul: {
+    FailureOr<DimPolynomial> lhs = dimSize(*expr.operands[0]);
+    if (failed(lhs))
+      return failure();
+    FailureOr<DimPolynomial> rhs = dimSize(*expr.operands[1]);
+    if (failed(rhs))
+      return failure();
+    return expr.kind == Expr::Add ? *lhs + *rhs : *lhs * *rhs;
+  }
+  default:
+    break;
+  }
+  (void)error(expr.loc,
+              "'" + source.quote(expr.range) +
+                  "' cannot size a dimension; a size is built from "
+                  "whole numbers and declared dimensions with '+' and "
+                  "'*', as in 'dim F = 1 + K + K*K'");
+  return failure();
 }
 
 LogicalResult Declarer::checkDim(const ast::Ident &dim) {
@@ -204,6 +244,12 @@ LogicalResult Declarer::declareStmt(const ast::Stmt &stmt) {
     for (const ast::Ident &dim : stmt.dims) {
       if (decls.hasDim(dim.name))
         return error(dim.loc, "dimension '" + dim.name + "' is declared twice");
+      if (stmt.value) {
+        FailureOr<DimPolynomial> size = dimSize(*stmt.value);
+        if (failed(size))
+          return failure();
+        decls.derivedDims[dim.name] = *size;
+      }
       decls.dims.push_back(dim.name);
     }
     decls.stmts.push_back({&stmt, nullptr});

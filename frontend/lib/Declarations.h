@@ -10,6 +10,7 @@
 #ifndef LARC_FRONTEND_LIB_DECLARATIONS_H
 #define LARC_FRONTEND_LIB_DECLARATIONS_H
 
+#include "larc/Dialect/DimSizes.h"
 #include "larc/Dialect/LarcDialect.h"
 #include "larc/Frontend/AST.h"
 #include "larc/Frontend/Source.h"
@@ -46,6 +47,8 @@ struct Declarations {
   llvm::StringRef ruleName;
   llvm::SMLoc ruleLoc;
   llvm::SmallVector<llvm::StringRef> dims;
+  /// Sizes of the dims declared as `dim F = ...`, over the base dims.
+  llvm::StringMap<DimPolynomial> derivedDims;
   llvm::StringMap<Symbol> symbols;
   /// Statements in source order with their symbols (null for rule/dim).
   llvm::SmallVector<std::pair<const ast::Stmt *, Symbol *>> stmts;
@@ -56,6 +59,18 @@ struct Declarations {
   }
   bool hasDim(llvm::StringRef dim) const {
     return llvm::is_contained(dims, dim);
+  }
+  /// The size of a declared dim over the base dims.
+  DimPolynomial sizeOf(llvm::StringRef dim) const {
+    auto it = derivedDims.find(dim);
+    return it == derivedDims.end() ? DimPolynomial::base(dim) : it->second;
+  }
+  /// The first declared dim of size `size`, or "".
+  llvm::StringRef dimOfSize(const DimPolynomial &size) const {
+    for (llvm::StringRef dim : dims)
+      if (sizeOf(dim) == size)
+        return dim;
+    return "";
   }
 };
 

@@ -114,9 +114,88 @@ Term Elaborator::value(Value v, const ast::Expr &expr) const {
   return term;
 }
 
-FailureOr<Term> Elaborator::elaborate(const ast::Expr &expr, Context ctx) {
+FailureOr<Term> Elaborator::elaborate(const ast::Expr &expr, Context ctx,
+                                      Symbol *updated) {
   context = ctx;
+  updating = updated;
   return elaborateExpr(expr);
+}
+
+/// The factor in front of a vector state as an elementwise one: null for the
+/// identity, c for c or diag(c); failure for any other matrix.
+static FailureOr<Value> elementwiseFactor(const Coefficient &c) {
+  if (c.square) {
+    if (c.square->kind == Square::Identity)
+      return Value();
+    if (c.square->kind == Square::Diag)
+      return c.square->scalar;
+    return failure();
+  }
+  if (!c.value || isa<ScalarType>(c.value.getType()))
+    return c.value;
+  if (auto diag = c.value.getDefiningOp<DiagOp>())
+    return diag.getX();
+  return failure();
+}
+
+Value Elaborator::buildApply(Symbol &state, Value probe, bool prev,
+                             Location at) {
+  for (const AppliedState &a : applied)
+    if (a.state == &state && a.probe == probe && a.prev == prev)
+      return a.result;
+  auto type = VecType::get(builder.getContext(), dimAttr(state.keyDim));
+  Value result = ApplyOp::create(builder, at, type, state.value, probe, prev);
+  applied.push_back({&state, probe, prev, result});
+  return result;
+}
+
+bool Elaborator::readsWhole(const Term &x) const {
+  auto whole = [&](const Symbol *s) {
+    return s->valueDim.empty() && (context == Context::Output || s != updating);
+  };
+  if (x.kind == Term::State)
+    return whole(x.state);
+  if (x.kind != Term::LinearSum)
+    return false;
+  for (const LinearTerm &t : x.linear->terms)
+    if (!whole(t.state) || failed(elementwiseFactor(t.coefficient)) ||
+        t.state->keyDim != x.linear->terms.front().state->keyDim)
+      return false;
+  return true;
+}
+
+Term Elaborator::wholeValue(const Term &x) {
+  if (!readsWhole(x))
+    return x;
+  auto read = [&](Symbol *s, bool prev, Location at) {
+    return buildApply(*s, Value(), prev, at);
+  };
+  Term result = x;
+  result.kind = Term::Value;
+  result.state = nullptr;
+  result.linear = nullptr;
+  if (x.kind == Term::State) {
+    result.value = read(x.state, x.prev, loc(x.loc));
+    return result;
+  }
+  // Sums linear in a state arise only in updates, where states are S_{t-1}.
+  Value acc;
+  for (const LinearTerm &t : x.linear->terms) {
+    Location at = loc(t.loc);
+    Value v = read(t.state, /*prev=*/true, loc(t.stateLoc));
+    if (Value c = *elementwiseFactor(t.coefficient))
+      v = MulOp::create(builder, at, v.getType(), c, v);
+    if (!acc)
+      acc = t.negated ? Value(NegOp::create(builder, at, v.getType(), v)) : v;
+    else if (t.negated)
+      acc = SubOp::create(builder, at, v.getType(), acc, v);
+    else
+      acc = AddOp::create(builder, at, v.getType(), acc, v);
+  }
+  if (Value rest = x.linear->rest)
+    acc = AddOp::create(builder, loc(x.loc), acc.getType(), acc, rest);
+  result.value = acc;
+  return result;
 }
 
 FailureOr<Term> Elaborator::elaborateExpr(const ast::Expr &expr) {
@@ -221,6 +300,7 @@ FailureOr<Term> Elaborator::elaborateName(const ast::Expr &expr) {
 
 FailureOr<Term> Elaborator::elaborateLet(Symbol &let, Context ctx) {
   context = ctx;
+  updating = nullptr;
   return letTerm(let);
 }
 
@@ -265,18 +345,61 @@ static Value buildElementwise(StringRef name, OpBuilder &builder, Location loc,
     return buildUnary<EluOp>(builder, loc, x);
   if (name == "silu")
     return buildUnary<SiluOp>(builder, loc, x);
+  if (name == "abs")
+    return buildUnary<AbsOp>(builder, loc, x);
   return {};
+}
+
+/// The first state `expr` mentions, through 'let' names too, or null.
+static const Symbol *firstState(const ast::Expr &expr, Declarations &decls) {
+  if (expr.kind == ast::Expr::Name) {
+    Symbol *sym = decls.lookup(expr.name);
+    if (sym && sym->kind == Symbol::State)
+      return sym;
+    if (sym && sym->kind == Symbol::Let && sym->mentionsState)
+      return firstState(*sym->stmt->value, decls);
+    return nullptr;
+  }
+  for (const auto &operand : expr.operands)
+    if (const Symbol *s = firstState(*operand, decls))
+      return s;
+  return nullptr;
 }
 
 FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
   StringRef name = expr.name;
-  size_t arity = name == "dot" ? 2 : 1;
-  if (expr.operands.size() != arity)
+  size_t arity = name == "dot" || name == "solve" || name == "kron" ? 2 : 1;
+  if (name == "concat") {
+    if (expr.operands.size() < 2)
+      return fail(expr.loc, "'concat' takes at least two arguments, but " +
+                                Twine(expr.operands.size()) + " " +
+                                (expr.operands.size() == 1 ? "was" : "were") +
+                                " given in '" + source.quote(expr.range) + "'");
+  } else if (expr.operands.size() != arity)
     return fail(expr.loc, "'" + name + "' takes " + Twine(arity) +
                               (arity == 1 ? " argument" : " arguments") +
                               ", but " + Twine(expr.operands.size()) +
                               (expr.operands.size() == 1 ? " was" : " were") +
                               " given in '" + source.quote(expr.range) + "'");
+
+  if (name == "solve") {
+    // M^{-1} x is named so that a rule that needs it (MesaNet's
+    // (H_kk + diag(lambda))^{-1} q) is refused by its term, not by a parse.
+    const ast::Expr &matrix = *expr.operands[0];
+    if (const Symbol *s = firstState(matrix, decls))
+      return fail(expr.loc,
+                  "'" + source.quote(expr.range) +
+                      "' solves a linear system whose matrix '" +
+                      source.quote(matrix.range) + "' depends on the state '" +
+                      s->name +
+                      "': the result is not linear in the state (a per-token "
+                      "linear solve), and larc reads a state only linearly, "
+                      "as in '" +
+                      s->name + "^T q'");
+    return fail(expr.loc, "'" + source.quote(expr.range) +
+                              "' is a per-token linear solve, which larc does "
+                              "not have");
+  }
 
   if (name == "prev") {
     // Checked by declare(): the argument names a state.
@@ -297,7 +420,7 @@ FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
     FailureOr<Term> arg = elaborateExpr(*operand);
     if (failed(arg))
       return failure();
-    args.push_back(*arg);
+    args.push_back(wholeValue(*arg));
   }
   const Term &x = args[0];
   Location at = loc(expr.loc);
@@ -319,6 +442,44 @@ FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
                                ScalarType::get(builder.getContext()), x.value,
                                y.value),
                  expr);
+  }
+
+  if (name == "kron" || name == "concat") {
+    // Feature maps that change the key dimension: the result's size is a
+    // polynomial in the operands' sizes, which a declared dim must have.
+    bool product = name == "kron";
+    DimPolynomial size = DimPolynomial::constant(product ? 1 : 0);
+    SmallVector<Value> values;
+    SmallVector<Type> types;
+    for (const Term &arg : args) {
+      bool scalar =
+          arg.kind == Term::Value && isa<ScalarType>(arg.value.getType());
+      auto vec = arg.kind == Term::Value
+                     ? dyn_cast<VecType>(arg.value.getType())
+                     : VecType();
+      if (!vec && (product || !scalar))
+        return fail(arg.loc, "'" + name + "' takes " +
+                                 (product ? "vectors" : "scalars and vectors") +
+                                 ", but " + phrase(arg) + " is not one" +
+                                 notValueHint(arg));
+      DimPolynomial part = vec ? decls.sizeOf(vec.getDim().getValue())
+                               : DimPolynomial::constant(1);
+      size = product ? size * part : size + part;
+      values.push_back(arg.value);
+      types.push_back(arg.value.getType());
+    }
+    StringRef dim = decls.dimOfSize(size);
+    if (dim.empty())
+      return fail(expr.loc, "'" + source.quote(expr.range) +
+                                "' is a vector of size " + size.str() +
+                                ", which no dimension has; declare one, as "
+                                "in 'dim F = " +
+                                size.str() + "'");
+    auto type = VecType::get(builder.getContext(), dimAttr(dim));
+    if (product)
+      return value(KronOp::create(builder, at, type, values[0], values[1]),
+                   expr);
+    return value(ConcatOp::create(builder, at, type, values), expr);
   }
 
   if (name == "diag") {
@@ -343,6 +504,13 @@ FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
 
   // Elementwise functions also act on a transposed vector, keeping it one.
   bool isRow = x.kind == Term::Row;
+  if (name == "softmax") {
+    if (!isVector)
+      return fail(expr.loc, "'softmax' takes a vector, but " + phrase(x) +
+                                " is not one" + notValueHint(x));
+    return value(SoftmaxOp::create(builder, at, x.value.getType(), x.value),
+                 expr);
+  }
   if (name == "l2norm") {
     if (!isVector && !isRow)
       return fail(expr.loc, "'l2norm' takes a vector, but " + phrase(x) +

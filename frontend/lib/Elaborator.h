@@ -101,8 +101,10 @@ public:
              mlir::OpBuilder &builder)
       : source(source), decls(decls), builder(builder) {}
 
-  /// Elaborates `expr` read in `context`.
-  mlir::FailureOr<Term> elaborate(const ast::Expr &expr, Context context);
+  /// Elaborates `expr` read in `context`; `updating` is the state whose
+  /// update it is (null in an output).
+  mlir::FailureOr<Term> elaborate(const ast::Expr &expr, Context context,
+                                  Symbol *updating = nullptr);
   /// Elaborates a 'let' body (once per context that can change it).
   mlir::FailureOr<Term> elaborateLet(Symbol &let, Context context);
 
@@ -120,6 +122,14 @@ public:
   static std::string describeType(mlir::Type type);
 
   mlir::Type updateType(const Symbol &state);
+
+  /// True if `x` is a vector state, or a sum linear in vector states of one
+  /// dimension with scalar or diagonal factors, that means the vector it
+  /// holds where a value is needed: in an output, or in the update of
+  /// another state.
+  bool readsWhole(const Term &x) const;
+  /// That vector, read with larc.apply (x unchanged unless readsWhole(x)).
+  Term wholeValue(const Term &x);
   mlir::StringAttr dimAttr(llvm::StringRef dim) {
     return builder.getStringAttr(dim);
   }
@@ -129,6 +139,7 @@ private:
   Declarations &decls;
   mlir::OpBuilder &builder;
   Context context = Context::Update;
+  Symbol *updating = nullptr;
   unsigned depth = 0;
   mlir::Value scaleValue, headValue;
   llvm::DenseMap<std::pair<Symbol *, int>, Term> letCache;
@@ -160,6 +171,18 @@ private:
   mlir::FailureOr<Term> readout(const Term &state, mlir::Value probe,
                                 const Term &probeTerm, const ast::Expr &expr,
                                 bool asRow);
+  /// `S p`: the matrix state applied to a vector over its value dimension.
+  Term applyState(const Term &state, mlir::Value probe, const ast::Expr &expr);
+  /// One larc.apply per (state, probe, prev): every mention reads the same.
+  mlir::Value buildApply(Symbol &state, mlir::Value probe, bool prev,
+                         mlir::Location loc);
+  struct AppliedState {
+    Symbol *state;
+    mlir::Value probe;
+    bool prev;
+    mlir::Value result;
+  };
+  llvm::SmallVector<AppliedState, 4> applied;
   mlir::FailureOr<mlir::Value> multiplyValues(mlir::Value lhs, mlir::Value rhs,
                                               const Term &lhsTerm,
                                               const Term &rhsTerm,

@@ -64,7 +64,7 @@ void IRGen::declare(Symbol &sym) {
 LogicalResult IRGen::buildUpdate(Symbol &state) {
   const ast::Stmt &stmt = *state.update;
   const ast::Expr &rhs = *stmt.value;
-  FailureOr<Term> term = elaborator.elaborate(rhs, Context::Update);
+  FailureOr<Term> term = elaborator.elaborate(rhs, Context::Update, &state);
   if (failed(term))
     return failure();
 
@@ -139,9 +139,11 @@ LogicalResult IRGen::buildUpdate(Symbol &state) {
 }
 
 LogicalResult IRGen::buildOutput(const ast::Stmt &stmt) {
-  FailureOr<Term> term = elaborator.elaborate(*stmt.value, Context::Output);
-  if (failed(term))
+  FailureOr<Term> read = elaborator.elaborate(*stmt.value, Context::Output);
+  if (failed(read))
     return failure();
+  // A vector state as a whole output, `o = h`.
+  FailureOr<Term> term = elaborator.wholeValue(*read);
   bool ok = term->kind == Term::Value && !isa<MatType>(term->value.getType());
   if (!ok) {
     elaborator.error(stmt.value->loc)
@@ -176,6 +178,13 @@ OwningOpRef<ModuleOp> IRGen::run() {
     dims.push_back(builder.getStringAttr(dim));
   auto rule = RuleOp::create(builder, loc(decls.ruleLoc), decls.ruleName,
                              ArrayAttr::get(ctx, dims));
+  if (!decls.derivedDims.empty()) {
+    SmallVector<NamedAttribute> defs;
+    for (llvm::StringRef dim : decls.dims)
+      if (auto it = decls.derivedDims.find(dim); it != decls.derivedDims.end())
+        defs.push_back(builder.getNamedAttr(dim, it->second.toAttr(ctx)));
+    rule->setAttr("derived_dims", builder.getDictionaryAttr(defs));
+  }
   Block &body = rule.getBody().emplaceBlock();
   builder.setInsertionPointToEnd(&body);
 

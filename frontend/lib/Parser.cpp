@@ -3,7 +3,7 @@
 // Grammar (docs/spec-language.md), one statement per line:
 //
 //   spec      := 'rule' NAME (NEWLINE stmt)*
-//   stmt      := 'dim' NAME (',' NAME)*
+//   stmt      := 'dim' NAME (',' NAME)* | 'dim' NAME '=' expr
 //              | 'input' NAME ':' NAME ('[' NAME ']')?
 //              | 'state' NAME ':' '[' NAME (',' NAME)* ']'
 //              | 'let' NAME '=' expr
@@ -37,7 +37,8 @@ bool isBuiltinFunction(StringRef name) {
       .Cases(
           {"exp", "log", "sqrt", "sigmoid", "softplus", "relu", "elu", "silu"},
           true)
-      .Cases({"l2norm", "diag", "dot", "prev"}, true)
+      .Cases({"abs", "softmax", "l2norm", "diag", "dot", "prev", "solve"}, true)
+      .Cases({"kron", "concat"}, true)
       .Default(false);
 }
 
@@ -209,6 +210,12 @@ bool Parser::parseStatement(ast::Spec &spec, bool first) {
         return false;
       stmt.dims.push_back(*dim);
     } while (cur().is(Token::Comma) && (consume(), true));
+    // `dim F = 1 + K + K*K`: a dimension sized by others.
+    if (stmt.dims.size() == 1 && cur().is(Token::Equal)) {
+      consume();
+      if (!(stmt.value = parseExpr()))
+        return false;
+    }
   } else if (keyword == "input") {
     consume();
     stmt.kind = Stmt::Input;

@@ -27,6 +27,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace larc;
 
@@ -262,15 +264,26 @@ Operation *findInSlice(Value v, function_ref<bool(Operation *)> pred) {
   return nullptr;
 }
 
-/// The first larc.readout that `v` depends on, or null.
-ReadoutOp findReadout(Value v) {
-  return dyn_cast_or_null<ReadoutOp>(
-      findInSlice(v, [](Operation *op) { return isa<ReadoutOp>(op); }));
+/// The state a larc.readout or larc.apply reads, or null for other ops.
+Value stateRead(Operation *op) {
+  if (auto readout = dyn_cast<ReadoutOp>(op))
+    return readout.getState();
+  if (auto apply = dyn_cast<ApplyOp>(op))
+    return apply.getState();
+  return {};
+}
+
+/// The first larc.readout of `state` that `v` depends on, or null. Reads of
+/// other states are per-token values like inputs.
+ReadoutOp findReadout(Value v, Value state) {
+  return dyn_cast_or_null<ReadoutOp>(findInSlice(v, [&](Operation *op) {
+    return isa<ReadoutOp>(op) && stateRead(op) == state;
+  }));
 }
 
 bool dependsOnInput(Value v) {
-  return findInSlice(v,
-                     [](Operation *op) { return isa<InputOp, ReadoutOp>(op); });
+  return findInSlice(
+      v, [](Operation *op) { return isa<InputOp, ReadoutOp, ApplyOp>(op); });
 }
 
 std::string quoted(Value v) { return "'" + renderExpression(v) + "'"; }
@@ -341,6 +354,8 @@ private:
 
   // The sub-steps.
   LogicalResult decayOf(const Diag &d, SubStep &step);
+  LogicalResult checkReads();
+  ReadoutOp findReadout(Value v) { return ::findReadout(v, state.getState()); }
 
   StateOp state;
   RecurOp recur;
@@ -954,39 +969,59 @@ LogicalResult StateClassifier::decayOf(const Diag &d, SubStep &step) {
   return success();
 }
 
+/// Only the update may read this state, only its previous value and only
+/// through readouts S^T y; reads of other states are per-token values.
+LogicalResult StateClassifier::checkReads() {
+  Value self = state.getState();
+  if (ReadoutOp readout = findReadout(recur.getTransition()))
+    return readout.emitError()
+           << "the transition of '" << name << "' depends on the state '"
+           << renderExpression(readout.getState())
+           << "' through this readout; a transition must not depend on the "
+              "state it updates";
+  SmallVector<Value> work{recur.getTransition(), recur.getUpdate()};
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  while (!work.empty()) {
+    Operation *def = work.pop_back_val().getDefiningOp();
+    if (!def || !seen.insert(def).second)
+      continue;
+    llvm::append_range(work, def->getOperands());
+    Value read = stateRead(def);
+    if (!read)
+      continue;
+    if (read != self)
+      continue;
+    if (auto apply = dyn_cast<ApplyOp>(def)) {
+      if (state.getType().isVector())
+        return apply.emitError()
+               << "the update of '" << name
+               << "' reads the whole previous state (" << quoted(apply)
+               << ") outside a readout; an update is linear in its state only "
+                  "through readouts '"
+               << name << "^T y', so this term is not linear in it";
+      return apply.emitError()
+             << "the update of '" << name << "' applies the state to a vector "
+             << "over its value dimension (" << quoted(apply)
+             << "); that puts a probe on the value side, which makes one "
+                "triangular system per key row: not supported (store the "
+                "state transposed, so that the probe reads it as '"
+             << name << "^T y')";
+    }
+    if (!cast<ReadoutOp>(def).getPrev())
+      return def->emitError()
+             << "the update of '" << name
+             << "' reads the updated state; mark the readout `prev`";
+  }
+  return success();
+}
+
 LogicalResult StateClassifier::run(StateForm &form) {
   form.state = state;
   form.recur = recur;
   Value transition = recur.getTransition(), update = recur.getUpdate();
 
-  // Only the update may read a state, and only this one's previous value.
-  if (ReadoutOp readout = findReadout(transition))
-    return readout.emitError()
-           << "the transition of '" << name << "' depends on the state '"
-           << renderExpression(readout.getState())
-           << "' through this readout; a transition must not depend on a "
-              "state";
-  {
-    SmallVector<Value> work{update};
-    llvm::SmallPtrSet<Operation *, 16> seen;
-    while (!work.empty()) {
-      Operation *def = work.pop_back_val().getDefiningOp();
-      if (!def || !seen.insert(def).second)
-        continue;
-      if (auto readout = dyn_cast<ReadoutOp>(def)) {
-        if (readout.getState() != state.getState())
-          return readout.emitError()
-                 << "the update of '" << name << "' reads the state '"
-                 << renderExpression(readout.getState())
-                 << "': coupled states are not supported";
-        if (!readout.getPrev())
-          return readout.emitError()
-                 << "the update of '" << name
-                 << "' reads the updated state; mark the readout `prev`";
-      }
-      llvm::append_range(work, def->getOperands());
-    }
-  }
+  if (failed(checkReads()))
+    return failure();
 
   if (failed(collectFactors(transition, factors)))
     return failure();
@@ -1077,11 +1112,10 @@ LogicalResult StateClassifier::run(StateForm &form) {
   return success();
 }
 
-/// Ops that an output of the rule depends on.
-llvm::SmallPtrSet<Operation *, 32> liveOps(RuleOp rule) {
+/// Ops that `roots` depend on.
+llvm::SmallPtrSet<Operation *, 32> sliceOf(ArrayRef<Value> roots) {
   llvm::SmallPtrSet<Operation *, 32> live;
-  SmallVector<Value> work;
-  rule.getBody().walk([&](OutputOp out) { work.push_back(out.getValue()); });
+  SmallVector<Value> work(roots);
   while (!work.empty()) {
     Operation *def = work.pop_back_val().getDefiningOp();
     if (!def || !live.insert(def).second)
@@ -1089,6 +1123,50 @@ llvm::SmallPtrSet<Operation *, 32> liveOps(RuleOp rule) {
     llvm::append_range(work, def->getOperands());
   }
   return live;
+}
+
+/// Orders the states so that each follows the states its recur reads;
+/// fails on a cycle.
+LogicalResult orderStates(RuleForm &form) {
+  size_t n = form.states.size();
+  for (StateForm &s : form.states) {
+    llvm::SmallPtrSet<Operation *, 32> slice =
+        sliceOf({s.recur.getTransition(), s.recur.getUpdate()});
+    for (auto [j, other] : llvm::enumerate(form.states)) {
+      if (&other == &s)
+        continue;
+      bool reads = llvm::any_of(slice, [&](Operation *op) {
+        return stateRead(op) == other.state.getState();
+      });
+      if (reads)
+        s.reads.push_back(j);
+    }
+  }
+  SmallVector<unsigned> mark(n, 0); // 0 new, 1 on the path, 2 done
+  std::function<LogicalResult(unsigned)> visit =
+      [&](unsigned i) -> LogicalResult {
+    if (mark[i] == 2)
+      return success();
+    StateForm &s = form.states[i];
+    if (mark[i] == 1)
+      return s.recur.emitError()
+             << "the update of '" << s.state.getName()
+             << "' reads a state whose update reads '" << s.state.getName()
+             << "' back (directly or through other states): coupled states "
+                "are not supported; a state may read another only if that "
+                "one does not depend on it";
+    mark[i] = 1;
+    for (unsigned j : s.reads)
+      if (failed(visit(j)))
+        return failure();
+    mark[i] = 2;
+    form.order.push_back(i);
+    return success();
+  };
+  for (unsigned i = 0; i < n; ++i)
+    if (failed(visit(i)))
+      return failure();
+  return success();
 }
 
 /// Erases the ops classification built that `form` does not use.
@@ -1121,7 +1199,8 @@ FailureOr<RuleForm> larc::classifyRule(RuleOp rule) {
   RuleForm form;
   form.rule = rule;
   Block &body = rule.getBody().front();
-  llvm::SmallPtrSet<Operation *, 32> live = liveOps(rule);
+  SmallVector<Value> outputs;
+  rule.getBody().walk([&](OutputOp out) { outputs.push_back(out.getValue()); });
   SmallVector<Operation *> created;
 
   for (Operation &op : body) {
@@ -1143,12 +1222,30 @@ FailureOr<RuleForm> larc::classifyRule(RuleOp rule) {
       eraseUnused(created, nullptr);
       return failure();
     }
-    for (Operation &user : body)
-      if (auto readout = dyn_cast<ReadoutOp>(user);
-          readout && readout.getState() == state.getState() &&
-          live.contains(readout))
-        stateForm.readouts.push_back({readout, readout.getPrev()});
     form.states.push_back(std::move(stateForm));
+  }
+  // Reads a chunk must produce: those of outputs and of other states'
+  // updates (a state's reads of itself are its terms).
+  for (StateForm &stateForm : form.states) {
+    Value self = stateForm.state.getState();
+    SmallVector<Value> roots(outputs);
+    for (StateForm &other : form.states)
+      if (&other != &stateForm)
+        roots.append({other.recur.getTransition(), other.recur.getUpdate()});
+    llvm::SmallPtrSet<Operation *, 32> used = sliceOf(roots);
+    for (Operation &op : body) {
+      if (stateRead(&op) != self || !used.contains(&op))
+        continue;
+      if (auto readout = dyn_cast<ReadoutOp>(op))
+        stateForm.readouts.push_back({readout, readout.getPrev()});
+      else
+        stateForm.applies.push_back(
+            {cast<ApplyOp>(op), cast<ApplyOp>(op).getPrev()});
+    }
+  }
+  if (failed(orderStates(form))) {
+    eraseUnused(created, nullptr);
+    return failure();
   }
   eraseUnused(created, &form);
   return form;
@@ -1201,6 +1298,19 @@ std::string larc::describe(const RuleForm &form) {
       ReadoutOp op = readout.op;
       os << "    readout" << (readout.prev ? " prev" : "") << ": "
          << renderExpression(op.getProbe()) << "\n";
+    }
+    for (ApplyForm apply : state.applies) {
+      Value probe = apply.op.getProbe();
+      os << "    apply" << (apply.prev ? " prev" : "") << ": "
+         << (probe ? renderExpression(probe) : "whole") << "\n";
+    }
+    if (!state.reads.empty()) {
+      os << "    reads:";
+      for (unsigned j : state.reads) {
+        StateOp other = form.states[j].state;
+        os << " " << other.getName();
+      }
+      os << "\n";
     }
   }
   return out;

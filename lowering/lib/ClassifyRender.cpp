@@ -200,6 +200,13 @@ std::string Renderer::atom(Value value) {
         return (readout.getPrev() ? "prev(" + state + ")" : state) + "^T " +
                operand(readout.getProbe());
       })
+      .Case([&](ApplyOp apply) {
+        std::string state = sum(apply.getState());
+        if (apply.getPrev())
+          state = "prev(" + state + ")";
+        return apply.getProbe() ? state + " " + operand(apply.getProbe())
+                                : state;
+      })
       .Default([&](Operation *other) {
         // Unary functions (exp, log, sigmoid, ...) and anything else.
         std::string text = other->getName().stripDialect().str() + "(";

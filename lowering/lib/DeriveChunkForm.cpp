@@ -207,10 +207,12 @@ FailureOr<Value> StateAdvance::advance(Value state) {
         hasDecay ? rhsDecay : Value(), b.getStringAttr(mask),
         b.getDenseI64ArrayAttr(lhsTime), b.getDenseI64ArrayAttr(rowTime));
   };
-  auto matmul = [&](Value lhs, Value rhs, bool transposeLhs) -> Value {
+  auto matmul = [&](Value lhs, Value rhs, bool transposeLhs,
+                    bool transposeRhs = false) -> Value {
     int64_t m = dimOf(lhs, transposeLhs ? 1 : 0);
-    auto type = matrixType(m, dimOf(rhs, 1), element);
-    return chunk::MatmulOp::create(b, loc(), type, lhs, rhs, transposeLhs);
+    auto type = matrixType(m, dimOf(rhs, transposeRhs ? 0 : 1), element);
+    return chunk::MatmulOp::create(b, loc(), type, lhs, rhs, transposeLhs,
+                                   transposeRhs);
   };
   auto add = [&](Value x, Value y) {
     return tiles.map({x, y}, [](OpBuilder &nb, Location nl, ValueRange a) {
@@ -232,22 +234,27 @@ FailureOr<Value> StateAdvance::advance(Value state) {
         chunk::SolveUnitLowerOp::create(b, loc(), rhs.getType(), lower, rhs);
   }
 
+  // A query reads after its token's last sub-step (pseudo-token
+  // t*steps + steps-1), or with `prev` before its first (t*steps): its
+  // cumulative log-decay.
+  auto queryDecay = [&](bool prev) -> Value {
+    if (!hasDecay)
+      return Value();
+    Value source = prev ? bExcl : bIncl;
+    if (steps == 1)
+      return source;
+    return chunk::StridedRowsOp::create(b, loc(),
+                                        tiles.tileType(perKey ? 2 : 1, C),
+                                        source, prev ? 0 : steps - 1, steps);
+  };
+
   // Readouts: inter-chunk part plus the masked intra-chunk part.
   for (ReadoutForm readout : form.readouts) {
     FailureOr<Value> q = tiles.tile(readout.op.getProbe());
     if (failed(q))
       return failure();
-    // A query reads after its token's last sub-step (pseudo-token
-    // t*steps + steps-1), or with `prev` before its first (t*steps).
     int64_t offset = readout.prev ? 0 : steps - 1;
-    Value bq;
-    if (hasDecay) {
-      Value source = readout.prev ? bExcl : bIncl;
-      bq = steps == 1 ? source
-                      : Value(chunk::StridedRowsOp::create(
-                            b, loc(), tiles.tileType(perKey ? 2 : 1, C), source,
-                            offset, steps));
-    }
+    Value bq = queryDecay(readout.prev);
     Value inter = matmul(decayRows(*q, bq), state, false);
     Value weights =
         gram(*q, A, bq, rowIncl, readout.prev ? "strict" : "inclusive",
@@ -260,6 +267,35 @@ FailureOr<Value> StateAdvance::advance(Value state) {
           b, loc(), out, ArrayRef<ReassociationIndices>{{0, 1}});
     }
     tiles.bind(readout.op.getResult(), out);
+  }
+
+  // Applies S_t p_t along the value dimension (design §2.1 with the query
+  // and the written data swapped): per key d,
+  //   o_td = e^{b_t(d)} (S0 p_t)_d + sum_{s <= t} e^{b_t(d) - b_s(d)} a_sd (c_s
+  //   . p_t);
+  // a vector state read whole is the case p = 1 over its single column.
+  for (ApplyForm apply : form.applies) {
+    Value p;
+    if (Value probe = apply.op.getProbe()) {
+      FailureOr<Value> t = tiles.tile(probe);
+      if (failed(t))
+        return failure();
+      p = *t;
+    } else {
+      p = tiles.splat(tiles.constant(1.0), 2, values);
+    }
+    int64_t offset = apply.prev ? 0 : steps - 1;
+    Value bq = queryDecay(apply.prev);
+    Value inter = decayRows(matmul(p, state, false, /*transposeRhs=*/true), bq);
+    Value weights = matmul(p, writes, false, /*transposeRhs=*/true);
+    auto type = matrixType(C, ShapedType::kDynamic, element);
+    Value intra = chunk::DecayedMixOp::create(
+        b, loc(), type, weights, A, hasDecay ? bq : Value(),
+        hasDecay ? rowIncl : Value(),
+        b.getStringAttr(apply.prev ? "strict" : "inclusive"),
+        b.getDenseI64ArrayAttr({1, steps, offset}),
+        b.getDenseI64ArrayAttr(rowTime));
+    tiles.bind(apply.op.getResult(), add(inter, intra));
   }
 
   // The state pass.
@@ -318,12 +354,14 @@ LogicalResult ProgramBuilder::buildChunk(ChunkContext &ctx, ValueRange states,
                                          ValueRange outputBufs,
                                          SmallVectorImpl<Value> &newStates) {
   TileBuilder tiles(b, ctx);
-  for (auto [stateForm, state] : llvm::zip(form.states, states)) {
-    StateAdvance advance(tiles, stateForm);
-    FailureOr<Value> next = advance.advance(state);
+  // A state advances after the states whose reads its update uses.
+  newStates.assign(states.size(), Value());
+  for (unsigned i : form.order) {
+    StateAdvance advance(tiles, form.states[i]);
+    FailureOr<Value> next = advance.advance(states[i]);
     if (failed(next))
       return failure();
-    newStates.push_back(*next);
+    newStates[i] = *next;
   }
   for (auto [output, buf] : llvm::zip(sig.outputs, outputBufs)) {
     FailureOr<Value> tile = tiles.tile(output.getValue());

@@ -381,6 +381,62 @@ struct LowerDecayedGram : OpRewritePattern<chunk::DecayedGramOp> {
   }
 };
 
+struct LowerDecayedMix : OpRewritePattern<chunk::DecayedMixOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(chunk::DecayedMixOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    Type element = type.getElementType();
+    Value weights = op.getWeights(), rhs = op.getRhs();
+    Value ld = op.getLhsDecay(), rd = op.getRhsDecay();
+    Value rows = tensor::DimOp::create(rewriter, loc, rhs, 0);
+    auto pred =
+        op.isStrict() ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule;
+    SmallVector<Value> dynamic;
+    if (type.isDynamicDim(0))
+      dynamic.push_back(tensor::DimOp::create(rewriter, loc, weights, 0));
+    if (type.isDynamicDim(1))
+      dynamic.push_back(tensor::DimOp::create(rewriter, loc, rhs, 1));
+    Value tile = generate(
+        rewriter, loc, type, dynamic,
+        [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
+          Value tr = rowTime(b, l, idx[0], op.getLhsTime());
+          return sumLoop(
+              b, l, element, cIndex(b, l, 0), rows,
+              [&](OpBuilder &sb, Location sl, Value s) -> Value {
+                Value ts = rowTime(sb, sl, s, op.getRhsTime());
+                Value keep = arith::CmpIOp::create(sb, sl, pred, ts, tr);
+                // Masked-out pairs are never evaluated: their exponents
+                // are > 0.
+                auto ifOp = scf::IfOp::create(
+                    sb, sl, keep,
+                    [&](OpBuilder &tb, Location tl) {
+                      Value w = tensor::ExtractOp::create(
+                          tb, tl, weights, ValueRange{idx[0], s});
+                      Value x = tensor::ExtractOp::create(
+                          tb, tl, rhs, ValueRange{s, idx[1]});
+                      Value p = arith::MulFOp::create(tb, tl, w, x);
+                      if (ld) {
+                        Value e = arith::SubFOp::create(
+                            tb, tl, rowElement(tb, tl, ld, idx[0], idx[1]),
+                            rowElement(tb, tl, rd, s, idx[1]));
+                        p = arith::MulFOp::create(
+                            tb, tl, p, math::ExpOp::create(tb, tl, e));
+                      }
+                      scf::YieldOp::create(tb, tl, p);
+                    },
+                    [&](OpBuilder &eb, Location el) {
+                      scf::YieldOp::create(eb, el, cFloat(eb, el, element, 0));
+                    });
+                return ifOp.getResult(0);
+              });
+        });
+    rewriter.replaceOp(op, tile);
+    return success();
+  }
+};
+
 struct LowerMatmul : OpRewritePattern<chunk::MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(chunk::MatmulOp op,
@@ -388,12 +444,12 @@ struct LowerMatmul : OpRewritePattern<chunk::MatmulOp> {
     Location loc = op.getLoc();
     auto type = op.getType();
     Value lhs = op.getLhs(), rhs = op.getRhs();
-    bool t = op.getTransposeLhs();
+    bool t = op.getTransposeLhs(), tr = op.getTransposeRhs();
     SmallVector<Value> dynamic;
     if (type.isDynamicDim(0))
       dynamic.push_back(tensor::DimOp::create(rewriter, loc, lhs, t ? 1 : 0));
     if (type.isDynamicDim(1))
-      dynamic.push_back(tensor::DimOp::create(rewriter, loc, rhs, 1));
+      dynamic.push_back(tensor::DimOp::create(rewriter, loc, rhs, tr ? 0 : 1));
     Value empty = tensor::EmptyOp::create(rewriter, loc, type, dynamic);
     Value zero = cFloat(rewriter, loc, type.getElementType(), 0);
     Value init =
@@ -403,7 +459,9 @@ struct LowerMatmul : OpRewritePattern<chunk::MatmulOp> {
     bindDims(ctx, m, n, k);
     auto lhsMap = t ? AffineMap::get(3, 0, {k, m}, ctx)
                     : AffineMap::get(3, 0, {m, k}, ctx);
-    SmallVector<AffineMap> maps{lhsMap, AffineMap::get(3, 0, {k, n}, ctx),
+    auto rhsMap = tr ? AffineMap::get(3, 0, {n, k}, ctx)
+                     : AffineMap::get(3, 0, {k, n}, ctx);
+    SmallVector<AffineMap> maps{lhsMap, rhsMap,
                                 AffineMap::get(3, 0, {m, n}, ctx)};
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{lhs, rhs}, ValueRange{init},
@@ -509,11 +567,12 @@ struct LowerChunkToLinalgPass
     : larc::impl::LarcLowerChunkToLinalgBase<LowerChunkToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerLoadRows, LowerStoreRows, LowerLoadState, LowerStoreState,
-                 LowerMaskRows, LowerCumsum, LowerDecayToEnd, LowerDecayRows,
-                 LowerDecayState, LowerDecayedGram, LowerMatmul,
-                 LowerSolveUnitLower, LowerInterleave, LowerStridedRows>(
-        &getContext());
+    patterns
+        .add<LowerLoadRows, LowerStoreRows, LowerLoadState, LowerStoreState,
+             LowerMaskRows, LowerCumsum, LowerDecayToEnd, LowerDecayRows,
+             LowerDecayState, LowerDecayedGram, LowerDecayedMix, LowerMatmul,
+             LowerSolveUnitLower, LowerInterleave, LowerStridedRows>(
+            &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     WalkResult left = getOperation().walk([](Operation *op) {

@@ -5,8 +5,12 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#include <functional>
+#include <limits>
 
 using namespace mlir;
 using namespace larc;
@@ -87,6 +91,26 @@ Value TileBuilder::map(
   return generic.getResult(0);
 }
 
+Value TileBuilder::rowMax(Value tile) {
+  Location loc = tile.getLoc();
+  int64_t rows = cast<RankedTensorType>(tile.getType()).getDimSize(0);
+  Value lowest = constant(-std::numeric_limits<double>::infinity());
+  Value init = splat(lowest, 1, Value(), rows);
+  MLIRContext *context = b.getContext();
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(2, context),
+      AffineMap::get(2, 0, getAffineDimExpr(0, context))};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{tile}, ValueRange{init},
+      maps, {utils::IteratorType::parallel, utils::IteratorType::reduction},
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value top =
+            arith::MaximumFOp::create(nested, nestedLoc, args[0], args[1]);
+        linalg::YieldOp::create(nested, nestedLoc, top);
+      });
+  return generic.getResult(0);
+}
+
 Value TileBuilder::rowSum(
     ValueRange operands,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
@@ -140,6 +164,7 @@ static Value unaryBody(Operation *op, OpBuilder &b, Location loc, Value x) {
       .Case([&](SigmoidOp) { return sigmoid(x); })
       .Case(
           [&](SiluOp) { return arith::MulFOp::create(b, loc, x, sigmoid(x)); })
+      .Case([&](AbsOp) { return math::AbsFOp::create(b, loc, x); })
       .Case([&](ReluOp) {
         return arith::MaximumFOp::create(b, loc, x, cst(0.0));
       })
@@ -205,7 +230,7 @@ FailureOr<Value> TileBuilder::evaluate(Operation *op) {
   }
 
   if (isa<NegOp, ExpOp, LogOp, SqrtOp, SigmoidOp, SiluOp, ReluOp, SoftplusOp,
-          EluOp>(op))
+          EluOp, AbsOp>(op))
     return map(operands, [&](OpBuilder &nb, Location nl, ValueRange args) {
       return unaryBody(op, nb, nl, args[0]);
     });
@@ -224,6 +249,83 @@ FailureOr<Value> TileBuilder::evaluate(Operation *op) {
                      nb, nl, arith::AddFOp::create(nb, nl, a[1], eps));
                  return arith::DivFOp::create(nb, nl, a[0], den);
                });
+  }
+  if (isa<KronOp>(op)) {
+    // out[r, i |b| + j] = a[r, i] b[r, j].
+    Value a = operands[0], bt = operands[1];
+    Value nb = cols(bt);
+    Value n = arith::MulIOp::create(b, loc, cols(a), nb);
+    auto gen = tensor::GenerateOp::create(b, loc, tileType(2), ValueRange{n});
+    Block *block = b.createBlock(
+        &gen.getBody(), {}, {b.getIndexType(), b.getIndexType()}, {loc, loc});
+    OpBuilder nested = OpBuilder::atBlockEnd(block);
+    Value r = block->getArgument(0), f = block->getArgument(1);
+    Value i = arith::DivUIOp::create(nested, loc, f, nb);
+    Value j = arith::RemUIOp::create(nested, loc, f, nb);
+    Value x = tensor::ExtractOp::create(nested, loc, a, ValueRange{r, i});
+    Value y = tensor::ExtractOp::create(nested, loc, bt, ValueRange{r, j});
+    tensor::YieldOp::create(nested, loc,
+                            Value(arith::MulFOp::create(nested, loc, x, y)));
+    return Value(gen);
+  }
+  if (isa<ConcatOp>(op)) {
+    // The parts column-wise (a scalar [R] is one column), element by element
+    // so that no slice copies reach the buffers: out[r, f] is part p's
+    // entry at f - offset(p) for the part whose columns hold f.
+    SmallVector<Value, 4> parts, ends;
+    Value end = arith::ConstantIndexOp::create(b, loc, 0);
+    for (Value t : operands) {
+      if (cast<RankedTensorType>(t.getType()).getRank() == 1)
+        t = tensor::ExpandShapeOp::create(
+            b, loc, RankedTensorType::get({ctx.rows, 1}, ctx.elementType), t,
+            ArrayRef<ReassociationIndices>{{0, 1}});
+      parts.push_back(t);
+      end = arith::AddIOp::create(b, loc, end, cols(t));
+      ends.push_back(end);
+    }
+    auto gen = tensor::GenerateOp::create(b, loc, tileType(2), ValueRange{end});
+    Block *block = b.createBlock(
+        &gen.getBody(), {}, {b.getIndexType(), b.getIndexType()}, {loc, loc});
+    OpBuilder nested = OpBuilder::atBlockEnd(block);
+    Value r = block->getArgument(0), f = block->getArgument(1);
+    Type element = ctx.elementType;
+    // Part p (p >= i) at column f, as nested ifs on f < ends[p].
+    std::function<Value(OpBuilder &, size_t)> pick = [&](OpBuilder &pb,
+                                                         size_t p) -> Value {
+      Value begin = p == 0 ? Value(arith::ConstantIndexOp::create(pb, loc, 0))
+                           : ends[p - 1];
+      auto read = [&](OpBuilder &rb) -> Value {
+        Value col = arith::SubIOp::create(rb, loc, f, begin);
+        return tensor::ExtractOp::create(rb, loc, parts[p], ValueRange{r, col});
+      };
+      if (p + 1 == parts.size())
+        return read(pb);
+      Value inside =
+          arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::ult, f, ends[p]);
+      auto ifOp = scf::IfOp::create(pb, loc, TypeRange{element}, inside,
+                                    /*withElseRegion=*/true);
+      OpBuilder thenB = ifOp.getThenBodyBuilder();
+      scf::YieldOp::create(thenB, loc, read(thenB));
+      OpBuilder elseB = ifOp.getElseBodyBuilder();
+      scf::YieldOp::create(elseB, loc, pick(elseB, p + 1));
+      return ifOp.getResult(0);
+    };
+    tensor::YieldOp::create(nested, loc, pick(nested, 0));
+    return Value(gen);
+  }
+  if (isa<SoftmaxOp>(op)) {
+    // e^{x - max x} / sum e^{x - max x}, row by row.
+    Value top = rowMax(operands[0]);
+    Value e = map({operands[0], top},
+                  [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                    return math::ExpOp::create(
+                        nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
+                  });
+    Value sum =
+        rowSum({e}, [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    return map({e, sum}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      return arith::DivFOp::create(nb, nl, a[0], a[1]);
+    });
   }
   if (isa<DotOp>(op))
     return rowSum(operands, [](OpBuilder &nb, Location nl, ValueRange a) {

@@ -62,6 +62,8 @@ public:
          llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                         mlir::ValueRange)>
              body);
+  /// Row maxima of a [R, d] tile: a [R] tile.
+  mlir::Value rowMax(mlir::Value tile);
   /// The number of columns of a [R, d] tile.
   mlir::Value cols(mlir::Value tile);
   /// An elementType constant.

@@ -243,3 +243,94 @@ larc.rule @r dims ["K", "V"] {
   // expected-error @+1 {{output 'o' is written twice}}
   larc.output "o", %q : !larc.vec<K>
 }
+
+// -----
+
+larc.rule @r dims ["K", "V"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %S = larc.state "S" : !larc.state<K, V>
+  // expected-error @+1 {{matrix state '!larc.state<K, V>' needs a probe over its value dimension}}
+  %o = larc.apply %S prev : !larc.state<K, V> -> !larc.vec<K>
+}
+
+// -----
+
+larc.rule @r dims ["K", "V"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  %S = larc.state "S" : !larc.state<K, V>
+  // expected-error @+1 {{probe '!larc.vec<K>' does not match the value dimension of '!larc.state<K, V>'}}
+  %o = larc.apply %S, %k prev : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<K>
+}
+
+// -----
+
+larc.rule @r dims ["K", "V"] {
+  %v = larc.input "v" value : !larc.vec<V>
+  %S = larc.state "S" : !larc.state<K, V>
+  // expected-error @+1 {{applying '!larc.state<K, V>' gives !larc.vec<K>, not '!larc.vec<V>'}}
+  %o = larc.apply %S, %v prev : !larc.state<K, V>, !larc.vec<V> -> !larc.vec<V>
+}
+
+// -----
+
+larc.rule @r dims ["K"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  %z = larc.state "z" : !larc.state<K>
+  // expected-error @+1 {{vector state '!larc.state<K>' has no value dimension to contract; it takes no probe}}
+  %h = larc.apply %z, %k prev : !larc.state<K>, !larc.vec<K> -> !larc.vec<K>
+}
+
+// -----
+
+larc.rule @r dims ["K"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  %z = larc.state "z" : !larc.state<K>
+  // expected-error @+1 {{reads the updated state before its larc.recur}}
+  %h = larc.apply %z : !larc.state<K> -> !larc.vec<K>
+  %I = larc.identity : !larc.mat<K, K>
+  larc.recur %z = %I, %k : !larc.state<K>, !larc.mat<K, K>, !larc.vec<K>
+  larc.output "h", %h : !larc.vec<K>
+}
+
+// -----
+
+larc.rule @r dims ["K", "V", "F"] attributes {derived_dims = {F = [[1, "K", "V"]]}} {
+  %k = larc.input "k" key : !larc.vec<K>
+  // expected-error @+1 {{result '!larc.vec<F>' has size K*V, but the Kronecker product of its operands has K*K}}
+  %kk = larc.kron %k, %k : !larc.vec<K>, !larc.vec<K> -> !larc.vec<F>
+}
+
+// -----
+
+larc.rule @r dims ["K", "F"] attributes {derived_dims = {F = [[1], [1, "K"]]}} {
+  %k = larc.input "k" key : !larc.vec<K>
+  // expected-error @+1 {{result '!larc.vec<F>' has size 1 + K, but the concatenation of its operands has 2*K}}
+  %f = larc.concat %k, %k : !larc.vec<K>, !larc.vec<K> -> !larc.vec<F>
+}
+
+// -----
+
+larc.rule @r dims ["K", "F"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  // expected-error @+1 {{concatenates at least two values}}
+  %f = larc.concat %k : !larc.vec<K> -> !larc.vec<K>
+}
+
+// -----
+
+// expected-error @+1 {{derives the size of 'G', which is not one of its dimensions}}
+larc.rule @r dims ["K"] attributes {derived_dims = {G = [[1, "K"]]}} {
+}
+
+// -----
+
+// expected-error @+1 {{defines 'G' by 'F', which is not a base dimension of the rule}}
+larc.rule @r dims ["K", "F", "G"] attributes {derived_dims = {F = [[1, "K"]], G = [[2, "F"]]}} {
+}
+
+// -----
+
+// expected-error @+1 {{has a malformed size for 'F'; expected [[coef, dim, ...], ...]}}
+larc.rule @r dims ["K", "F"] attributes {derived_dims = {F = ["K"]}} {
+}

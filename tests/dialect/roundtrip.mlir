@@ -136,3 +136,54 @@ larc.rule @delta_product dims ["K", "V"] {
   %o = larc.readout %S, %q : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
   larc.output "o", %o : !larc.vec<V>
 }
+
+// A transposed state read by contracting its second axis, a vector state read
+// whole (before and after its update), and the maps that chain them.
+// CHECK-LABEL: larc.rule @apply_and_maps
+// CHECK: %[[P:.*]] = larc.state "P" : !larc.state<V, K>
+// CHECK: %[[Z:.*]] = larc.state "z" : !larc.state<K>
+// CHECK: larc.apply %[[Z]] prev : !larc.state<K> -> !larc.vec<K>
+// CHECK: larc.abs %{{.*}} : !larc.vec<K>
+// CHECK: larc.apply %[[P]], %{{.*}} : !larc.state<V, K>, !larc.vec<K> -> !larc.vec<V>
+// CHECK: larc.softmax %{{.*}} : !larc.vec<V>
+// CHECK: larc.apply %[[Z]] : !larc.state<K> -> !larc.vec<K>
+larc.rule @apply_and_maps dims ["K", "V"] {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" key : !larc.vec<V>
+  %P = larc.state "P" : !larc.state<V, K>
+  %z = larc.state "z" : !larc.state<K>
+  %I = larc.identity : !larc.mat<K, K>
+  larc.recur %z = %I, %k : !larc.state<K>, !larc.mat<K, K>, !larc.vec<K>
+  %zp = larc.apply %z prev : !larc.state<K> -> !larc.vec<K>
+  %a = larc.abs %zp : !larc.vec<K>
+  %IV = larc.identity : !larc.mat<V, V>
+  %u = larc.outer %v, %a : !larc.vec<V>, !larc.vec<K>
+  larc.recur %P = %IV, %u : !larc.state<V, K>, !larc.mat<V, V>, !larc.mat<V, K>
+  %o = larc.apply %P, %q : !larc.state<V, K>, !larc.vec<K> -> !larc.vec<V>
+  %w = larc.softmax %o : !larc.vec<V>
+  %h = larc.apply %z : !larc.state<K> -> !larc.vec<K>
+  larc.output "w", %w : !larc.vec<V>
+  larc.output "h", %h : !larc.vec<K>
+}
+
+// A feature map that changes the key dimension: dims sized by others.
+// CHECK-LABEL: larc.rule @taylor dims ["K", "V", "KK", "F"] attributes {derived_dims = {F = {{\[\[}}1], [1, "K"], [1, "K", "K"]], KK = {{\[\[}}1, "K", "K"]]}}
+// CHECK: larc.kron %{{.*}}, %{{.*}} : !larc.vec<K>, !larc.vec<K> -> !larc.vec<KK>
+// CHECK: larc.concat %{{.*}}, %{{.*}}, %{{.*}} : !larc.scalar, !larc.vec<K>, !larc.vec<KK> -> !larc.vec<F>
+larc.rule @taylor dims ["K", "V", "KK", "F"] attributes {derived_dims = {F = [[1], [1, "K"], [1, "K", "K"]], KK = [[1, "K", "K"]]}} {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %S = larc.state "S" : !larc.state<F, V>
+  %one = larc.constant 1.0
+  %kk = larc.kron %k, %k : !larc.vec<K>, !larc.vec<K> -> !larc.vec<KK>
+  %fk = larc.concat %one, %k, %kk : !larc.scalar, !larc.vec<K>, !larc.vec<KK> -> !larc.vec<F>
+  %I = larc.identity : !larc.mat<F, F>
+  %u = larc.outer %fk, %v : !larc.vec<F>, !larc.vec<V>
+  larc.recur %S = %I, %u : !larc.state<F, V>, !larc.mat<F, F>, !larc.mat<F, V>
+  %qq = larc.kron %q, %q : !larc.vec<K>, !larc.vec<K> -> !larc.vec<KK>
+  %fq = larc.concat %one, %q, %qq : !larc.scalar, !larc.vec<K>, !larc.vec<KK> -> !larc.vec<F>
+  %o = larc.readout %S, %fq : !larc.state<F, V>, !larc.vec<F> -> !larc.vec<V>
+  larc.output "o", %o : !larc.vec<V>
+}

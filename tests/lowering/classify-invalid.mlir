@@ -8,7 +8,7 @@ larc.rule @transition_reads_state dims ["K", "V"] {
   %k = larc.input "k" key : !larc.vec<K>
   %v = larc.input "v" value : !larc.vec<V>
   %S = larc.state "S" : !larc.state<K, V>
-  // expected-error @+1 {{the transition of 'S' depends on the state 'S' through this readout; a transition must not depend on a state}}
+  // expected-error @+1 {{the transition of 'S' depends on the state 'S' through this readout; a transition must not depend on the state it updates}}
   %p = larc.readout %S, %k prev : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
   %c = larc.dot %p, %v : !larc.vec<V>
   %D = larc.diag %c : !larc.scalar -> !larc.mat<K, K>
@@ -96,14 +96,47 @@ larc.rule @coupled_states dims ["K", "V"] {
   %S = larc.state "S" : !larc.state<K, V>
   %z = larc.state "z" : !larc.state<K>
   %I = larc.identity : !larc.mat<K, K>
-  // expected-error @+1 {{the update of 'S' reads the state 'z': coupled states are not supported}}
   %zk = larc.readout %z, %k prev : !larc.state<K>, !larc.vec<K> -> !larc.scalar
   %x = larc.div %v, %zk : !larc.vec<V>, !larc.scalar
   %B = larc.outer %k, %x : !larc.vec<K>, !larc.vec<V>
+  // expected-error @+1 {{the update of 'S' reads a state whose update reads 'S' back (directly or through other states): coupled states are not supported}}
   larc.recur %S = %I, %B : !larc.state<K, V>, !larc.mat<K, K>, !larc.mat<K, V>
-  larc.recur %z = %I, %k : !larc.state<K>, !larc.mat<K, K>, !larc.vec<K>
+  %Sv = larc.apply %S, %v prev : !larc.state<K, V>, !larc.vec<V> -> !larc.vec<K>
+  larc.recur %z = %I, %Sv : !larc.state<K>, !larc.mat<K, K>, !larc.vec<K>
   %o = larc.readout %S, %q : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
   larc.output "o", %o : !larc.vec<V>
+}
+
+// -----
+
+larc.rule @value_side_probe dims ["K", "V"] {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %S = larc.state "S" : !larc.state<K, V>
+  %I = larc.identity : !larc.mat<K, K>
+  // expected-error @+1 {{the update of 'S' applies the state to a vector over its value dimension ('prev(S) v'); that puts a probe on the value side}}
+  %Sv = larc.apply %S, %v prev : !larc.state<K, V>, !larc.vec<V> -> !larc.vec<K>
+  %d = larc.sub %k, %Sv : !larc.vec<K>, !larc.vec<K>
+  %B = larc.outer %d, %v : !larc.vec<K>, !larc.vec<V>
+  larc.recur %S = %I, %B : !larc.state<K, V>, !larc.mat<K, K>, !larc.mat<K, V>
+  %o = larc.readout %S, %q : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
+  larc.output "o", %o : !larc.vec<V>
+}
+
+// -----
+
+larc.rule @whole_state_in_own_update dims ["K"] {
+  %k = larc.input "k" key : !larc.vec<K>
+  %z = larc.state "z" : !larc.state<K>
+  %I = larc.identity : !larc.mat<K, K>
+  // expected-error @+1 {{the update of 'z' reads the whole previous state ('prev(z)') outside a readout}}
+  %zp = larc.apply %z prev : !larc.state<K> -> !larc.vec<K>
+  %e = larc.exp %zp : !larc.vec<K>
+  %u = larc.mul %k, %e : !larc.vec<K>, !larc.vec<K>
+  larc.recur %z = %I, %u : !larc.state<K>, !larc.mat<K, K>, !larc.vec<K>
+  %h = larc.apply %z : !larc.state<K> -> !larc.vec<K>
+  larc.output "h", %h : !larc.vec<K>
 }
 
 // -----

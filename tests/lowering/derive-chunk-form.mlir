@@ -157,3 +157,39 @@ larc.rule @normaliser dims ["K", "V"] {
   %n = larc.readout %z, %q : !larc.state<K>, !larc.vec<K> -> !larc.scalar
   larc.output "n", %n : !larc.scalar
 }
+
+// -----
+
+// A per-key-gated vector state read whole (HGRN), chained into a second
+// state's update that reads it before its update: h advances first, whatever
+// the body order, and its reads are decayed mixes of the written rows.
+// CHECK-LABEL: func.func @chained_whole_reads(
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: chunk.cumsum
+// CHECK: chunk.matmul %{{.*}}, %{{.*}} transpose_rhs : tensor<16x?xf64>, tensor<?x?xf64> -> tensor<16x?xf64>
+// CHECK: chunk.matmul %{{.*}}, %{{.*}} transpose_rhs : tensor<16x?xf64>, tensor<16x1xf64> -> tensor<16x16xf64>
+// CHECK: chunk.decayed_mix %{{.*}}, %{{.*}} decays(%[[EXCL:.*]], %[[INCL:.*]]) mask "strict" : tensor<16x16xf64>, tensor<16x?xf64>, tensor<16x?xf64>, tensor<16x?xf64> -> tensor<16x?xf64>
+// CHECK: chunk.decayed_mix %{{.*}}, %{{.*}} decays(%[[INCL]], %[[INCL]]) mask "inclusive"
+// CHECK: chunk.decay_state
+// CHECK: chunk.decayed_gram
+// CHECK: scf.yield
+larc.rule @chained_whole_reads dims ["K", "V"] {
+  %q = larc.input "q" query : !larc.vec<K>
+  %k = larc.input "k" key : !larc.vec<K>
+  %v = larc.input "v" value : !larc.vec<V>
+  %g = larc.input "g" log_gate : !larc.vec<K>
+  %S = larc.state "S" : !larc.state<K, V>
+  %h = larc.state "h" : !larc.state<K>
+  %hp = larc.apply %h prev : !larc.state<K> -> !larc.vec<K>
+  %a = larc.mul %k, %hp : !larc.vec<K>, !larc.vec<K>
+  %I = larc.identity : !larc.mat<K, K>
+  %kv = larc.outer %a, %v : !larc.vec<K>, !larc.vec<V>
+  larc.recur %S = %I, %kv : !larc.state<K, V>, !larc.mat<K, K>, !larc.mat<K, V>
+  %e = larc.exp %g : !larc.vec<K>
+  %D = larc.diag %e : !larc.vec<K> -> !larc.mat<K, K>
+  larc.recur %h = %D, %k : !larc.state<K>, !larc.mat<K, K>, !larc.vec<K>
+  %o = larc.readout %S, %q : !larc.state<K, V>, !larc.vec<K> -> !larc.vec<V>
+  %ho = larc.apply %h : !larc.state<K> -> !larc.vec<K>
+  larc.output "o", %o : !larc.vec<V>
+  larc.output "h", %ho : !larc.vec<K>
+}

@@ -138,12 +138,13 @@ cl::list<std::string> perHead(
     "per-head",
     cl::desc("Hold input NAME constant over batch and tokens, one value per "
              "head (the peer's per-head parameters, as rwkv6's u)"),
-    cl::value_desc("NAME"), cl::sub(exportCmd));
+    cl::value_desc("NAME"), cl::sub(verifyCmd), cl::sub(exportCmd));
 cl::list<std::string> positive(
     "positive",
     cl::desc("Take the absolute value of input or initial state NAME (the "
-             "inputs of a rule whose layer applies a positive feature map)"),
-    cl::value_desc("NAME"), cl::sub(exportCmd));
+             "inputs of a rule whose layer applies a positive feature map, "
+             "or a state that the rule takes the log of)"),
+    cl::value_desc("NAME"), cl::sub(verifyCmd), cl::sub(exportCmd));
 cl::opt<double> tolerance("tolerance",
                           cl::desc("Largest relative error accepted "
                                    "(default 1e-10 for f64, 1e-4 for f32)"),
@@ -332,6 +333,42 @@ static llvm::Expected<Runs> runBoth(larc::RuleOp rule,
   return Runs{std::move(*got), std::move(*want)};
 }
 
+/// Applies --per-head and --positive to a drawn problem; false (after a
+/// message) when they name nothing.
+static bool adjustProblem(larc::reference::Problem &problem,
+                          llvm::StringRef command) {
+  for (const std::string &name : perHead) {
+    auto it = problem.inputs.find(name);
+    if (it == problem.inputs.end()) {
+      errs() << "larcc " << command << ": --per-head names no input '" << name
+             << "'\n";
+      return false;
+    }
+    // Every (batch, token) row takes the first token's value of its head.
+    larc::reference::Tensor &t = it->second;
+    int64_t row = t.numel() / (problem.batch * problem.seqLen);
+    for (int64_t i = 1; i < problem.batch * problem.seqLen; ++i)
+      std::copy(t.data.begin(), t.data.begin() + row, t.data.begin() + i * row);
+  }
+  for (const std::string &name : positive) {
+    larc::reference::Tensor *t = nullptr;
+    if (auto it = problem.inputs.find(name); it != problem.inputs.end())
+      t = &it->second;
+    else if (auto it = problem.initialStates.find(name);
+             it != problem.initialStates.end())
+      t = &it->second;
+    if (!t) {
+      errs() << "larcc " << command
+             << ": --positive names no input or initial state '" << name
+             << "'\n";
+      return false;
+    }
+    for (double &x : t->data)
+      x = std::fabs(x);
+  }
+  return true;
+}
+
 static int runVerify(mlir::ModuleOp module) {
   larc::RuleOp rule = theRule(module);
   larc::ProblemShape shape = problemShape();
@@ -340,6 +377,8 @@ static int runVerify(mlir::ModuleOp module) {
                      : (dtype == DType::F64 ? 1e-10 : 1e-4);
 
   larc::reference::Problem problem = larc::makeRandomProblem(rule, shape);
+  if (!adjustProblem(problem, "verify"))
+    return 1;
   auto runs = runBoth(rule, problem);
   if (!runs)
     return report(runs.takeError());
@@ -386,33 +425,8 @@ static int runExport(mlir::ModuleOp module) {
   larc::RuleOp rule = theRule(module);
   larc::ProblemShape shape = problemShape();
   larc::reference::Problem problem = larc::makeRandomProblem(rule, shape);
-  for (const std::string &name : perHead) {
-    auto it = problem.inputs.find(name);
-    if (it == problem.inputs.end()) {
-      errs() << "larcc export: --per-head names no input '" << name << "'\n";
-      return 1;
-    }
-    // Every (batch, token) row takes the first token's value of its head.
-    larc::reference::Tensor &t = it->second;
-    int64_t row = t.numel() / (problem.batch * problem.seqLen);
-    for (int64_t i = 1; i < problem.batch * problem.seqLen; ++i)
-      std::copy(t.data.begin(), t.data.begin() + row, t.data.begin() + i * row);
-  }
-  for (const std::string &name : positive) {
-    larc::reference::Tensor *t = nullptr;
-    if (auto it = problem.inputs.find(name); it != problem.inputs.end())
-      t = &it->second;
-    else if (auto it = problem.initialStates.find(name);
-             it != problem.initialStates.end())
-      t = &it->second;
-    if (!t) {
-      errs() << "larcc export: --positive names no input or initial state '"
-             << name << "'\n";
-      return 1;
-    }
-    for (double &x : t->data)
-      x = std::fabs(x);
-  }
+  if (!adjustProblem(problem, "export"))
+    return 1;
   auto runs = runBoth(rule, problem);
   if (!runs)
     return report(runs.takeError());

@@ -162,6 +162,38 @@ LogicalResult DecayedGramOp::verify() {
   return success();
 }
 
+LogicalResult DecayedMixOp::verify() {
+  auto weights = getWeights().getType(), rhs = getRhs().getType();
+  auto result = getType();
+  if (weights.getRank() != 2 || rhs.getRank() != 2)
+    return emitOpError() << "operands must be 2-D tiles";
+  if (!compatible(weights.getDimSize(1), rhs.getDimSize(0)))
+    return emitOpError() << "mixes the rows of " << rhs << " with weights "
+                         << weights << ": their counts differ";
+  if (result.getRank() != 2 ||
+      !compatible(result.getDimSize(0), weights.getDimSize(0)) ||
+      !compatible(result.getDimSize(1), rhs.getDimSize(1)))
+    return emitOpError() << "result " << result
+                         << " must be rows(weights) x columns(rhs)";
+  if (getMask() != "inclusive" && getMask() != "strict")
+    return emitOpError() << "mask must be \"inclusive\" or \"strict\", not \""
+                         << getMask() << "\"";
+  if (bool(getLhsDecay()) != bool(getRhsDecay()))
+    return emitOpError("takes both decays or neither");
+  if (getLhsDecay()) {
+    auto ld = getLhsDecay().getType(), rd = getRhsDecay().getType();
+    if (ld.getRank() != rd.getRank())
+      return emitOpError("decays must both be scalar columns or both per-key");
+    if (failed(verifyDecay(*this, ld, weights.getDimSize(0), "lhs decay")) ||
+        failed(verifyDecay(*this, rd, rhs.getDimSize(0), "rhs decay")))
+      return failure();
+  }
+  if (failed(verifyTime(*this, getLhsTime(), "lhs_time")) ||
+      failed(verifyTime(*this, getRhsTime(), "rhs_time")))
+    return failure();
+  return success();
+}
+
 LogicalResult SolveUnitLowerOp::verify() {
   auto lower = getLower().getType(), rhs = getRhs().getType();
   if (lower.getRank() != 2 ||
@@ -179,11 +211,12 @@ LogicalResult MatmulOp::verify() {
     return emitOpError("operands and result must be 2-D tiles");
   int64_t m = getTransposeLhs() ? lhs.getDimSize(1) : lhs.getDimSize(0);
   int64_t k = getTransposeLhs() ? lhs.getDimSize(0) : lhs.getDimSize(1);
-  if (!compatible(k, rhs.getDimSize(0)))
+  int64_t rk = getTransposeRhs() ? rhs.getDimSize(1) : rhs.getDimSize(0);
+  int64_t n = getTransposeRhs() ? rhs.getDimSize(0) : rhs.getDimSize(1);
+  if (!compatible(k, rk))
     return emitOpError() << "inner dimensions of " << lhs << " and " << rhs
                          << " differ";
-  if (!compatible(res.getDimSize(0), m) ||
-      !compatible(res.getDimSize(1), rhs.getDimSize(1)))
+  if (!compatible(res.getDimSize(0), m) || !compatible(res.getDimSize(1), n))
     return emitOpError() << "result " << res << " has the wrong shape";
   return success();
 }

@@ -1,6 +1,7 @@
 //===- Verify.cpp - random problems and relative errors -------------------===//
 
 #include "larc/Lowering/Verify.h"
+#include "larc/Dialect/DimSizes.h"
 
 #include <algorithm>
 #include <cmath>
@@ -48,13 +49,25 @@ reference::Problem larc::makeRandomProblem(RuleOp rule,
     problem.seqLen = shape.seqLen;
   }
 
+  // The base dims under a state's key dim (the dim itself, or those a
+  // derived key dim such as Based's 1 + K + K*K is made of) get dk; the
+  // others dv, dv + 1, ... in declaration order, so that two of them swapped
+  // cannot go unnoticed. Derived dims follow from their definitions.
   llvm::StringSet<> keyDims;
   rule.walk([&](StateOp state) {
-    keyDims.insert(state.getType().getKeyDim().getValue());
+    FailureOr<DimPolynomial> size =
+        sizeOf(rule, state.getType().getKeyDim().getValue());
+    if (succeeded(size))
+      for (const std::string &dim : size->dims())
+        keyDims.insert(dim);
   });
+  int64_t nextValueDim = shape.valueDim;
+  llvm::StringMap<int64_t> baseSizes;
   for (StringRef dim : rule.getDims().getAsValueRange<StringAttr>())
-    problem.dimSizes[dim] =
-        keyDims.contains(dim) ? shape.keyDim : shape.valueDim;
+    if (!isDerivedDim(rule, dim))
+      baseSizes[dim] = keyDims.contains(dim) ? shape.keyDim : nextValueDim++;
+  FailureOr<llvm::StringMap<int64_t>> sizes = resolveDimSizes(rule, baseSizes);
+  problem.dimSizes = succeeded(sizes) ? std::move(*sizes) : baseSizes;
 
   const int64_t tokens = problem.batch * problem.seqLen * problem.heads;
   rule.walk([&](InputOp input) {

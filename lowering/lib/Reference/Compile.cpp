@@ -155,12 +155,21 @@ private:
         return is(Operand::Vector, rhs.size);
       return result.kind == Operand::Scalar;
     case OpCode::L2Norm:
+    case OpCode::Softmax:
       return lhs.kind == Operand::Vector && is(Operand::Vector, lhs.size);
     case OpCode::Readout: {
       const StateSpec &spec = program.states[aux];
       return spec.isVector ? result.kind == Operand::Scalar
                            : is(Operand::Vector, spec.values);
     }
+    case OpCode::Apply:
+      return is(Operand::Vector, program.states[aux].keys);
+    case OpCode::Kron:
+      return lhs.kind == Operand::Vector && rhs.kind == Operand::Vector &&
+             is(Operand::Vector, lhs.size * rhs.size);
+    case OpCode::Concat:
+      return result.kind == Operand::Vector && aux >= 0 &&
+             aux + lhs.size <= result.size;
     case OpCode::Recur:
     case OpCode::Output:
       return false; // no result
@@ -173,6 +182,7 @@ private:
     case OpCode::Relu:
     case OpCode::Elu:
     case OpCode::Silu:
+    case OpCode::Abs:
       return is(lhs.kind, lhs.size);
     }
     return false;
@@ -185,6 +195,12 @@ private:
   llvm::Error compileUnary(Operation &op, OpCode code, double imm = 0);
   llvm::Error compileRecur(RecurOp recur);
   llvm::Error compileReadout(ReadoutOp readout);
+  llvm::Error compileApply(ApplyOp apply);
+  llvm::Error compileConcat(ConcatOp concat);
+  /// 1 when a read of state `id` marked `prev` must look in the previous
+  /// buffer (its larc.recur has run), else 0; an error for a read of the
+  /// updated state before its larc.recur.
+  llvm::Expected<double> readBuffer(int64_t id, bool prev, StringRef what);
 };
 
 } // namespace
@@ -200,8 +216,9 @@ llvm::Error Compiler::compileBinary(Operation &op, OpCode code) {
     return compileMatrixArith(op, code, *lhs, *rhs);
   bool ok = (lhs->kind == Operand::Scalar || lhs->kind == Operand::Vector) &&
             (rhs->kind == Operand::Scalar || rhs->kind == Operand::Vector);
-  if (!ok || (lhs->kind == Operand::Vector && rhs->kind == Operand::Vector &&
-              lhs->size != rhs->size))
+  bool elementwise = code != OpCode::Kron;
+  if (!ok || (elementwise && lhs->kind == Operand::Vector &&
+              rhs->kind == Operand::Vector && lhs->size != rhs->size))
     return makeError("'" + opName(&op) +
                      "' has operands the reference cannot combine");
   return emit(code, op.getResult(0), &op, *lhs, *rhs);
@@ -295,15 +312,70 @@ llvm::Error Compiler::compileReadout(ReadoutOp readout) {
   if (probe->kind != Operand::Vector || probe->size != spec.keys)
     return makeError("the probe of a readout of state '" + spec.name +
                      "' is not a vector over its key dimension");
-  bool isUpdated = updated[state->index];
-  if (!readout.getPrev() && !isUpdated)
-    return makeError("a readout of state '" + spec.name +
+  auto buffer = readBuffer(state->index, readout.getPrev(), "a readout");
+  if (!buffer)
+    return buffer.takeError();
+  return emit(OpCode::Readout, readout.getResult(), readout, *probe, {},
+              static_cast<int32_t>(state->index), *buffer);
+}
+
+llvm::Expected<double> Compiler::readBuffer(int64_t id, bool prev,
+                                            StringRef what) {
+  bool isUpdated = updated[id];
+  if (!prev && !isUpdated)
+    return makeError(what + " of state '" + program.states[id].name +
                      "' without `prev` comes before its larc.recur");
   // Before the recur the current buffer still holds S_{t-1}; after it, the
   // previous buffer does.
-  double previousBuffer = readout.getPrev() && isUpdated ? 1.0 : 0.0;
-  return emit(OpCode::Readout, readout.getResult(), readout, *probe, {},
-              static_cast<int32_t>(state->index), previousBuffer);
+  return prev && isUpdated ? 1.0 : 0.0;
+}
+
+llvm::Error Compiler::compileConcat(ConcatOp concat) {
+  auto slot = allocate(concat.getType(), concat);
+  if (!slot)
+    return slot.takeError();
+  int64_t offset = 0;
+  for (Value input : concat.getInputs()) {
+    auto part = lookup(input, concat);
+    if (!part)
+      return part.takeError();
+    if ((part->kind != Operand::Scalar && part->kind != Operand::Vector) ||
+        !resultFits(OpCode::Concat, *slot, *part, {}, offset))
+      return makeError("'larc.concat' has parts that do not fill its result");
+    program.instrs.push_back(Instr{
+        OpCode::Concat, *slot, *part, {}, static_cast<int32_t>(offset), 0});
+    offset += part->size;
+  }
+  if (offset != slot->size)
+    return makeError("'larc.concat' has parts that do not fill its result");
+  slots[concat.getResult()] = *slot;
+  return llvm::Error::success();
+}
+
+llvm::Error Compiler::compileApply(ApplyOp apply) {
+  auto state = lookup(apply.getState(), apply);
+  if (!state)
+    return state.takeError();
+  const StateSpec &spec = program.states[state->index];
+  Operand probe;
+  if (apply.getProbe()) {
+    auto p = lookup(apply.getProbe(), apply);
+    if (!p)
+      return p.takeError();
+    probe = *p;
+  }
+  bool fits = spec.isVector
+                  ? probe.kind == Operand::None
+                  : probe.kind == Operand::Vector && probe.size == spec.values;
+  if (!fits)
+    return makeError("the probe of 'larc.apply' of state '" + spec.name +
+                     "' is not a vector over its value dimension (or, for "
+                     "a vector state, absent)");
+  auto buffer = readBuffer(state->index, apply.getPrev(), "'larc.apply'");
+  if (!buffer)
+    return buffer.takeError();
+  return emit(OpCode::Apply, apply.getResult(), apply, probe, {},
+              static_cast<int32_t>(state->index), *buffer);
 }
 
 llvm::Error Compiler::compileOp(Operation &op) {
@@ -356,10 +428,14 @@ llvm::Error Compiler::compileOp(Operation &op) {
       .Case([&](ReluOp) { return compileUnary(op, OpCode::Relu); })
       .Case([&](EluOp) { return compileUnary(op, OpCode::Elu); })
       .Case([&](SiluOp) { return compileUnary(op, OpCode::Silu); })
+      .Case([&](AbsOp) { return compileUnary(op, OpCode::Abs); })
+      .Case([&](SoftmaxOp) { return compileUnary(op, OpCode::Softmax); })
       .Case([&](L2NormOp norm) {
         return compileUnary(op, OpCode::L2Norm,
                             norm.getEps().convertToDouble());
       })
+      .Case([&](KronOp) { return compileBinary(op, OpCode::Kron); })
+      .Case([&](ConcatOp concat) { return compileConcat(concat); })
       .Case([&](DotOp dot) -> llvm::Error {
         auto lhs = lookup(dot.getLhs(), &op);
         if (!lhs)
@@ -464,6 +540,7 @@ llvm::Error Compiler::compileOp(Operation &op) {
       })
       .Case([&](RecurOp recur) { return compileRecur(recur); })
       .Case([&](ReadoutOp readout) { return compileReadout(readout); })
+      .Case([&](ApplyOp apply) { return compileApply(apply); })
       .Case([&](OutputOp output) -> llvm::Error {
         auto value = lookup(output.getValue(), &op);
         if (!value)

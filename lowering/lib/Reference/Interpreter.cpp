@@ -175,6 +175,34 @@ void Runner::step(int64_t token, int64_t head) {
     case OpCode::Silu:
       unary(frame, instr, [](double x) { return x * sigmoid(x); });
       break;
+    case OpCode::Abs:
+      unary(frame, instr, [](double x) { return std::abs(x); });
+      break;
+    case OpCode::Softmax: {
+      const double *x = frame.vec(instr.lhs.index);
+      double *y = frame.vec(instr.result.index);
+      const int64_t n = instr.result.size;
+      const double top = *std::max_element(x, x + n);
+      double sum = 0;
+      for (int64_t i = 0; i < n; ++i)
+        sum += y[i] = std::exp(x[i] - top);
+      for (int64_t i = 0; i < n; ++i)
+        y[i] /= sum;
+      break;
+    }
+    case OpCode::Kron: {
+      const double *a = frame.vec(instr.lhs.index);
+      const double *b = frame.vec(instr.rhs.index);
+      double *y = frame.vec(instr.result.index);
+      for (int64_t i = 0; i < instr.lhs.size; ++i)
+        for (int64_t j = 0; j < instr.rhs.size; ++j)
+          y[i * instr.rhs.size + j] = a[i] * b[j];
+      break;
+    }
+    case OpCode::Concat:
+      std::copy_n(refOf(frame, instr.lhs).data, instr.lhs.size,
+                  frame.vec(instr.result.index) + instr.aux);
+      break;
     case OpCode::L2Norm: {
       const double *x = frame.vec(instr.lhs.index);
       double *y = frame.vec(instr.result.index);
@@ -208,6 +236,26 @@ void Runner::step(int64_t token, int64_t head) {
         const double qi = q[i];
         for (int64_t j = 0; j < values; ++j)
           y[j] += s[i * values + j] * qi;
+      }
+      break;
+    }
+    case OpCode::Apply: {
+      const StateSpec &spec = program.states[instr.aux];
+      StateBuffers &state = states[instr.aux];
+      const double *s = instr.imm != 0 ? state.previous() : state.now();
+      double *y = frame.vec(instr.result.index);
+      const int64_t values = spec.values;
+      // S p; a vector state (values = 1, no probe) is copied whole.
+      if (spec.isVector) {
+        std::copy_n(s, spec.keys, y);
+        break;
+      }
+      const double *p = frame.vec(instr.lhs.index);
+      for (int64_t i = 0; i < spec.keys; ++i) {
+        double sum = 0;
+        for (int64_t j = 0; j < values; ++j)
+          sum += s[i * values + j] * p[j];
+        y[i] = sum;
       }
       break;
     }

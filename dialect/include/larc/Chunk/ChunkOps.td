@@ -228,6 +228,39 @@ def Chunk_DecayedGramOp : Chunk_Op<"decayed_gram", [Pure, AttrSizedOperandSegmen
   }];
 }
 
+def Chunk_DecayedMixOp : Chunk_Op<"decayed_mix", [Pure, AttrSizedOperandSegments]> {
+  let summary = "masked, decay-weighted mix of rows: sum_s W_rs rhs_s, per column";
+  let description = [{
+    M_rd = sum_s weights_rs rhs_sd exp(lhsDecay_r(d) - rhsDecay_s(d)) over the
+    pairs the mask keeps, with times and masks as in `chunk.decayed_gram`:
+    the readout of a state along its value dimension (S p, or a vector
+    state read whole), where the decay acts per output column instead of
+    inside the contraction. Decays are optional (both or neither), scalar
+    columns [R] or per-key tiles [R, d]; every exponent is taken forward in
+    time, so it is <= 0.
+
+    ```mlir
+    %o = chunk.decayed_mix %w, %a decays(%bq, %b) mask inclusive : tensor<16x64xf64>, tensor<64x?xf64>, tensor<16x?xf64>, tensor<64x?xf64> -> tensor<16x?xf64>
+    ```
+  }];
+  let arguments = (ins Chunk_Tile:$weights, Chunk_Tile:$rhs,
+                       Optional<Chunk_Tile>:$lhsDecay,
+                       Optional<Chunk_Tile>:$rhsDecay,
+                       StrAttr:$mask,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1, 0}">:$lhs_time,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1, 0}">:$rhs_time);
+  let results = (outs Chunk_Tile:$result);
+  let assemblyFormat = [{
+    $weights `,` $rhs (`decays` `(` $lhsDecay^ `,` $rhsDecay `)`)? `mask` $mask
+    attr-dict `:` type($weights) `,` type($rhs) (`,` type($lhsDecay)^ `,` type($rhsDecay))?
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    bool isStrict() { return getMask() == "strict"; }
+  }];
+}
+
 def Chunk_SolveUnitLowerOp : Chunk_Op<"solve_unit_lower", [Pure,
     AllTypesMatch<["rhs", "result"]>]> {
   let summary = "solves (I + L) X = rhs for a strictly lower-triangular L";
@@ -246,18 +279,20 @@ def Chunk_SolveUnitLowerOp : Chunk_Op<"solve_unit_lower", [Pure,
 }
 
 def Chunk_MatmulOp : Chunk_Op<"matmul", [Pure]> {
-  let summary = "tile product lhs rhs, or lhs^T rhs with `transpose_lhs`";
+  let summary = "tile product lhs rhs, with `transpose_lhs` / `transpose_rhs` lhs^T or rhs^T";
   let description = [{
     ```mlir
     %o = chunk.matmul %A, %v : tensor<64x64xf64>, tensor<64x?xf64> -> tensor<64x?xf64>
     %s = chunk.matmul %k, %v transpose_lhs : tensor<64x?xf64>, tensor<64x?xf64> -> tensor<?x?xf64>
+    %p = chunk.matmul %q, %s transpose_rhs : tensor<64x?xf64>, tensor<?x?xf64> -> tensor<64x?xf64>
     ```
   }];
-  let arguments = (ins Chunk_Tile:$lhs, Chunk_Tile:$rhs, UnitAttr:$transpose_lhs);
+  let arguments = (ins Chunk_Tile:$lhs, Chunk_Tile:$rhs, UnitAttr:$transpose_lhs,
+                       UnitAttr:$transpose_rhs);
   let results = (outs Chunk_Tile:$result);
   let assemblyFormat = [{
-    $lhs `,` $rhs (`transpose_lhs` $transpose_lhs^)? attr-dict `:` type($lhs)
-    `,` type($rhs) `->` type($result)
+    $lhs `,` $rhs (`transpose_lhs` $transpose_lhs^)? (`transpose_rhs` $transpose_rhs^)?
+    attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
   let hasVerifier = 1;
 }

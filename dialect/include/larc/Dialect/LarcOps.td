@@ -141,6 +141,35 @@ def Larc_ReadoutOp : Larc_Op<"readout", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Larc_ApplyOp : Larc_Op<"apply", [Pure]> {
+  let summary = "the state applied to a value-side vector, S p (or a vector state itself)";
+  let description = [{
+    Contracts the state's value dimension: S_t p for a matrix state
+    `!larc.state<K, V>` and a probe `p : !larc.vec<V>` (a `!larc.vec<K>`),
+    the transpose of what `larc.readout` contracts; for a vector state
+    `!larc.state<K>`, which has no value dimension, it takes no probe and is
+    the state itself z_t. A state stored transposed (values and keys
+    swapped, as in the Oja rule) is read out this way, and a vector state's
+    whole value can be an output or feed another state's update. By default
+    it reads the state after this token's update; with `prev` the state
+    before it (S_{t-1}).
+
+    ```mlir
+    %o = larc.apply %P, %q : !larc.state<V, K>, !larc.vec<K> -> !larc.vec<V>
+    %h = larc.apply %z prev : !larc.state<K> -> !larc.vec<K>
+    ```
+  }];
+  let arguments = (ins Larc_StateType:$state, Optional<Larc_VecType>:$probe,
+                       UnitAttr:$prev);
+  let results = (outs Larc_VecType:$result);
+  let assemblyFormat = [{
+    $state (`,` $probe^)? (`prev` $prev^)? attr-dict `:`
+    qualified(type($state)) (`,` qualified(type($probe))^)? `->`
+    qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Larc_OutputOp : Larc_Op<"output"> {
   let summary = "a per-token output";
   let description = [{
@@ -253,6 +282,22 @@ def Larc_SoftplusOp : Larc_UnaryOp<"softplus", "softplus log(1+e^x)">;
 def Larc_ReluOp : Larc_UnaryOp<"relu", "rectifier max(x, 0)">;
 def Larc_EluOp : Larc_UnaryOp<"elu", "exponential linear unit (x > 0 ? x : e^x - 1)">;
 def Larc_SiluOp : Larc_UnaryOp<"silu", "x * sigmoid(x)">;
+def Larc_AbsOp : Larc_UnaryOp<"abs", "absolute value |x|">;
+
+def Larc_SoftmaxOp : Larc_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "softmax over a vector, e^{x_i - max x} / sum_j e^{x_j - max x}";
+  let description = [{
+    A pointwise map between chained recurrences (the slot weights of GSA).
+    The maximum is subtracted before the exponential, so it does not overflow.
+
+    ```mlir
+    %w = larc.softmax %x : !larc.vec<M>
+    ```
+  }];
+  let arguments = (ins Larc_VecType:$x);
+  let results = (outs Larc_VecType:$result);
+  let assemblyFormat = "$x attr-dict `:` qualified(type($x))";
+}
 
 def Larc_L2NormOp : Larc_Op<"l2norm", [Pure, SameOperandsAndResultType]> {
   let summary = "L2 normalisation x / sqrt(x.x + eps)";
@@ -267,6 +312,46 @@ def Larc_L2NormOp : Larc_Op<"l2norm", [Pure, SameOperandsAndResultType]> {
   let arguments = (ins Larc_VecType:$x, DefaultValuedAttr<F64Attr, "1e-6">:$eps);
   let results = (outs Larc_VecType:$result);
   let assemblyFormat = "$x attr-dict `:` qualified(type($x))";
+  let hasVerifier = 1;
+}
+
+def Larc_KronOp : Larc_Op<"kron", [Pure]> {
+  let summary = "the Kronecker product of two vectors, a (x) b flattened";
+  let description = [{
+    (a (x) b)_{i |B| + j} = a_i b_j, a vector over a dimension whose size is
+    |A| |B| (a derived dimension of the rule, `dim KK = K*K`): the quadratic
+    part of a feature map that changes the key dimension (Based, ReBased).
+
+    ```mlir
+    %kk = larc.kron %k, %k : !larc.vec<K>, !larc.vec<K> -> !larc.vec<KK>
+    ```
+  }];
+  let arguments = (ins Larc_VecType:$lhs, Larc_VecType:$rhs);
+  let results = (outs Larc_VecType:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs))
+    `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Larc_ConcatOp : Larc_Op<"concat", [Pure]> {
+  let summary = "scalars and vectors end to end";
+  let description = [{
+    [x_1, ..., x_n], a vector over a dimension whose size is the sum of
+    theirs (a scalar counts 1; a derived dimension of the rule, `dim F = 1 +
+    K + KK`): Based's feature map (1, x, x (x) x / sqrt 2) is one.
+
+    ```mlir
+    %one = larc.constant 1.0
+    %f = larc.concat %one, %k, %kk : !larc.scalar, !larc.vec<K>, !larc.vec<KK> -> !larc.vec<F>
+    ```
+  }];
+  let arguments = (ins Variadic<Larc_ScalarOrVec>:$inputs);
+  let results = (outs Larc_VecType:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` qualified(type($inputs)) `->` qualified(type($result))
+  }];
   let hasVerifier = 1;
 }
 

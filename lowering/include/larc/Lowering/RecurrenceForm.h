@@ -65,12 +65,26 @@ struct ReadoutForm {
   bool prev = false;
 };
 
+/// One larc.apply of a state: S p (contracting the value dimension), or a
+/// vector state read whole.
+struct ApplyForm {
+  ApplyOp op;
+  /// True when it reads S_{t-1} (before the token's first sub-step).
+  bool prev = false;
+};
+
 /// One state of the rule, in general form.
 struct StateForm {
   StateOp state;
   RecurOp recur;
   llvm::SmallVector<SubStep, 1> steps;
   llvm::SmallVector<ReadoutForm, 2> readouts;
+  /// Reads that contract the value dimension, used by outputs or by the
+  /// updates of other states.
+  llvm::SmallVector<ApplyForm, 1> applies;
+  /// Indices (into RuleForm::states) of the other states whose readouts
+  /// this state's update or transition uses: they advance first.
+  llvm::SmallVector<unsigned, 1> reads;
 
   /// The strongest decay over the sub-steps.
   DecayKind decayKind() const;
@@ -84,6 +98,9 @@ struct StateForm {
 struct RuleForm {
   RuleOp rule;
   llvm::SmallVector<StateForm, 2> states;
+  /// Indices into `states` in an order where every state comes after the
+  /// states it reads (body order where there is no such read).
+  llvm::SmallVector<unsigned, 2> order;
 };
 
 /// Brings every state update of `rule` to the general form. Works on the

@@ -36,9 +36,15 @@ enum class OpCode : uint8_t {
   Relu,
   Elu,
   Silu,
-  L2Norm, // imm = eps
+  Abs,
+  L2Norm,  // imm = eps
+  Softmax, // over a vector, the maximum subtracted first
+  Kron,    // lhs (x) rhs, flattened row-major
+  Concat,  // copies lhs into the result at offset aux (one per operand)
   Dot,
   Readout, // aux = state, lhs = probe; imm != 0: read the previous buffer
+  Apply,   // aux = state, lhs = value-side probe (None for a vector state);
+           // imm != 0: read the previous buffer
   Recur,   // aux = state, lhs = transition node, rhs = update node / vector
   Output,  // aux = output, lhs = value
 };
