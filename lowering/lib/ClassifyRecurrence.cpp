@@ -12,6 +12,10 @@
 // previous state (x = x0 - S^T y). Terms of one sub-step with the same
 // direction merge.
 //
+// Reads of other states (larc.readout, larc.apply) are per-token values like
+// inputs; the rule's states are ordered so that each advances after the
+// states it reads, and a cycle of reads is refused.
+//
 // Canonical placement, so that equivalent spellings classify the same: a
 // direction holds no scalar factor (scalars commute, so they move onto the
 // data and the probe), and a sign always sits on the data or the probe.

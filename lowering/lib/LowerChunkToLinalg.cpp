@@ -326,6 +326,42 @@ Value rowTime(OpBuilder &b, Location loc, Value r, ArrayRef<int64_t> time) {
   return arith::AddIOp::create(b, loc, t, cIndex(b, loc, time[2]));
 }
 
+/// Whether the mask of a decayed_gram or decayed_mix keeps the pair of lhs
+/// row r and rhs row s: time(s) <= time(r), or < when strict.
+template <typename PairOp>
+Value keepsPair(OpBuilder &b, Location loc, PairOp op, Value r, Value s) {
+  auto pred =
+      op.isStrict() ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule;
+  return arith::CmpIOp::create(b, loc, pred,
+                               rowTime(b, loc, s, op.getRhsTime()),
+                               rowTime(b, loc, r, op.getLhsTime()));
+}
+
+/// `body` where `keep` holds, else 0. Masked-out pairs are never evaluated:
+/// their decay exponents are > 0.
+Value ifKept(OpBuilder &b, Location loc, Value keep, Type element,
+             function_ref<Value(OpBuilder &, Location)> body) {
+  auto ifOp = scf::IfOp::create(
+      b, loc, keep,
+      [&](OpBuilder &tb, Location tl) {
+        scf::YieldOp::create(tb, tl, body(tb, tl));
+      },
+      [&](OpBuilder &eb, Location el) {
+        scf::YieldOp::create(eb, el, cFloat(eb, el, element, 0));
+      });
+  return ifOp.getResult(0);
+}
+
+/// p e^{ld_r(col) - rd_s(col)}, or p without decays.
+Value pairDecayed(OpBuilder &b, Location loc, Value p, Value ld, Value rd,
+                  Value r, Value s, Value col) {
+  if (!ld)
+    return p;
+  Value e = arith::SubFOp::create(b, loc, rowElement(b, loc, ld, r, col),
+                                  rowElement(b, loc, rd, s, col));
+  return arith::MulFOp::create(b, loc, p, math::ExpOp::create(b, loc, e));
+}
+
 struct LowerDecayedGram : OpRewritePattern<chunk::DecayedGramOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(chunk::DecayedGramOp op,
@@ -336,8 +372,6 @@ struct LowerDecayedGram : OpRewritePattern<chunk::DecayedGramOp> {
     Value lhs = op.getLhs(), rhs = op.getRhs();
     Value ld = op.getLhsDecay(), rd = op.getRhsDecay();
     Value cols = tensor::DimOp::create(rewriter, loc, lhs, 1);
-    auto pred =
-        op.isStrict() ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule;
     SmallVector<Value> dynamic;
     if (type.isDynamicDim(0))
       dynamic.push_back(tensor::DimOp::create(rewriter, loc, lhs, 0));
@@ -346,35 +380,19 @@ struct LowerDecayedGram : OpRewritePattern<chunk::DecayedGramOp> {
     Value tile = generate(
         rewriter, loc, type, dynamic,
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
-          Value tr = rowTime(b, l, idx[0], op.getLhsTime());
-          Value ts = rowTime(b, l, idx[1], op.getRhsTime());
-          Value keep = arith::CmpIOp::create(b, l, pred, ts, tr);
-          // Masked-out pairs are never evaluated: their exponents are > 0.
-          auto ifOp = scf::IfOp::create(
-              b, l, keep,
-              [&](OpBuilder &tb, Location tl) {
-                Value sum =
-                    sumLoop(tb, tl, element, cIndex(tb, tl, 0), cols,
-                            [&](OpBuilder &sb, Location sl, Value d) -> Value {
-                              Value x = tensor::ExtractOp::create(
-                                  sb, sl, lhs, ValueRange{idx[0], d});
-                              Value y = tensor::ExtractOp::create(
-                                  sb, sl, rhs, ValueRange{idx[1], d});
-                              Value p = arith::MulFOp::create(sb, sl, x, y);
-                              if (!ld)
-                                return p;
-                              Value e = arith::SubFOp::create(
-                                  sb, sl, rowElement(sb, sl, ld, idx[0], d),
-                                  rowElement(sb, sl, rd, idx[1], d));
-                              return arith::MulFOp::create(
-                                  sb, sl, p, math::ExpOp::create(sb, sl, e));
-                            });
-                scf::YieldOp::create(tb, tl, sum);
-              },
-              [&](OpBuilder &eb, Location el) {
-                scf::YieldOp::create(eb, el, cFloat(eb, el, element, 0));
-              });
-          return ifOp.getResult(0);
+          Value keep = keepsPair(b, l, op, idx[0], idx[1]);
+          return ifKept(b, l, keep, element, [&](OpBuilder &tb, Location tl) {
+            return sumLoop(
+                tb, tl, element, cIndex(tb, tl, 0), cols,
+                [&](OpBuilder &sb, Location sl, Value d) -> Value {
+                  Value x = tensor::ExtractOp::create(sb, sl, lhs,
+                                                      ValueRange{idx[0], d});
+                  Value y = tensor::ExtractOp::create(sb, sl, rhs,
+                                                      ValueRange{idx[1], d});
+                  Value p = arith::MulFOp::create(sb, sl, x, y);
+                  return pairDecayed(sb, sl, p, ld, rd, idx[0], idx[1], d);
+                });
+          });
         });
     rewriter.replaceOp(op, tile);
     return success();
@@ -391,8 +409,6 @@ struct LowerDecayedMix : OpRewritePattern<chunk::DecayedMixOp> {
     Value weights = op.getWeights(), rhs = op.getRhs();
     Value ld = op.getLhsDecay(), rd = op.getRhsDecay();
     Value rows = tensor::DimOp::create(rewriter, loc, rhs, 0);
-    auto pred =
-        op.isStrict() ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule;
     SmallVector<Value> dynamic;
     if (type.isDynamicDim(0))
       dynamic.push_back(tensor::DimOp::create(rewriter, loc, weights, 0));
@@ -401,35 +417,19 @@ struct LowerDecayedMix : OpRewritePattern<chunk::DecayedMixOp> {
     Value tile = generate(
         rewriter, loc, type, dynamic,
         [&](OpBuilder &b, Location l, ValueRange idx) -> Value {
-          Value tr = rowTime(b, l, idx[0], op.getLhsTime());
           return sumLoop(
               b, l, element, cIndex(b, l, 0), rows,
               [&](OpBuilder &sb, Location sl, Value s) -> Value {
-                Value ts = rowTime(sb, sl, s, op.getRhsTime());
-                Value keep = arith::CmpIOp::create(sb, sl, pred, ts, tr);
-                // Masked-out pairs are never evaluated: their exponents
-                // are > 0.
-                auto ifOp = scf::IfOp::create(
-                    sb, sl, keep,
-                    [&](OpBuilder &tb, Location tl) {
+                Value keep = keepsPair(sb, sl, op, idx[0], s);
+                return ifKept(
+                    sb, sl, keep, element, [&](OpBuilder &tb, Location tl) {
                       Value w = tensor::ExtractOp::create(
                           tb, tl, weights, ValueRange{idx[0], s});
                       Value x = tensor::ExtractOp::create(
                           tb, tl, rhs, ValueRange{s, idx[1]});
                       Value p = arith::MulFOp::create(tb, tl, w, x);
-                      if (ld) {
-                        Value e = arith::SubFOp::create(
-                            tb, tl, rowElement(tb, tl, ld, idx[0], idx[1]),
-                            rowElement(tb, tl, rd, s, idx[1]));
-                        p = arith::MulFOp::create(
-                            tb, tl, p, math::ExpOp::create(tb, tl, e));
-                      }
-                      scf::YieldOp::create(tb, tl, p);
-                    },
-                    [&](OpBuilder &eb, Location el) {
-                      scf::YieldOp::create(eb, el, cFloat(eb, el, element, 0));
+                      return pairDecayed(tb, tl, p, ld, rd, idx[0], s, idx[1]);
                     });
-                return ifOp.getResult(0);
               });
         });
     rewriter.replaceOp(op, tile);

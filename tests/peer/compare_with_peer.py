@@ -85,6 +85,24 @@ PEER = {
     'gated_delta_product': ('gated_delta_product.naive.naive_recurrent_gated_delta_product'
                             '(num_householder=2) (interleaved k, v, beta; l2norm q, k and '
                             'scale q here)', []),
+    # No head axis in the peer: heads are folded into the batch here.
+    'hgrn': ('hgrn.naive.naive_recurrent_hgrn (heads as batch)', []),
+    # The spec stores the peer's h [K, V] transposed, P = h^T [V, K].
+    'gated_oja_rule': ('gated_oja_rule.fused_recurrent.fused_recurrent_gated_oja_rule'
+                       ' (h = P^T)', []),
+    # The preconditioner takes log(A + eps): its initial state must be >= 0.
+    'precond_gated_delta_rule': ('precond_gated_delta_rule.naive.'
+                                 'naive_recurrent_precond_gated_delta_rule',
+                                 ['--positive', 'A']),
+    'precond_kda': ('precond_kda.naive.naive_recurrent_precond_kda', ['--positive', 'A']),
+    # The spec stores hk [K, M] transposed, hkT [M, K].
+    'gsa': ('gsa.naive.naive_recurrent_gsa (hk = hkT^T)', []),
+    # The parallel ops take no state; their final states S, z are computed
+    # here from the peer's feature map (larc's are the recurrence's).
+    'based': ('based.naive.naive_parallel_based(use_norm=True) (bhtd)', ['--no-initial-state']),
+    'rebased': ('rebased.naive.naive_parallel_rebased(use_norm=False) (bhtd; normalised '
+                'here with eps 1e-5)',
+                ['--no-initial-state']),
 }
 SKIPPED = {}  # rule -> reason; every examples/peer spec has a mapping today
 
@@ -235,6 +253,86 @@ def run_gated_delta_product(x, s0, meta):
              initial_state=None if S0 is None else S0.clone(),
              output_final_state=True, num_householder=2)
     return {'o': o, 'S': S}
+
+
+def run_hgrn(x, s0, meta):
+    f = _imp('hgrn.naive', 'naive_recurrent_hgrn')
+    B, T, H, D = x['x'].shape
+
+    def fold(t):  # [B, T, H, D] -> [B H, T, D]
+        return t.transpose(1, 2).reshape(B * H, T, D)
+
+    h0 = s0.get('h')
+    o, h = f(fold(x['x']), fold(x['g']),
+             initial_state=None if h0 is None else h0.reshape(B * H, D),
+             output_final_state=True)
+    return {'o': o.reshape(B, H, T, D).transpose(1, 2), 'h': h.reshape(B, H, D)}
+
+
+def run_gated_oja_rule(x, s0, meta):
+    f = _imp('gated_oja_rule.fused_recurrent', 'fused_recurrent_gated_oja_rule')
+    P0 = s0.get('P')
+    o, h = f(x['q'], x['k'], x['v'], x['gv'], x['beta'],
+             initial_state=None if P0 is None else P0.transpose(-1, -2).contiguous(),
+             output_final_state=True)
+    return {'o': o, 'P': h.transpose(-1, -2)}
+
+
+def run_precond_gated_delta_rule(x, s0, meta):
+    f = _imp('precond_gated_delta_rule.naive', 'naive_recurrent_precond_gated_delta_rule')
+    o, S, A = f(x['q'], x['k'], x['v'], x['g_atk'], x['g'], x['beta_atk'], x['beta'],
+                initial_state=s0.get('S'), initial_A_state=s0.get('A'),
+                output_final_state=True)
+    return {'o': o, 'S': S, 'A': A}
+
+
+def run_precond_kda(x, s0, meta):
+    f = _imp('precond_kda.naive', 'naive_recurrent_precond_kda')
+    o, S, A = f(x['q'], x['k'], x['v'], x['g'], x['g_atk'], x['beta_atk'], x['beta'],
+                initial_state=s0.get('S'), initial_A_state=s0.get('A'),
+                output_final_state=True)
+    return {'o': o, 'S': S, 'A': A}
+
+
+def run_gsa(x, s0, meta):
+    f = _imp('gsa.naive', 'naive_recurrent_gsa')
+    init = None
+    if s0:
+        init = (s0['hkT'].transpose(-1, -2).contiguous(), s0['hv'])
+    o, (hk, hv) = f(x['q'], x['k'], x['v'], x['s'], x['g'], initial_state=init,
+                    output_final_state=True)
+    return {'o': o, 'hkT': hk.transpose(-1, -2), 'hv': hv}
+
+
+def _feature_states(phi_k, v):
+    """S = sum_t phi(k_t) v_t^T and z = sum_t phi(k_t), [B, H, F, V] / [B, H, F]."""
+    import torch
+    return torch.einsum('bthf,bthv->bhfv', phi_k, v), phi_k.sum(1)
+
+
+def run_based(x, s0, meta):
+    import torch
+    f = _imp('based.naive', 'naive_parallel_based')
+    o = f(bhtd(x['q']), bhtd(x['k']), bhtd(x['v']), use_norm=True)
+    k = x['k']
+    kk = (k.unsqueeze(-1) * k.unsqueeze(-2)).flatten(-2) / math.sqrt(2)
+    phi_k = torch.cat([torch.ones_like(k[..., :1]), k, kk], dim=-1)
+    S, z = _feature_states(phi_k, x['v'])
+    return {'o': bhtd(o), 'S': S, 'z': z}
+
+
+def run_rebased(x, s0, meta):
+    f = _imp('rebased.naive', 'naive_parallel_rebased')
+    q, k, v = bhtd(x['q']), bhtd(x['k']), bhtd(x['v'])
+    o = f(q, k, v, use_norm=False)
+    # parallel_rebased normalises with eps = 1e-5 (the naive function with
+    # 1e-6): the naive attention's row sums, normalised here.
+    z = (((q * meta['scale']) @ k.transpose(-2, -1)) ** 2).tril().sum(-1)
+    o = o / (z[..., None] + 1e-5)
+    kk = x['k']
+    phi_k = (kk.unsqueeze(-1) * kk.unsqueeze(-2)).flatten(-2)
+    S, zs = _feature_states(phi_k, x['v'])
+    return {'o': bhtd(o), 'S': S, 'z': zs}
 
 
 # --------------------------------------------------------------------------

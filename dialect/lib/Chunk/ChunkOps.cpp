@@ -130,6 +130,31 @@ static LogicalResult verifyTime(Operation *op, ArrayRef<int64_t> time,
   return success();
 }
 
+/// The mask, decays and row times shared by decayed_gram and decayed_mix,
+/// whose pairs are (lhs row, rhs row).
+template <typename PairOp>
+static LogicalResult verifyPairs(PairOp op, int64_t lhsRows, int64_t rhsRows) {
+  if (op.getMask() != "inclusive" && op.getMask() != "strict")
+    return op.emitOpError() << "mask must be \"inclusive\" or \"strict\", "
+                               "not \""
+                            << op.getMask() << "\"";
+  if (bool(op.getLhsDecay()) != bool(op.getRhsDecay()))
+    return op.emitOpError("takes both decays or neither");
+  if (op.getLhsDecay()) {
+    auto ld = op.getLhsDecay().getType(), rd = op.getRhsDecay().getType();
+    if (ld.getRank() != rd.getRank())
+      return op.emitOpError(
+          "decays must both be scalar columns or both per-key");
+    if (failed(verifyDecay(op, ld, lhsRows, "lhs decay")) ||
+        failed(verifyDecay(op, rd, rhsRows, "rhs decay")))
+      return failure();
+  }
+  if (failed(verifyTime(op, op.getLhsTime(), "lhs_time")) ||
+      failed(verifyTime(op, op.getRhsTime(), "rhs_time")))
+    return failure();
+  return success();
+}
+
 LogicalResult DecayedGramOp::verify() {
   auto lhs = getLhs().getType(), rhs = getRhs().getType();
   auto result = getType();
@@ -143,23 +168,7 @@ LogicalResult DecayedGramOp::verify() {
       !compatible(result.getDimSize(1), rhs.getDimSize(0)))
     return emitOpError() << "result " << result
                          << " must be rows(lhs) x rows(rhs)";
-  if (getMask() != "inclusive" && getMask() != "strict")
-    return emitOpError() << "mask must be \"inclusive\" or \"strict\", not \""
-                         << getMask() << "\"";
-  if (bool(getLhsDecay()) != bool(getRhsDecay()))
-    return emitOpError("takes both decays or neither");
-  if (getLhsDecay()) {
-    auto ld = getLhsDecay().getType(), rd = getRhsDecay().getType();
-    if (ld.getRank() != rd.getRank())
-      return emitOpError("decays must both be scalar columns or both per-key");
-    if (failed(verifyDecay(*this, ld, lhs.getDimSize(0), "lhs decay")) ||
-        failed(verifyDecay(*this, rd, rhs.getDimSize(0), "rhs decay")))
-      return failure();
-  }
-  if (failed(verifyTime(*this, getLhsTime(), "lhs_time")) ||
-      failed(verifyTime(*this, getRhsTime(), "rhs_time")))
-    return failure();
-  return success();
+  return verifyPairs(*this, lhs.getDimSize(0), rhs.getDimSize(0));
 }
 
 LogicalResult DecayedMixOp::verify() {
@@ -175,23 +184,7 @@ LogicalResult DecayedMixOp::verify() {
       !compatible(result.getDimSize(1), rhs.getDimSize(1)))
     return emitOpError() << "result " << result
                          << " must be rows(weights) x columns(rhs)";
-  if (getMask() != "inclusive" && getMask() != "strict")
-    return emitOpError() << "mask must be \"inclusive\" or \"strict\", not \""
-                         << getMask() << "\"";
-  if (bool(getLhsDecay()) != bool(getRhsDecay()))
-    return emitOpError("takes both decays or neither");
-  if (getLhsDecay()) {
-    auto ld = getLhsDecay().getType(), rd = getRhsDecay().getType();
-    if (ld.getRank() != rd.getRank())
-      return emitOpError("decays must both be scalar columns or both per-key");
-    if (failed(verifyDecay(*this, ld, weights.getDimSize(0), "lhs decay")) ||
-        failed(verifyDecay(*this, rd, rhs.getDimSize(0), "rhs decay")))
-      return failure();
-  }
-  if (failed(verifyTime(*this, getLhsTime(), "lhs_time")) ||
-      failed(verifyTime(*this, getRhsTime(), "rhs_time")))
-    return failure();
-  return success();
+  return verifyPairs(*this, weights.getDimSize(0), rhs.getDimSize(0));
 }
 
 LogicalResult SolveUnitLowerOp::verify() {

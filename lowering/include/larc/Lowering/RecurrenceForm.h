@@ -12,9 +12,10 @@
 // before the first).
 //
 // Every Value in these structs is an SSA value of the rule's body computing a
-// per-token larc scalar or vector from the token's inputs alone (never from a
-// state): classification builds the ops it needs (for example D a, or the log
-// of a gate) in the rule body, right before the state's larc.recur.
+// per-token larc scalar or vector from the token's inputs and reads of other
+// states (never from the state itself): classification builds the ops it
+// needs (for example D a, or the log of a gate) in the rule body, right
+// before the state's larc.recur.
 //
 //===----------------------------------------------------------------------===//
 
