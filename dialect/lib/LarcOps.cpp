@@ -373,7 +373,7 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValueAttr(); }
 //===----------------------------------------------------------------------===//
 
 namespace {
-enum class Arith { Add, Sub, Mul, Div, Pow };
+enum class Arith { Add, Sub, Mul, Div, Pow, Mod, Min, Max };
 }
 
 static StringRef arithName(Arith kind) {
@@ -388,6 +388,12 @@ static StringRef arithName(Arith kind) {
     return "larc.div";
   case Arith::Pow:
     return "larc.pow";
+  case Arith::Mod:
+    return "larc.mod";
+  case Arith::Min:
+    return "larc.min";
+  case Arith::Max:
+    return "larc.max";
   }
   llvm_unreachable("unknown arithmetic op");
 }
@@ -445,6 +451,9 @@ LARC_ARITH_INFER(SubOp, Sub)
 LARC_ARITH_INFER(MulOp, Mul)
 LARC_ARITH_INFER(DivOp, Div)
 LARC_ARITH_INFER(PowOp, Pow)
+LARC_ARITH_INFER(ModOp, Mod)
+LARC_ARITH_INFER(MinOp, Min)
+LARC_ARITH_INFER(MaxOp, Max)
 #undef LARC_ARITH_INFER
 
 //===----------------------------------------------------------------------===//

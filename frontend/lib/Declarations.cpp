@@ -144,7 +144,7 @@ LogicalResult Declarer::checkExpr(const ast::Expr &expr, bool &mentionsState,
     return success();
 
   StringRef name = expr.name;
-  if (name == "I" || name == "scale" || name == "head")
+  if (name == "I" || name == "scale" || name == "head" || name == "position")
     return success();
   if (ast::isBuiltinFunction(name))
     return error(expr.loc, "'" + name + "' is a function; call it, as in '" +

@@ -270,6 +270,11 @@ FailureOr<Term> Elaborator::elaborateName(const ast::Expr &expr) {
       headValue = HeadIndexOp::create(builder, loc(expr.loc));
     return value(headValue, expr);
   }
+  if (name == "position") {
+    if (!positionValue)
+      positionValue = PositionOp::create(builder, loc(expr.loc));
+    return value(positionValue, expr);
+  }
 
   Symbol *sym = decls.lookup(name);
   if (!sym || (!sym->value && sym->kind != Symbol::Let))
@@ -368,7 +373,9 @@ static const Symbol *firstState(const ast::Expr &expr, Declarations &decls) {
 
 FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
   StringRef name = expr.name;
-  size_t arity = name == "dot" || name == "solve" || name == "kron" ? 2 : 1;
+  bool binary = name == "dot" || name == "solve" || name == "kron" ||
+                name == "mod" || name == "min" || name == "max";
+  size_t arity = binary ? 2 : 1;
   if (name == "concat") {
     if (expr.operands.size() < 2)
       return fail(expr.loc, "'concat' takes at least two arguments, but " +
@@ -442,6 +449,27 @@ FailureOr<Term> Elaborator::elaborateCall(const ast::Expr &expr) {
                                ScalarType::get(builder.getContext()), x.value,
                                y.value),
                  expr);
+  }
+
+  if (name == "mod" || name == "min" || name == "max") {
+    const Term &y = args[1];
+    auto kind = [](const Term &t) -> Type {
+      return t.kind == Term::Value && !isa<MatType>(t.value.getType())
+                 ? t.value.getType()
+                 : Type();
+    };
+    Type a = kind(x), b = kind(y);
+    if (!a || !b || (isa<VecType>(a) && isa<VecType>(b) && a != b))
+      return fail(expr.loc, "'" + name +
+                                "' takes scalars or vectors over one "
+                                "dimension, but its arguments are " +
+                                phrase(x) + " and " + phrase(y));
+    Type type = isa<VecType>(a) ? a : b;
+    if (name == "mod")
+      return value(ModOp::create(builder, at, type, x.value, y.value), expr);
+    if (name == "min")
+      return value(MinOp::create(builder, at, type, x.value, y.value), expr);
+    return value(MaxOp::create(builder, at, type, x.value, y.value), expr);
   }
 
   if (name == "kron" || name == "concat") {

@@ -141,7 +141,7 @@ private:
   Context context = Context::Update;
   Symbol *updating = nullptr;
   unsigned depth = 0;
-  mlir::Value scaleValue, headValue;
+  mlir::Value scaleValue, headValue, positionValue;
   llvm::DenseMap<std::pair<Symbol *, int>, Term> letCache;
 
   mlir::Location loc(llvm::SMLoc pos) const { return source.loc(pos); }

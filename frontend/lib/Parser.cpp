@@ -38,7 +38,7 @@ bool isBuiltinFunction(StringRef name) {
           {"exp", "log", "sqrt", "sigmoid", "softplus", "relu", "elu", "silu"},
           true)
       .Cases({"abs", "softmax", "l2norm", "diag", "dot", "prev", "solve"}, true)
-      .Cases({"kron", "concat"}, true)
+      .Cases({"kron", "concat", "mod", "min", "max"}, true)
       .Default(false);
 }
 
@@ -46,7 +46,7 @@ bool isReservedName(StringRef name) {
   return isBuiltinFunction(name) ||
          StringSwitch<bool>(name)
              .Cases({"rule", "dim", "input", "state", "let"}, true)
-             .Cases({"I", "scale", "head", "T"}, true)
+             .Cases({"I", "scale", "head", "position", "T"}, true)
              .Default(false);
 }
 

@@ -286,8 +286,30 @@ ReadoutOp findReadout(Value v, Value state) {
 }
 
 bool dependsOnInput(Value v) {
-  return findInSlice(
-      v, [](Operation *op) { return isa<InputOp, ReadoutOp, ApplyOp>(op); });
+  return findInSlice(v, [](Operation *op) {
+    return isa<InputOp, ReadoutOp, ApplyOp, PositionOp>(op);
+  });
+}
+
+/// True if `v` is positive by construction (an exponential, a sigmoid, a
+/// gate input, a positive constant, and products, quotients and sums of
+/// those).
+bool provablyPositive(Value v) {
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return false;
+  if (isa<ExpOp, SigmoidOp, SoftplusOp, ScaleOp>(op))
+    return true;
+  if (auto cst = dyn_cast<ConstantOp>(op))
+    return cst.getValue().convertToDouble() > 0;
+  if (auto input = dyn_cast<InputOp>(op))
+    return input.getRole() == Role::Gate;
+  if (isa<MulOp, DivOp, AddOp>(op))
+    return provablyPositive(op->getOperand(0)) &&
+           provablyPositive(op->getOperand(1));
+  if (auto pow = dyn_cast<PowOp>(op))
+    return provablyPositive(pow.getLhs());
+  return false;
 }
 
 std::string quoted(Value v) { return "'" + renderExpression(v) + "'"; }
@@ -960,12 +982,48 @@ LogicalResult StateClassifier::decayOf(const Diag &d, SubStep &step) {
                << "' is not positive; larc works with the log of a "
                   "decay";
     }
-    Value log = atom.log ? atom.log : build<LogOp>(atom.mult);
-    logDecay = logDecay ? build<AddOp>(logDecay, log) : log;
     perKey |= atom.perKey();
     perToken |= dependsOnInput(atom.mult);
+    if (atom.perKey() && !provablyPositive(atom.mult) &&
+        findInSlice(atom.mult, [](Operation *op) {
+          return isa<ModOp, MinOp, MaxOp, ReluOp>(op);
+        }))
+      return atom.src->emitError()
+             << "the per-key decay " << quoted(atom.mult)
+             << " in the transition of '" << name
+             << "' may be exactly zero; a restart (a zero decay) is "
+                "supported for a scalar decay factor only";
+    // A scalar product is taken factor by factor: exponentials give their
+    // logs, and a per-token factor that may be zero restarts the state
+    // there (the chunk form keeps its zeros apart from the logs).
+    SmallVector<Value, 2> factors{atom.mult};
+    if (!atom.log && !atom.perKey())
+      for (size_t i = 0; i < factors.size();)
+        if (auto mul = factors[i].getDefiningOp<MulOp>();
+            mul && isScalar(mul.getLhs()) && isScalar(mul.getRhs())) {
+          factors[i] = mul.getLhs();
+          factors.push_back(mul.getRhs());
+        } else {
+          ++i;
+        }
+    for (Value factor : factors) {
+      Value log = factors.size() == 1 && atom.log ? atom.log
+                  : factor.getDefiningOp<ExpOp>()
+                      ? factor.getDefiningOp<ExpOp>().getX()
+                      : build<LogOp>(factor);
+      logDecay = logDecay ? build<AddOp>(logDecay, log) : log;
+      if (!atom.log && !atom.perKey() && dependsOnInput(factor) &&
+          !provablyPositive(factor))
+        step.vanishing =
+            step.vanishing ? build<MulOp>(step.vanishing, factor) : factor;
+      else
+        step.restLogDecay =
+            step.restLogDecay ? build<AddOp>(step.restLogDecay, log) : log;
+    }
   }
   step.logDecay = logDecay;
+  if (!step.vanishing)
+    step.restLogDecay = {};
   step.decayKind = !logDecay  ? DecayKind::None
                    : perKey   ? DecayKind::PerKey
                    : perToken ? DecayKind::Scalar
@@ -1180,7 +1238,7 @@ void eraseUnused(ArrayRef<Operation *> created, const RuleForm *form) {
     SmallVector<Value> work;
     for (const StateForm &state : form->states)
       for (const SubStep &step : state.steps) {
-        work.push_back(step.logDecay);
+        work.append({step.logDecay, step.vanishing, step.restLogDecay});
         for (const RankOneTerm &t : step.terms)
           work.append({t.direction, t.data, t.probe});
       }
@@ -1293,6 +1351,9 @@ std::string larc::describe(const RuleForm &form) {
       os << ")\n";
       if (step.logDecay)
         os << "      log-decay: " << renderExpression(step.logDecay) << "\n";
+      if (step.vanishing)
+        os << "      restarts where " << renderExpression(step.vanishing)
+           << " = 0\n";
       for (auto [m, t] : llvm::enumerate(step.terms))
         os << "      term " << m << ": a = " << renderExpression(t.direction)
            << "; x = " << renderExpression(t.data)

@@ -160,6 +160,7 @@ std::string Renderer::atom(Value value) {
       .Case([](InputOp input) { return input.getName().str(); })
       .Case([](StateOp state) { return state.getName().str(); })
       .Case([](HeadIndexOp) { return std::string("head"); })
+      .Case([](PositionOp) { return std::string("position"); })
       .Case([](ScaleOp scale) { return "scale(" + scale.getDim().str() + ")"; })
       .Case([](ConstantOp cst) {
         return formatNumber(cst.getValue().convertToDouble());

@@ -141,7 +141,9 @@ FailureOr<Value> StateAdvance::advance(Value state) {
 
   // Per (sub-step, term) tiles of directions A, data X, probes Y; per
   // sub-step log-decays.
-  SmallVector<Value> dirs, data, probes, gammas;
+  SmallVector<Value> dirs, data, probes, gammas, flags;
+  const bool restarts = llvm::any_of(
+      form.steps, [](const SubStep &s) { return bool(s.vanishing); });
   for (SubStep &step : form.steps) {
     for (int64_t m = 0; m < terms; ++m) {
       if (m >= int64_t(step.terms.size())) {
@@ -161,7 +163,39 @@ FailureOr<Value> StateAdvance::advance(Value state) {
       probes.push_back(*y ? masked(*y) : tiles.zeros(2, keys));
     }
     Value gamma;
-    if (step.logDecay) {
+    if (step.vanishing) {
+      // A factor r that may be zero: the log of the rest plus log r where
+      // r != 0, and a flag where r = 0 (the state restarts).
+      FailureOr<Value> r = tiles.tile(step.vanishing);
+      FailureOr<Value> rest = step.restLogDecay
+                                  ? tiles.tile(step.restLogDecay)
+                                  : FailureOr<Value>(tiles.zeros(1, Value()));
+      if (failed(r) || failed(rest))
+        return failure();
+      auto isZero = [](OpBuilder &nb, Location nl, Value x) -> Value {
+        Value zero =
+            arith::ConstantOp::create(nb, nl, nb.getFloatAttr(x.getType(), 0));
+        return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, x,
+                                     zero);
+      };
+      gamma = masked(tiles.map(
+          {*rest, *r}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+            Value zero = arith::ConstantOp::create(
+                nb, nl, nb.getFloatAttr(a[1].getType(), 0));
+            Value log =
+                arith::SelectOp::create(nb, nl, isZero(nb, nl, a[1]), zero,
+                                        math::LogOp::create(nb, nl, a[1]));
+            return arith::AddFOp::create(nb, nl, a[0], log);
+          }));
+      flags.push_back(masked(tiles.map(
+          {*r}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+            Type t = a[0].getType();
+            return arith::SelectOp::create(
+                nb, nl, isZero(nb, nl, a[0]),
+                arith::ConstantOp::create(nb, nl, nb.getFloatAttr(t, 1)),
+                arith::ConstantOp::create(nb, nl, nb.getFloatAttr(t, 0)));
+          })));
+    } else if (step.logDecay) {
       FailureOr<Value> g = tiles.tile(step.logDecay);
       if (failed(g))
         return failure();
@@ -169,6 +203,8 @@ FailureOr<Value> StateAdvance::advance(Value state) {
     } else {
       gamma = tiles.zeros(perKey ? 2 : 1, keys);
     }
+    if (restarts && !step.vanishing)
+      flags.push_back(tiles.zeros(1, Value()));
     // A scalar decay beside a per-key one broadcasts over the keys.
     if (perKey && cast<RankedTensorType>(gamma.getType()).getRank() == 1)
       gamma =
@@ -181,19 +217,53 @@ FailureOr<Value> StateAdvance::advance(Value state) {
   const SmallVector<int64_t> rowTime{terms, 1, 0};
 
   // Cumulative log-decays per pseudo-token, then per row.
+  auto perRow = [&](Value pseudo) {
+    return rows(SmallVector<Value>(terms, pseudo));
+  };
+  auto cumsum = [&](Value x, bool exclusive) -> Value {
+    return chunk::CumsumOp::create(b, loc(), x.getType(), x,
+                                   exclusive ? b.getUnitAttr() : nullptr);
+  };
   Value bIncl, bExcl, rowIncl, rowExcl;
   if (hasDecay) {
     Value gamma = rows(gammas);
-    bIncl = chunk::CumsumOp::create(b, loc(), gamma.getType(), gamma,
-                                    /*exclusive=*/nullptr);
-    bExcl = chunk::CumsumOp::create(b, loc(), gamma.getType(), gamma,
-                                    b.getUnitAttr());
-    auto perRow = [&](Value pseudo) {
-      return rows(SmallVector<Value>(terms, pseudo));
-    };
+    bIncl = cumsum(gamma, false);
+    bExcl = cumsum(gamma, true);
     rowIncl = perRow(bIncl);
     rowExcl = perRow(bExcl);
   }
+  // Restarts: a pair of rows keeps its decayed weight only if no restart
+  // lies between them (same segment index, the cumulative count of
+  // restarts), and a row reads S0 only before the chunk's first restart.
+  Value segIncl, segExcl, rowSegIncl, rowSegExcl, segLast;
+  if (restarts) {
+    Value flag = rows(flags);
+    segIncl = cumsum(flag, false);
+    segExcl = cumsum(flag, true);
+    rowSegIncl = perRow(segIncl);
+    rowSegExcl = perRow(segExcl);
+    Value last =
+        arith::ConstantIndexOp::create(b, loc(), dimOf(segIncl, 0) - 1);
+    segLast = tensor::ExtractOp::create(b, loc(), segIncl, last);
+  }
+  auto keepPairs = [&](Value m, Value segL, Value segR) {
+    return restarts ? tiles.keepPairs(m, segL, segR) : m;
+  };
+  auto keepRowsAt = [&](Value tile, Value seg, Value target) -> Value {
+    if (!restarts)
+      return tile;
+    return tiles.map({tile, seg},
+                     [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                       Value same = arith::CmpFOp::create(
+                           nb, nl, arith::CmpFPredicate::OEQ, a[1], target);
+                       Value zero = arith::ConstantOp::create(
+                           nb, nl, nb.getFloatAttr(a[0].getType(), 0));
+                       return arith::SelectOp::create(nb, nl, same, a[0], zero);
+                     });
+  };
+  auto fromStart = [&](Value tile, Value seg) {
+    return keepRowsAt(tile, seg, restarts ? tiles.constant(0.0) : Value());
+  };
   auto decayRows = [&](Value tile, Value logDecay) -> Value {
     return hasDecay ? Value(chunk::DecayRowsOp::create(b, loc(), tile.getType(),
                                                        tile, logDecay))
@@ -224,8 +294,10 @@ FailureOr<Value> StateAdvance::advance(Value state) {
   // solution of the unit-lower-triangular system (UT transform).
   Value writes = X;
   if (form.hasProbes()) {
-    Value lower = gram(Y, A, rowExcl, rowIncl, "strict", rowTime);
-    Value predicted = matmul(decayRows(Y, rowExcl), state, false);
+    Value lower = keepPairs(gram(Y, A, rowExcl, rowIncl, "strict", rowTime),
+                            rowSegExcl, rowSegIncl);
+    Value predicted =
+        matmul(fromStart(decayRows(Y, rowExcl), rowSegExcl), state, false);
     Value rhs =
         tiles.map({X, predicted}, [](OpBuilder &nb, Location nl, ValueRange a) {
           return arith::SubFOp::create(nb, nl, a[0], a[1]);
@@ -235,18 +307,20 @@ FailureOr<Value> StateAdvance::advance(Value state) {
   }
 
   // A query reads after its token's last sub-step (pseudo-token
-  // t*steps + steps-1), or with `prev` before its first (t*steps): its
-  // cumulative log-decay.
-  auto queryDecay = [&](bool prev) -> Value {
-    if (!hasDecay)
-      return Value();
-    Value source = prev ? bExcl : bIncl;
-    if (steps == 1)
+  // t*steps + steps-1), or with `prev` before its first (t*steps): the
+  // rows of a per-pseudo-token cumulative tile (log-decays, restart counts)
+  // at the queries.
+  auto atQueries = [&](Value incl, Value excl, bool prev) -> Value {
+    Value source = prev ? excl : incl;
+    if (!source || steps == 1)
       return source;
+    auto type = cast<RankedTensorType>(source.getType());
     return chunk::StridedRowsOp::create(b, loc(),
-                                        tiles.tileType(perKey ? 2 : 1, C),
+                                        tiles.tileType(type.getRank(), C),
                                         source, prev ? 0 : steps - 1, steps);
   };
+  auto queryDecay = [&](bool prev) { return atQueries(bIncl, bExcl, prev); };
+  auto querySeg = [&](bool prev) { return atQueries(segIncl, segExcl, prev); };
 
   // Readouts: inter-chunk part plus the masked intra-chunk part.
   for (ReadoutForm readout : form.readouts) {
@@ -255,10 +329,12 @@ FailureOr<Value> StateAdvance::advance(Value state) {
       return failure();
     int64_t offset = readout.prev ? 0 : steps - 1;
     Value bq = queryDecay(readout.prev);
-    Value inter = matmul(decayRows(*q, bq), state, false);
-    Value weights =
-        gram(*q, A, bq, rowIncl, readout.prev ? "strict" : "inclusive",
-             {1, steps, offset});
+    Value segq = querySeg(readout.prev);
+    Value inter = matmul(fromStart(decayRows(*q, bq), segq), state, false);
+    Value weights = keepPairs(gram(*q, A, bq, rowIncl,
+                                   readout.prev ? "strict" : "inclusive",
+                                   {1, steps, offset}),
+                              segq, rowSegIncl);
     Value out = add(inter, matmul(weights, writes, false));
     if (vectorState) {
       // The single value column becomes the scalar readout [C].
@@ -286,8 +362,11 @@ FailureOr<Value> StateAdvance::advance(Value state) {
     }
     int64_t offset = apply.prev ? 0 : steps - 1;
     Value bq = queryDecay(apply.prev);
-    Value inter = decayRows(matmul(p, state, false, /*transposeRhs=*/true), bq);
-    Value weights = matmul(p, writes, false, /*transposeRhs=*/true);
+    Value segq = querySeg(apply.prev);
+    Value inter = fromStart(
+        decayRows(matmul(p, state, false, /*transposeRhs=*/true), bq), segq);
+    Value weights = keepPairs(matmul(p, writes, false, /*transposeRhs=*/true),
+                              segq, rowSegIncl);
     auto type = matrixType(C, ShapedType::kDynamic, element);
     Value intra = chunk::DecayedMixOp::create(
         b, loc(), type, weights, A, hasDecay ? bq : Value(),
@@ -305,7 +384,18 @@ FailureOr<Value> StateAdvance::advance(Value state) {
   Value toEnd = hasDecay ? Value(chunk::DecayToEndOp::create(
                                b, loc(), rowIncl.getType(), rowIncl))
                          : Value();
-  Value update = matmul(decayRows(A, toEnd), writes, true);
+  Value update = matmul(keepRowsAt(decayRows(A, toEnd), rowSegIncl, segLast),
+                        writes, true);
+  if (restarts) {
+    // S0 survives the chunk only if nothing in it restarted the state.
+    Value zero = tiles.constant(0.0);
+    decayed = tiles.map(
+        {decayed}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+          Value none = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
+                                             segLast, zero);
+          return arith::SelectOp::create(nb, nl, none, a[0], zero);
+        });
+  }
   return add(decayed, update);
 }
 
@@ -464,6 +554,7 @@ FailureOr<func::FuncOp> ProgramBuilder::build() {
   };
   Value begin = offset(n);
   Value end = offset(arith::AddIOp::create(b, loc, n, one));
+  ctx.sequenceStart = begin;
 
   auto headLoop = scf::ForOp::create(b, loc, zero, heads, one);
   b.setInsertionPointToStart(headLoop.getBody());

@@ -91,6 +91,35 @@ Value TileBuilder::map(
   return generic.getResult(0);
 }
 
+Value TileBuilder::keepPairs(Value m, Value rowKey, Value colKey) {
+  Location loc = m.getLoc();
+  auto type = cast<RankedTensorType>(m.getType());
+  SmallVector<Value> dynamic;
+  for (int64_t i = 0; i < 2; ++i)
+    if (type.isDynamicDim(i))
+      dynamic.push_back(tensor::DimOp::create(b, loc, m, i));
+  Value init = tensor::EmptyOp::create(b, loc, type, dynamic);
+  MLIRContext *context = b.getContext();
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(2, context),
+      AffineMap::get(2, 0, getAffineDimExpr(0, context)),
+      AffineMap::get(2, 0, getAffineDimExpr(1, context)),
+      AffineMap::getMultiDimIdentityMap(2, context)};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{m, rowKey, colKey}, ValueRange{init},
+      maps, {utils::IteratorType::parallel, utils::IteratorType::parallel},
+      [&](OpBuilder &nested, Location nl, ValueRange a) {
+        Value same = arith::CmpFOp::create(
+            nested, nl, arith::CmpFPredicate::OEQ, a[1], a[2]);
+        Value zero = arith::ConstantOp::create(
+            nested, nl, nested.getFloatAttr(a[0].getType(), 0.0));
+        linalg::YieldOp::create(
+            nested, nl,
+            Value(arith::SelectOp::create(nested, nl, same, a[0], zero)));
+      });
+  return generic.getResult(0);
+}
+
 Value TileBuilder::rowMax(Value tile) {
   Location loc = tile.getLoc();
   int64_t rows = cast<RankedTensorType>(tile.getType()).getDimSize(0);
@@ -194,6 +223,14 @@ static Value binaryBody(Operation *op, OpBuilder &b, Location loc, Value x,
       .Case([&](MulOp) { return arith::MulFOp::create(b, loc, x, y); })
       .Case([&](DivOp) { return arith::DivFOp::create(b, loc, x, y); })
       .Case([&](PowOp) { return math::PowFOp::create(b, loc, x, y); })
+      .Case([&](ModOp) -> Value {
+        Value q =
+            math::FloorOp::create(b, loc, arith::DivFOp::create(b, loc, x, y));
+        return arith::SubFOp::create(b, loc, x,
+                                     arith::MulFOp::create(b, loc, y, q));
+      })
+      .Case([&](MinOp) { return arith::MinimumFOp::create(b, loc, x, y); })
+      .Case([&](MaxOp) { return arith::MaximumFOp::create(b, loc, x, y); })
       .Default([](Operation *) { return Value(); });
 }
 
@@ -218,6 +255,19 @@ FailureOr<Value> TileBuilder::evaluate(Operation *op) {
     return splat(constant(cst.getValue().convertToDouble()), 1, Value());
   if (isa<HeadIndexOp>(op))
     return splat(ctx.headAsFloat, 1, Value());
+  if (isa<PositionOp>(op)) {
+    // start - sequence start + row.
+    Value first = arith::SubIOp::create(b, loc, ctx.start, ctx.sequenceStart);
+    auto gen = tensor::GenerateOp::create(b, loc, tileType(1), ValueRange{});
+    Block *block = b.createBlock(&gen.getBody(), {}, {b.getIndexType()}, {loc});
+    OpBuilder nested = OpBuilder::atBlockEnd(block);
+    Value t = arith::AddIOp::create(nested, loc, first, block->getArgument(0));
+    Value asInt = arith::IndexCastOp::create(nested, loc, b.getI64Type(), t);
+    tensor::YieldOp::create(
+        nested, loc,
+        Value(arith::SIToFPOp::create(nested, loc, ctx.elementType, asInt)));
+    return Value(gen);
+  }
   if (auto scale = dyn_cast<ScaleOp>(op))
     return splat(ctx.scales.lookup(scale.getDim()), 1, Value());
 
@@ -234,7 +284,7 @@ FailureOr<Value> TileBuilder::evaluate(Operation *op) {
     return map(operands, [&](OpBuilder &nb, Location nl, ValueRange args) {
       return unaryBody(op, nb, nl, args[0]);
     });
-  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp>(op))
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, ModOp, MinOp, MaxOp>(op))
     return map(operands, [&](OpBuilder &nb, Location nl, ValueRange args) {
       return binaryBody(op, nb, nl, args[0], args[1]);
     });

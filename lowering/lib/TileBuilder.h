@@ -24,6 +24,7 @@ struct ChunkContext {
   int64_t rows;                        // C, the static tile height
   mlir::FloatType elementType;         // f32 or f64
   mlir::Value start, head, count;      // first token, head, valid rows (index)
+  mlir::Value sequenceStart;           // first token of the sequence (index)
   mlir::Value headAsFloat;             // the head index as elementType
   llvm::StringMap<mlir::Value> scales; // resolved larc.scale per dim
   llvm::StringMap<mlir::Value> dimSizes; // dim name -> index
@@ -62,6 +63,9 @@ public:
          llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                         mlir::ValueRange)>
              body);
+  /// m [R1, R2] where rowKey[r] == colKey[s], else 0 (rowKey [R1], colKey
+  /// [R2]).
+  mlir::Value keepPairs(mlir::Value m, mlir::Value rowKey, mlir::Value colKey);
   /// Row maxima of a [R, d] tile: a [R] tile.
   mlir::Value rowMax(mlir::Value tile);
   /// The number of columns of a [R, d] tile.

@@ -103,6 +103,10 @@ PEER = {
     'rebased': ('rebased.naive.naive_parallel_rebased(use_norm=False) (bhtd; normalised '
                 'here with eps 1e-5)',
                 ['--no-initial-state']),
+    # l0..l7 stacked into level_scales [B, T, H, 8] (8 levels cover T <= 128).
+    # The naive op takes no state and returns none: the final states Z_j are
+    # computed here from their definition (the last 2^j-aligned block).
+    'log_linear_attn': ('log_linear_attn.naive.naive_log_linear_attn', ['--no-initial-state']),
 }
 SKIPPED = {}  # rule -> reason; every examples/peer spec has a mapping today
 
@@ -333,6 +337,22 @@ def run_rebased(x, s0, meta):
     phi_k = (kk.unsqueeze(-1) * kk.unsqueeze(-2)).flatten(-2)
     S, zs = _feature_states(phi_k, x['v'])
     return {'o': bhtd(o), 'S': S, 'z': zs}
+
+
+def run_log_linear_attn(x, s0, meta):
+    import torch
+    f = _imp('log_linear_attn.naive', 'naive_log_linear_attn')
+    lam = torch.stack([x[f'l{j}'] for j in range(8)], dim=-1)
+    o = f(x['q'], x['k'], x['v'], x['g'], lam)
+    out = {'o': o}
+    T = x['g'].shape[1]
+    G = x['g'].cumsum(1)  # [B, T, H]
+    for j in range(8):
+        start = (T - 1) // (1 << j) * (1 << j)
+        w = (G[:, -1:] - G[:, start:]).exp()  # [B, T - start, H]
+        out[f'Z{j}'] = torch.einsum('bth,bthk,bthv->bhkv', w, x['k'][:, start:],
+                                    x['v'][:, start:])
+    return out
 
 
 # --------------------------------------------------------------------------

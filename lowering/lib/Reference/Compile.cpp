@@ -142,6 +142,7 @@ private:
       return true;
     case OpCode::Constant:
     case OpCode::HeadIndex:
+    case OpCode::Position:
     case OpCode::Dot:
       return result.kind == Operand::Scalar;
     case OpCode::Add:
@@ -149,6 +150,9 @@ private:
     case OpCode::Mul:
     case OpCode::Div:
     case OpCode::Pow:
+    case OpCode::Mod:
+    case OpCode::Min:
+    case OpCode::Max:
       if (lhs.kind == Operand::Vector)
         return is(Operand::Vector, lhs.size);
       if (rhs.kind == Operand::Vector)
@@ -405,6 +409,9 @@ llvm::Error Compiler::compileOp(Operation &op) {
       .Case([&](HeadIndexOp head) {
         return emit(OpCode::HeadIndex, head.getResult(), &op);
       })
+      .Case([&](PositionOp position) {
+        return emit(OpCode::Position, position.getResult(), &op);
+      })
       .Case([&](ScaleOp scale) -> llvm::Error {
         auto size = dimSize(scale.getDim());
         if (!size)
@@ -419,6 +426,9 @@ llvm::Error Compiler::compileOp(Operation &op) {
       .Case([&](MulOp) { return compileBinary(op, OpCode::Mul); })
       .Case([&](DivOp) { return compileBinary(op, OpCode::Div); })
       .Case([&](PowOp) { return compileBinary(op, OpCode::Pow); })
+      .Case([&](ModOp) { return compileBinary(op, OpCode::Mod); })
+      .Case([&](MinOp) { return compileBinary(op, OpCode::Min); })
+      .Case([&](MaxOp) { return compileBinary(op, OpCode::Max); })
       .Case([&](NegOp) { return compileUnary(op, OpCode::Neg); })
       .Case([&](ExpOp) { return compileUnary(op, OpCode::Exp); })
       .Case([&](LogOp) { return compileUnary(op, OpCode::Log); })

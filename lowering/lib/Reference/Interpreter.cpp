@@ -96,8 +96,10 @@ public:
                         (seq * problem.heads + head) * size,
                     size, state.buffer[0].begin());
     }
-    for (int64_t t = begin; t < end; ++t)
+    for (int64_t t = begin; t < end; ++t) {
+      position = t - begin;
       step((batch * problem.seqLen + t) * problem.heads + head, head);
+    }
     for (size_t s = 0; s < states.size(); ++s) {
       const StateSpec &spec = program.states[s];
       int64_t size = spec.keys * spec.values;
@@ -114,6 +116,7 @@ private:
   std::vector<const double *> inputs;
   std::vector<double *> outputs;
   std::vector<StateBuffers> states;
+  int64_t position = 0; // of the current token in its sequence
 
   /// One token; `token` is the flat (b, t, h) index into inputs and outputs.
   void step(int64_t token, int64_t head);
@@ -133,6 +136,9 @@ void Runner::step(int64_t token, int64_t head) {
     case OpCode::HeadIndex:
       frame.scalars[instr.result.index] = static_cast<double>(head);
       break;
+    case OpCode::Position:
+      frame.scalars[instr.result.index] = static_cast<double>(position);
+      break;
     case OpCode::Add:
       binary(frame, instr, [](double a, double b) { return a + b; });
       break;
@@ -147,6 +153,16 @@ void Runner::step(int64_t token, int64_t head) {
       break;
     case OpCode::Pow:
       binary(frame, instr, [](double a, double b) { return std::pow(a, b); });
+      break;
+    case OpCode::Mod:
+      binary(frame, instr,
+             [](double a, double b) { return a - b * std::floor(a / b); });
+      break;
+    case OpCode::Min:
+      binary(frame, instr, [](double a, double b) { return std::min(a, b); });
+      break;
+    case OpCode::Max:
+      binary(frame, instr, [](double a, double b) { return std::max(a, b); });
       break;
     case OpCode::Neg:
       unary(frame, instr, [](double x) { return -x; });

@@ -217,6 +217,21 @@ def Larc_HeadIndexOp : Larc_Op<"head_index", [Pure]> {
   let assemblyFormat = "attr-dict";
 }
 
+def Larc_PositionOp : Larc_Op<"position", [Pure]> {
+  let summary = "the index of the current token in its sequence, from 0";
+  let description = [{
+    Lets a rule depend on where a token sits, like log-linear attention's
+    levels, which restart at multiples of powers of two
+    (`min(mod(position, 4), 1)` is 0 at every fourth token, else 1).
+
+    ```mlir
+    %t = larc.position
+    ```
+  }];
+  let results = (outs Larc_ScalarType:$result);
+  let assemblyFormat = "attr-dict";
+}
+
 def Larc_ScaleOp : Larc_Op<"scale", [Pure]> {
   let summary = "the attention scale, 1/sqrt(|dim|) unless the caller passes one";
   let description = [{
@@ -258,6 +273,17 @@ def Larc_SubOp : Larc_BinaryOp<"sub", "elementwise difference">;
 def Larc_MulOp : Larc_BinaryOp<"mul", "elementwise product (or scaling by a scalar)">;
 def Larc_DivOp : Larc_BinaryOp<"div", "elementwise quotient">;
 def Larc_PowOp : Larc_BinaryOp<"pow", "elementwise power lhs^rhs">;
+
+class Larc_ScalarOrVecBinaryOp<string mnemonic, string what>
+    : Larc_BinaryOp<mnemonic, what> {
+  let arguments = (ins Larc_ScalarOrVec:$lhs, Larc_ScalarOrVec:$rhs);
+  let results = (outs Larc_ScalarOrVec:$result);
+}
+
+def Larc_ModOp : Larc_ScalarOrVecBinaryOp<"mod",
+    "floored remainder lhs - rhs floor(lhs / rhs) (restarts every rhs tokens with `position`)">;
+def Larc_MinOp : Larc_ScalarOrVecBinaryOp<"min", "elementwise minimum">;
+def Larc_MaxOp : Larc_ScalarOrVecBinaryOp<"max", "elementwise maximum">;
 
 class Larc_UnaryOp<string mnemonic, string what>
     : Larc_Op<mnemonic, [Pure, SameOperandsAndResultType]> {

@@ -56,6 +56,12 @@ struct SubStep {
   DecayKind decayKind = DecayKind::None;
   /// !larc.scalar or !larc.vec<K> (PerKey); null when decayKind is None.
   mlir::Value logDecay;
+  /// A per-token scalar factor of the decay that may be exactly zero, where
+  /// the state restarts (like `min(mod(position, 4), 1)`); null when the
+  /// decay cannot vanish. logDecay is then -inf at those tokens, and
+  /// restLogDecay is the log of the other factors (null if there are none).
+  mlir::Value vanishing;
+  mlir::Value restLogDecay;
   llvm::SmallVector<RankOneTerm, 2> terms;
 };
 

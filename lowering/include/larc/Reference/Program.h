@@ -20,12 +20,16 @@ enum class OpCode : uint8_t {
   Input,     // result <- input tensor at the token
   Constant,  // result <- imm (also larc.scale, resolved when compiling)
   HeadIndex, // result <- h
+  Position,  // result <- the token's index in its sequence
   // Elementwise binary over scalars and vectors, a scalar broadcasting.
   Add,
   Sub,
   Mul,
   Div,
   Pow,
+  Mod, // floored: x - y floor(x / y)
+  Min,
+  Max,
   // Elementwise unary.
   Neg,
   Exp,
