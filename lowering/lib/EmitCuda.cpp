@@ -117,6 +117,10 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
   plan.step = &step;
   if (step.decayKind == DecayKind::PerKey)
     return refuse(state.recur, "per-key decays (GLA, KDA)");
+  // A decay that can be exactly zero restarts the state; the kernel takes
+  // its logarithm (−inf there).
+  if (step.vanishing)
+    return refuse(state.recur, "decays that can be exactly zero (restarts)");
   // Probes (the delta-rule family): one rank-1 term a (x − Sᵀ y)ᵀ only.
   if (state.hasProbes() && step.terms.size() != 1)
     return refuse(state.recur,
