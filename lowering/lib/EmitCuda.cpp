@@ -174,9 +174,9 @@ StringRef dimOf(InputOp input) {
 int64_t sharedBytes(const KernelPlan &plan) {
   const int64_t C = plan.opts.chunkSize, K = plan.opts.keyDim;
   const int64_t V = plan.opts.valueDim; // X and S_0: every value tile
-  int64_t bytes = C * K * 2                             // Q
+  int64_t bytes = C * K * 2             // Q
                   + plan.terms() * (C * K * 2 + C * V * 2) // A, X
-                  + K * V * 2;                          // S_0 in bf16
+                  + K * V * 2;                             // S_0 in bf16
   if (plan.hasProbe())
     bytes += C * K * 2        // Y
              + C * C * 2      // T in bf16
@@ -211,6 +211,7 @@ private:
   void emitSetup();
   void emitInitialState();
   void emitLoads(StringRef chunkStart);
+  void emitScalarPrefetch(StringRef chunkStart);
   void emitFirstLoads();
   void emitChunkInputs();
   void emitNextLoads();
@@ -413,9 +414,7 @@ __device__ inline void loadRow(float (&x)[N], const T *row, bool valid) {
   if (!valid) {
     LARC_FOR_LANE(j, N) x[j] = 0.0f;
   } else if constexpr (sizeof(T) == 2 && (N == 2 || N == 4)) {
-    using Vec = std::conditional_t<N == 4, uint2, uint32_t>;
-    const Vec raw = *reinterpret_cast<const Vec *>(row + N * lane);
-    unpack_bf16(x, raw);
+    load_bf16(x, row + N * lane);
   } else {
     LARC_FOR_LANE(j, N) x[j] = toFloat(row[N * lane + j]);
   }
@@ -427,10 +426,7 @@ template <int N, int Cols>
 __device__ inline void loadRow(float (&x)[N],
                                const SwizzledTile<bf16, kChunk, Cols> &tile,
                                int r) {
-  static_assert(N == 2 || N == 4, "rows of 64 or 128 elements");
-  using Vec = std::conditional_t<N == 4, uint2, uint32_t>;
-  const int lane = threadIdx.x % 32;
-  unpack_bf16(x, *reinterpret_cast<const Vec *>(&tile.at(r, N * lane)));
+  load_bf16(x, &tile.at(r, N * (threadIdx.x % 32)));
 }
 
 /// The runtime's TMA descriptor i (manifest "tensor_maps" order).
@@ -733,6 +729,15 @@ void KernelEmitter::emitLoads(StringRef chunkStart) {
                          isValueSide(in.input) ? "head" : "keyHead"));
 }
 
+/// Thread r < 64 loads the scalar inputs of row r of the chunk starting at
+/// `chunkStart` into next_*; rows past the sequence's end get 0.
+void KernelEmitter::emitScalarPrefetch(StringRef chunkStart) {
+  w.line(("const int64_t t = " + chunkStart + " + threadIdx.x;").str());
+  for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+    w.line(llvm::formatv("next_{0} = t < eos ? toFloat(*{1}) : 0.0f;", in.name,
+                         prologue.globalRow(in.input, "t")));
+}
+
 void KernelEmitter::emitFirstLoads() {
   if (!plan.tokenScalars.empty()) {
     w.line("// The per-token scalar inputs of the next chunk, one row per "
@@ -743,11 +748,8 @@ void KernelEmitter::emitFirstLoads() {
     for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
       names += (names.empty() ? "" : ", ") + ("next_" + in.name) + " = 0.0f";
     w.line("float " + names + ";");
-    w.open("if (threadIdx.x < kChunk && bos + threadIdx.x < eos) {");
-    w.line("const int64_t t = bos + threadIdx.x;");
-    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
-      w.line(llvm::formatv("next_{0} = toFloat(*{1});", in.name,
-                           prologue.globalRow(in.input, "t")));
+    w.open("if (threadIdx.x < kChunk) {");
+    emitScalarPrefetch("bos");
     w.close();
   }
   if (plan.tmaInputs.empty())
@@ -771,10 +773,7 @@ void KernelEmitter::emitChunkInputs() {
     w.open("if (threadIdx.x < kChunk) {");
     for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
       w.line(llvm::formatv("sm.tok_{0}[threadIdx.x] = next_{0};", in.name));
-    w.line("const int64_t t = c0 + kChunk + threadIdx.x;");
-    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
-      w.line(llvm::formatv("next_{0} = t < eos ? toFloat(*{1}) : 0.0f;",
-                           in.name, prologue.globalRow(in.input, "t")));
+    emitScalarPrefetch("c0 + kChunk");
     w.close();
   }
   if (!plan.tmaInputs.empty()) {
@@ -818,19 +817,20 @@ void KernelEmitter::emitPrologue() {
          ", valid); // q: " + expr(plan.readout.getProbe()));
   for (auto [m, term] : llvm::enumerate(plan.step->terms)) {
     w.line("storeRow(" + termTile("a", m) + ", r, " +
-           prologue.ref(term.direction) + ", valid); // a: " +
-           expr(term.direction));
-    w.line(llvm::formatv("LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], "
-                         "r, {1}, valid, kValueTile * vt); // x: {2}",
-                         m, prologue.ref(term.data), expr(term.data)));
+           prologue.ref(term.direction) +
+           ", valid); // a: " + expr(term.direction));
+    w.line(
+        llvm::formatv("LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], "
+                      "r, {1}, valid, kValueTile * vt); // x: {2}",
+                      m, prologue.ref(term.data), expr(term.data)));
     if (term.probe)
       w.line("storeRow(sm.y, r, " + prologue.ref(term.probe) +
              ", valid); // y: " + expr(term.probe));
   }
   if (plan.hasDecay())
     w.line("if (lane == 0) sm.b[r] = valid ? " +
-           prologue.ref(plan.step->logDecay) + " : 0.0f; // g: " +
-           expr(plan.step->logDecay));
+           prologue.ref(plan.step->logDecay) +
+           " : 0.0f; // g: " + expr(plan.step->logDecay));
   w.close();
   w.line("// S_0 in bf16 for the shared-memory operand of Q S_0.");
   w.line("LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state[wg], 64 * i, "

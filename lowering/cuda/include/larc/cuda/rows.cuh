@@ -1,5 +1,5 @@
 // Row-wise work on bf16 tiles in shared memory, 16 or 8 bytes at a time: the
-// pack/unpack of bf16 pairs, and a per-row scaling of a whole swizzled tile
+// pack/unpack/load of bf16 pairs, and a per-row scaling of a whole swizzled tile
 // by a block's threads (e.g. A ⊙ e^{b_C − b}: every row times its own decay).
 #pragma once
 
@@ -35,6 +35,15 @@ __device__ inline void unpack_bf16(float (&x)[4], uint2 words) {
   x[1] = lo.y;
   x[2] = hi.x;
   x[3] = hi.y;
+}
+
+/// N = 2 or 4 consecutive bf16 at `p` (global or shared; 4- or 8-byte
+/// aligned) as floats, in one load.
+template <int N>
+__device__ inline void load_bf16(float (&x)[N], const __nv_bfloat16 *p) {
+  static_assert(N == 2 || N == 4, "one 32- or 64-bit word");
+  using Word = std::conditional_t<N == 4, uint2, uint32_t>;
+  unpack_bf16(x, *reinterpret_cast<const Word *>(p));
 }
 
 /// Row r of a [Rows, Cols] bf16 tile times factor(r), for every row, by
