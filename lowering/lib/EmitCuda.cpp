@@ -37,6 +37,8 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <optional>
+
 using namespace mlir;
 using namespace larc;
 using namespace larc::cudagen;
@@ -71,6 +73,8 @@ struct KernelPlan {
   };
   SmallVector<TokenScalar> tokenScalars;
   bool hasDecay() const { return step->decayKind != DecayKind::None; }
+  /// diag(exp(g)) with g over the key dim: the anchored form (emitKeyDecay).
+  bool perKey() const { return step->decayKind == DecayKind::PerKey; }
   unsigned terms() const { return step->terms.size(); }
   /// The one term reads the state (the delta-rule family): the chunk needs
   /// the triangular solve (I + L) C = X − (Y ⊙ e^{b'}) S_0 before O and S_C.
@@ -115,8 +119,6 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
     return refuse(state.recur, "several sub-steps per token (DeltaProduct)");
   const SubStep &step = state.steps.front();
   plan.step = &step;
-  if (step.decayKind == DecayKind::PerKey)
-    return refuse(state.recur, "per-key decays (GLA, KDA)");
   // A decay that can be exactly zero restarts the state; the kernel takes
   // its logarithm (−inf there).
   if (step.vanishing)
@@ -185,7 +187,9 @@ int64_t sharedBytes(const KernelPlan &plan) {
     bytes += C * in.size * 2; // raw rows landed by TMA
   // The fp32 arrays and the barrier after the tiles, up to the 1024 alignment.
   int64_t tail = C * 4 * plan.tokenScalars.size();
-  if (plan.hasDecay())
+  if (plan.perKey())
+    tail += C * K * 4 + K * 4; // b[C][K], m[K]
+  else if (plan.hasDecay())
     tail += C * 4 * (plan.hasProbe() ? 2 : 1); // b[C] (and b'[C])
   if (!plan.tmaInputs.empty())
     tail += 8;
@@ -196,9 +200,10 @@ int64_t sharedBytes(const KernelPlan &plan) {
 /// The kernel, one function per step.
 class KernelEmitter {
 public:
-  KernelEmitter(const KernelPlan &plan, PrologueEmitter &prologue,
-                CodeWriter &w)
-      : plan(plan), prologue(prologue), w(w) {}
+  /// `gates`: the per-key log-decay's own prologue (null unless per-key).
+  KernelEmitter(const KernelPlan &plan, const PrologueEmitter &prologue,
+                const PrologueEmitter *gates, CodeWriter &w)
+      : plan(plan), prologue(prologue), gates(gates), w(w) {}
 
   void emit(const std::string &name);
 
@@ -216,7 +221,9 @@ private:
   void emitChunkInputs();
   void emitNextLoads();
   void emitPrologue();
+  void emitGatePass();
   void emitCumsum();
+  void emitStateCopy();
   void emitOutput();
   void emitStoreOutput();
   void emitStateUpdate();
@@ -228,7 +235,8 @@ private:
   std::string expr(Value v) const { return renderExpression(v); }
 
   const KernelPlan &plan;
-  PrologueEmitter &prologue;
+  const PrologueEmitter &prologue;
+  const PrologueEmitter *gates;
   CodeWriter &w;
 };
 
@@ -257,7 +265,24 @@ void KernelEmitter::emitHeaderComment() {
          expr(plan.readout.getProbe()) + ")");
   w.line(
       "// Chunk form (design.md §2), C = 64 tokens, rows r, s, b = cumsum(g):");
-  if (plan.hasProbe()) {
+  if (plan.perKey()) {
+    // Anchored per key at m = b_C / 2 (emitKeyDecay, docs/gpu-next.md).
+    w.line("//   b [C, K] per key; anchors m = b_C / 2; Q̃ = Q ⊙ e^{b − m}, "
+           "Ã = A ⊙ e^{m − b},");
+    w.line("//   S̃_0 = diag(e^m) S_0, so that (Q ⊙ e^b)(A ⊙ e^{−b})ᵀ = Q̃ Ãᵀ "
+           "with factors ≤ e^{−b_C/2}");
+    if (plan.hasProbe()) {
+      w.line("//   Ỹ = Y ⊙ e^{b' − m} (b' = b − g), L = Ỹ Ãᵀ for s < r, "
+             "else 0");
+      w.line("//   (I + L) C = X − Ỹ S̃_0: T = (I + L)^{-1}, W = T Ỹ, U = T X, "
+             "C = U − W S̃_0");
+    }
+    std::string data = plan.hasProbe() ? "C" : "X";
+    w.line("//   O   = Q̃ S̃_0 + (Q̃ Ãᵀ ⊙ M) " + data +
+           ",   M the causal mask (r ≥ s)");
+    w.line("//   S_C = diag(e^m) [diag(e^m) S_0 + Ãᵀ " + data +
+           "]  (scalings of the fp32 state)");
+  } else if (plan.hasProbe()) {
     // The delta-rule family (design.md §2, DeriveChunkForm.cpp): the data
     // C = X − Sᵀ Y each row actually writes comes from a triangular solve.
     if (plan.hasDecay()) {
@@ -332,6 +357,11 @@ void KernelEmitter::emitConstants() {
   w.line("constexpr int kValuePerLane = kValueDim / 32; // ... of a value row");
   w.line("constexpr int kStateBlocks = kKeyDim / 64;    // m64 accumulators "
          "of S");
+  if (plan.perKey())
+    w.line("// The anchored factors e^{±(b − m)} stay below e^{kAnchorLimit} "
+           "(bf16's range\n// ends at e^{88}): exact while every key decays "
+           "by at most e^{-2 kAnchorLimit}\n// over a chunk.\n"
+           "constexpr float kAnchorLimit = 80.0f;");
   w.blank();
   w.line("/// One chunk's bf16 wgmma operands (128-byte swizzled tiles).");
   w.open("struct Shared {");
@@ -346,12 +376,15 @@ void KernelEmitter::emitConstants() {
   w.line("SwizzledTile<bf16, kChunk, kValueTile> x[kValueTiles][kTerms]; "
          "// data, by value tile: " +
          xs);
-  w.line("SwizzledTile<bf16, kKeyDim, kValueTile> state[kValueTiles]; // S_0 "
-         "in bf16, by value tile");
+  w.line("SwizzledTile<bf16, kKeyDim, kValueTile> state[kValueTiles]; // " +
+         std::string(plan.perKey() ? "S̃_0 = diag(e^m) S_0" : "S_0") +
+         " in bf16, by value tile");
   if (plan.hasProbe()) {
     w.line("SwizzledTile<bf16, kChunk, kKeyDim> y; // probes: " +
            expr(plan.step->terms.front().probe) +
-           (plan.hasDecay() ? " (then Y ⊙ e^{b'})" : ""));
+           (plan.perKey()     ? " (then Ỹ = Y ⊙ e^{b' − m})"
+            : plan.hasDecay() ? " (then Y ⊙ e^{b'})"
+                              : ""));
     w.line("SwizzledTile<bf16, kChunk, kChunk> t; // T = (I + L)^{-1} in "
            "bf16 (wgmma A operand)");
     w.line("float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
@@ -363,9 +396,14 @@ void KernelEmitter::emitConstants() {
                          dimOf(in.input) == plan.dims.key ? "kKeyDim"
                                                           : "kValueDim",
                          in.name, in.input.getName()));
-  if (plan.hasDecay())
+  if (plan.perKey()) {
+    w.line("float b[kChunk][kKeyDim]; // per-key log-decays g, then b = "
+           "cumsum(g) down each column");
+    w.line("float mid[kKeyDim];       // anchor m = b_C / 2 of each key");
+  } else if (plan.hasDecay()) {
     w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
-  if (plan.hasDecay() && plan.hasProbe())
+  }
+  if (plan.hasDecay() && !plan.perKey() && plan.hasProbe())
     w.line("float bx[kChunk]; // b' = b − g (exclusive cumsum)");
   for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
     w.line(llvm::formatv("float tok_{0}[kChunk]; // {1} of the chunk's rows "
@@ -696,6 +734,8 @@ void KernelEmitter::emitSetup() {
   w.blank();
   w.line("// Per-head values that depend on no token.");
   prologue.emitUniform(w);
+  if (gates)
+    gates->emitUniform(w);
   w.blank();
 }
 
@@ -796,6 +836,38 @@ void KernelEmitter::emitNextLoads() {
   w.blank();
 }
 
+/// The per-key decay inside a chunk does not factor out of the products
+/// (P_rs = Σ_k q_rk a_sk e^{b_rk − b_sk}); anchored at m = b_C / 2 per key it
+/// does: Q̃ = Q ⊙ e^{b − m}, Ã = A ⊙ e^{m − b} give P = Q̃ Ãᵀ ⊙ M, and every
+/// factor lies in [e^{b_C / 2}, e^{−b_C / 2}] (docs/gpu-next.md). So b and m
+/// come first, from the log-decay's own prologue, and the main prologue
+/// writes the anchored rows straight from fp32 (one rounding to bf16).
+void KernelEmitter::emitGatePass() {
+  if (!gates)
+    return;
+  w.line("// 1a. The per-key log-decays g of every row (one warp per row), "
+         "then b = cumsum(g)");
+  w.line("//     down each key's column and each key's anchor m = b_C / 2 "
+         "(NaN past");
+  w.line("//     kAnchorLimit: loud, never wrong). Rows past the end add 0.");
+  w.line("#pragma unroll 4");
+  w.open("for (int i = 0; i < kChunk / kWarps; ++i) {");
+  w.line("const int r = warp + kWarps * i;");
+  w.line("const bool valid = r < count;");
+  w.line("[[maybe_unused]] const int64_t t = c0 + r;");
+  gates->emitPerToken(w);
+  w.line("LARC_FOR_LANE(j, kKeyPerLane) sm.b[r][kKeyPerLane * lane + j] = "
+         "valid ? " +
+         gates->ref(plan.step->logDecay, /*element=*/true) +
+         " : 0.0f; // g: " + expr(plan.step->logDecay));
+  w.close();
+  w.line("__syncthreads();");
+  w.line("if (threadIdx.x < kKeyDim) key_cumsum(sm.b, sm.mid, "
+         "int(threadIdx.x), kAnchorLimit);");
+  w.line("__syncthreads();");
+  w.blank();
+}
+
 void KernelEmitter::emitPrologue() {
   w.line("// 1. Prologue (design.md §2.1): each token row's directions a_m, "
          "data x_m,");
@@ -812,37 +884,77 @@ void KernelEmitter::emitPrologue() {
   // The token index; unused when every input of the prologue came by TMA.
   w.line("[[maybe_unused]] const int64_t t = c0 + r;");
   prologue.emitPerToken(w);
+  // The operand rows, anchored per key first (emitGatePass).
+  std::string qRow = prologue.ref(plan.readout.getProbe()), yRow;
+  SmallVector<std::string> aRows;
+  for (const RankOneTerm &term : plan.step->terms) {
+    aRows.push_back(prologue.ref(term.direction));
+    if (term.probe)
+      yRow = prologue.ref(term.probe);
+  }
+  if (plan.perKey()) {
+    w.line("// Anchored per key: Q̃ = Q ⊙ e^{b − m}, Ã = A ⊙ e^{m − b}" +
+           std::string(yRow.empty() ? "" : ", Ỹ = Y ⊙ e^{b' − m}") + ".");
+    w.line("const int key0 = kKeyPerLane * lane; // this lane's first key");
+    auto anchor = [&](std::string &row, StringRef bRow, StringRef sign) {
+      std::string anchored = row + "_anchored";
+      w.line("float " + anchored + "[kKeyPerLane];");
+      w.line(llvm::formatv("anchor_keys({0}, {1}, {2}, &sm.mid[key0], {3});",
+                           anchored, row, bRow, sign));
+      row = anchored;
+    };
+    anchor(qRow, "&sm.b[r][key0]", "1.0f");
+    for (std::string &aRow : aRows)
+      anchor(aRow, "&sm.b[r][key0]", "-1.0f");
+    if (!yRow.empty())
+      anchor(yRow, "r ? &sm.b[r - 1][key0] : nullptr", "1.0f");
+  }
   w.line("// The chunk's operand rows.");
-  w.line("storeRow(sm.q, r, " + prologue.ref(plan.readout.getProbe()) +
-         ", valid); // q: " + expr(plan.readout.getProbe()));
+  w.line("storeRow(sm.q, r, " + qRow + ", valid); // q: " +
+         expr(plan.readout.getProbe()));
   for (auto [m, term] : llvm::enumerate(plan.step->terms)) {
-    w.line("storeRow(" + termTile("a", m) + ", r, " +
-           prologue.ref(term.direction) +
+    w.line("storeRow(" + termTile("a", m) + ", r, " + aRows[m] +
            ", valid); // a: " + expr(term.direction));
     w.line(
         llvm::formatv("LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], "
                       "r, {1}, valid, kValueTile * vt); // x: {2}",
                       m, prologue.ref(term.data), expr(term.data)));
     if (term.probe)
-      w.line("storeRow(sm.y, r, " + prologue.ref(term.probe) +
-             ", valid); // y: " + expr(term.probe));
+      w.line("storeRow(sm.y, r, " + yRow + ", valid); // y: " +
+             expr(term.probe));
   }
-  if (plan.hasDecay())
+  if (plan.hasDecay() && !plan.perKey())
     w.line("if (lane == 0) sm.b[r] = valid ? " +
            prologue.ref(plan.step->logDecay) +
            " : 0.0f; // g: " + expr(plan.step->logDecay));
   w.close();
-  w.line("// S_0 in bf16 for the shared-memory operand of Q S_0.");
-  w.line("LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state[wg], 64 * i, "
-         "0);");
+  emitStateCopy();
   w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
          "proxy");
   w.line("__syncthreads();");
   w.blank();
 }
 
+void KernelEmitter::emitStateCopy() {
+  if (plan.perKey()) {
+    w.line("// S̃_0 = diag(e^m) S_0 in bf16, the shared-memory operand of "
+           "Q̃ S̃_0 (and of W S̃_0).");
+    w.open("LARC_FOR_LANE(i, kStateBlocks) {");
+    w.line("Accum<kValueTile> scaled = s[i];");
+    w.line("scale_rows_exp(scaled, sm.mid + 64 * i);");
+    w.line("store(scaled, sm.state[wg], 64 * i, 0);");
+    w.close();
+    return;
+  }
+  w.line("// S_0 in bf16 for the shared-memory operand of Q S_0.");
+  w.line("LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state[wg], 64 * i, "
+         "0);");
+}
+
 void KernelEmitter::emitCumsum() {
   if (!plan.hasDecay())
+    return;
+  if (plan.perKey()) // emitGatePass
     return;
   w.line(
       "// 2. b = cumsum(g) over the chunk (inclusive): b_r = Σ_{i ≤ r} g_i.");
@@ -864,7 +976,8 @@ void KernelEmitter::emitCumsum() {
 void KernelEmitter::emitSolve() {
   if (!plan.hasProbe())
     return;
-  bool decay = plan.hasDecay();
+  // Per-key: Ỹ and Ã carry the decays already (emitKeyDecay).
+  bool decay = plan.hasDecay() && !plan.perKey();
   // Why bf16 operands are acceptable here: flash-linear-attention rounds the
   // same quantities to bf16 (chunk_gated_delta_rule: solve_tril's A, w, u,
   // v_new) and verifies against fp32 recurrences at that accuracy.
@@ -878,13 +991,16 @@ output A, its w and u, and v_new = u − w h); T itself is computed in
 fp32, and every product accumulates in fp32.)");
   w.line(decay ? "// 2a. L = (Y Aᵀ) ⊙ e^{b'_r − b_s} for s < r, else 0 "
                  "(warpgroup 0: L and T"
-               : "// 2a. L = Y Aᵀ for s < r, else 0 (warpgroup 0: L and T "
-                 "serve every");
+         : plan.perKey() ? "// 2a. L = Ỹ Ãᵀ for s < r, else 0 (warpgroup 0: "
+                           "L and T serve every"
+                         : "// 2a. L = Y Aᵀ for s < r, else 0 (warpgroup 0: "
+                           "L and T serve every");
   w.line(decay ? "//     serve every value tile)" : "//     value tile)");
   w.open("if (wg == 0) {");
   w.line("Accum<kChunk> l;");
   w.line("wgmma::fence();");
-  w.line("wgmma::mma_ABt(l, sm.y, sm.a[0]); // Y Aᵀ (SS)");
+  w.line(plan.perKey() ? "wgmma::mma_ABt(l, sm.y, sm.a[0]); // Ỹ Ãᵀ (SS)"
+                       : "wgmma::mma_ABt(l, sm.y, sm.a[0]); // Y Aᵀ (SS)");
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(l);");
@@ -898,16 +1014,18 @@ fp32, and every product accumulates in fp32.)");
          "substitution, then T_BA = −T_B L_BA T_A.");
   w.line("invertUnitLower(sm.l, sm.tInv, sm.t);");
   w.close();
-  w.line("__syncthreads(); // T is whole; every warp is done reading Y");
-  if (decay)
+  if (decay) {
+    w.line("__syncthreads(); // T is whole; every warp is done reading Y");
     w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'} (the solve leaves Y "
            "alone)");
+  }
   w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
          "proxy");
   w.line("__syncthreads();");
   w.blank();
-  w.line(decay ? "// 2c. W = T (Y ⊙ e^{b'}),  U = T X"
-               : "// 2c. W = T Y,  U = T X");
+  w.line(decay           ? "// 2c. W = T (Y ⊙ e^{b'}),  U = T X"
+         : plan.perKey() ? "// 2c. W = T Ỹ,  U = T X  (then C = U − W S̃_0)"
+                         : "// 2c. W = T Y,  U = T X");
   w.line("Accum<kKeyDim> w;");
   w.line("Accum<kValueTile> u;");
   w.line("wgmma::fence();");
@@ -918,8 +1036,10 @@ fp32, and every product accumulates in fp32.)");
   w.line("wgmma::fence_operand(w);");
   w.line("wgmma::fence_operand(u);");
   w.blank();
-  w.line("// 2d. C = U − W S_0: −W as the bf16 A operand, S_0 (bf16) from "
-         "shared memory.");
+  w.line(plan.perKey() ? "// 2d. C = U − W S̃_0: −W as the bf16 A operand, S̃_0 "
+                         "(bf16) from shared memory."
+                       : "// 2d. C = U − W S_0: −W as the bf16 A operand, S_0 "
+                         "(bf16) from shared memory.");
   w.line("LARC_FOR_LANE(e, kKeyDim / 2) w.v[e] = -w.v[e];");
   w.line("AFrag<bf16, kKeyDim> wNeg = to_afrag<bf16>(w);");
   w.line("wgmma::fence_operand(wNeg);");
@@ -936,8 +1056,13 @@ fp32, and every product accumulates in fp32.)");
 }
 
 void KernelEmitter::emitOutput() {
-  bool decay = plan.hasDecay();
-  if (plan.hasProbe())
+  bool decay = plan.hasDecay() && !plan.perKey();
+  if (plan.perKey())
+    w.line(plan.hasProbe() ? "// 3. O = Q̃ S̃_0 + (Q̃ Ãᵀ ⊙ M) C   (per-key, "
+                             "anchored; C in sm.x[wg][0])"
+                           : "// 3. O = Q̃ S̃_0 + Σ_m (Q̃ Ã_mᵀ ⊙ M) X_m   "
+                             "(per-key, anchored)");
+  else if (plan.hasProbe())
     w.line(decay ? "// 3. O = (Q ⊙ e^b) S_0 + (Q Aᵀ ⊙ Γ) C   (design.md §2, "
                    "C in sm.x[wg][0])"
                  : "// 3. O = Q S_0 + (Q Aᵀ ⊙ M) C   (design.md §2, C in "
@@ -985,15 +1110,21 @@ void KernelEmitter::emitOutput() {
 }
 
 void KernelEmitter::emitStateUpdate() {
-  bool decay = plan.hasDecay();
-  if (plan.hasProbe())
+  bool decay = plan.hasDecay() && !plan.perKey();
+  if (plan.perKey())
+    w.line(plan.hasProbe()
+               ? "// 5. S_C = diag(e^m) [diag(e^m) S_0 + Ãᵀ C]   (= "
+                 "e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ C; fp32)"
+               : "// 5. S_C = diag(e^m) [diag(e^m) S_0 + Σ_m Ã_mᵀ X_m]   (= "
+                 "e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m; fp32)");
+  else if (plan.hasProbe())
     w.line(decay ? "// 5. S_C = e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ C"
                  : "// 5. S_C = S_0 + Aᵀ C");
   else
     w.line(decay ? "// 5. S_C = e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m"
                  : "// 5. S_C = S_0 + Σ_m A_mᵀ X_m");
-  w.line("__syncthreads(); // every warp is done reading A through wgmma");
   if (decay) {
+    w.line("__syncthreads(); // every warp is done reading A through wgmma");
     w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
            "add 0)");
     w.line("LARC_FOR_LANE(m, kTerms) decayRowsToEnd(sm.a[m], sm.b, bLast);");
@@ -1005,6 +1136,12 @@ void KernelEmitter::emitStateUpdate() {
     w.line("tma::fence_shared_to_async();");
     w.line("__syncthreads();");
   }
+  if (plan.perKey()) {
+    w.open("LARC_FOR_LANE(i, kStateBlocks) {");
+    w.line("scale_rows_exp(s[i], sm.mid + 64 * i); // diag(e^m) S_0");
+    w.line("wgmma::fence_operand(s[i]);");
+    w.close();
+  }
   w.line("wgmma::fence();");
   w.open("LARC_FOR_LANE(i, kStateBlocks) {");
   w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_AtB(s[i], sm.a[m], sm.x[wg][m], "
@@ -1013,6 +1150,13 @@ void KernelEmitter::emitStateUpdate() {
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
   w.line("LARC_FOR_LANE(i, kStateBlocks) wgmma::fence_operand(s[i]);");
+  if (plan.perKey()) {
+    w.open("LARC_FOR_LANE(i, kStateBlocks) {");
+    w.line("scale_rows_exp(s[i], sm.mid + 64 * i); // diag(e^m) [...]: "
+           "e^{2m} = e^{b_C}");
+    w.line("wgmma::fence_operand(s[i]);");
+    w.close();
+  }
 }
 
 void KernelEmitter::emitFinalState() {
@@ -1045,6 +1189,7 @@ void KernelEmitter::emit(const std::string &name) {
   w.line("__syncthreads(); // the previous chunk's tiles are no longer read");
   w.blank();
   emitChunkInputs();
+  emitGatePass();
   emitPrologue();
   emitNextLoads();
   emitCumsum();
@@ -1083,6 +1228,11 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   if (failed(planKernel(form, opts, plan)))
     return failure();
   PrologueEmitter prologue(form.rule, plan.dims);
+  // A per-key log-decay gets its own prologue, run before the main one
+  // (KernelEmitter::emitGatePass); its temporaries are gt0, gt1, ...
+  std::optional<PrologueEmitter> gates;
+  if (plan.perKey())
+    gates.emplace(form.rule, plan.dims, "gt");
   if (failed(prologue.collect(plan.readout.getProbe())))
     return failure();
   for (const RankOneTerm &term : plan.step->terms)
@@ -1091,20 +1241,41 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
         (term.probe && failed(prologue.collect(term.probe))))
       return failure();
   if (plan.hasDecay()) {
-    if (!isa<ScalarType>(plan.step->logDecay.getType()))
-      return refuse(plan.state->recur, "a non-scalar log-decay"), failure();
-    if (failed(prologue.collect(plan.step->logDecay)))
+    auto vec = dyn_cast<VecType>(plan.step->logDecay.getType());
+    if (plan.perKey() != bool(vec) ||
+        (vec && vec.getDim().getValue() != plan.dims.key))
+      return refuse(plan.state->recur, "a log-decay over other than the key "
+                                       "dim"),
+             failure();
+    if (failed((gates ? *gates : prologue).collect(plan.step->logDecay)))
       return failure();
   }
-  for (InputOp input : prologue.inputs()) {
+  // The inputs either prologue reads, in rule order.
+  SmallVector<InputOp> inputs = prologue.inputs();
+  if (gates)
+    for (InputOp input : gates->inputs())
+      if (!llvm::is_contained(inputs, input))
+        inputs.push_back(input);
+  llvm::sort(inputs, [](InputOp a, InputOp b) {
+    return a->isBeforeInBlock(b.getOperation());
+  });
+  auto eachPrologue = [&](auto fn) {
+    fn(prologue);
+    if (gates)
+      fn(*gates);
+  };
+  for (InputOp input : inputs) {
     if (isa<VecType>(input.getType()))
       continue;
-    std::string name = prologue.ref(input.getResult());
-    prologue.setSharedScalars(input, "sm.tok_" + name);
+    // Input names are the rule's (not temporaries): the same in both.
+    std::string name = prologue.inputName(input);
+    eachPrologue([&](PrologueEmitter &e) {
+      e.setSharedScalars(input, "sm.tok_" + name);
+    });
     plan.tokenScalars.push_back({input, name});
   }
   if (opts.tma) {
-    for (InputOp input : prologue.inputs()) {
+    for (InputOp input : inputs) {
       auto vec = dyn_cast<VecType>(input.getType());
       if (!vec || inputElementType(input) != "bf16")
         continue;
@@ -1112,8 +1283,9 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
         return refuse(input, "more than 8 inputs loaded by TMA"), failure();
       int64_t size = vec.getDim().getValue() == plan.dims.key ? opts.keyDim
                                                               : opts.valueDim;
-      std::string name = prologue.ref(input.getResult());
-      prologue.setSharedRows(input, "sm.raw_" + name);
+      std::string name = prologue.inputName(input);
+      eachPrologue(
+          [&](PrologueEmitter &e) { e.setSharedRows(input, "sm.raw_" + name); });
       plan.tmaInputs.push_back({input, name, size});
     }
   }
@@ -1133,7 +1305,7 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   std::string name = cudaKernelName(form, opts);
   std::string text;
   CodeWriter w(text);
-  KernelEmitter(plan, prologue, w).emit(name);
+  KernelEmitter(plan, prologue, gates ? &*gates : nullptr, w).emit(name);
 
   if (info) {
     info->name = name;

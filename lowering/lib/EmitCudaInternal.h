@@ -74,7 +74,10 @@ std::string inputElementType(InputOp input);
 /// Prints the per-token values a kernel needs, as CUDA over one token row.
 class PrologueEmitter {
 public:
-  PrologueEmitter(RuleOp rule, const DimNames &dims);
+  /// `tempPrefix` names its temporaries (t0, t1, ...): two emitters of one
+  /// kernel need different ones.
+  PrologueEmitter(RuleOp rule, const DimNames &dims,
+                  llvm::StringRef tempPrefix = "t");
 
   /// Adds `value` and everything it is computed from; fails (with a
   /// diagnostic) on an op the generator does not handle.
@@ -82,6 +85,8 @@ public:
   /// The C++ name of a collected value; `element`: its element j if a vector.
   std::string ref(mlir::Value value, bool element = false) const;
   bool isUniform(mlir::Value value) const { return uniform.count(value); }
+  /// The C++ name of an input's row (or scalar), whether collected or not.
+  static std::string inputName(InputOp input);
   /// The collected inputs, in rule order.
   llvm::SmallVector<InputOp> inputs() const;
   /// Reads `input`'s rows from this shared tile (TMA) instead of global memory.
@@ -112,6 +117,7 @@ private:
   llvm::DenseMap<mlir::Value, std::string> names;
   llvm::DenseSet<mlir::Value> uniform;
   llvm::SmallVector<mlir::Value> order; // operands before users
+  std::string tempPrefix;
   unsigned nextTemp = 0;
 };
 

@@ -193,8 +193,9 @@ std::string cudagen::inputElementType(InputOp input) {
              : "bf16";
 }
 
-PrologueEmitter::PrologueEmitter(RuleOp rule, const DimNames &dims)
-    : rule(rule), dims(dims) {
+PrologueEmitter::PrologueEmitter(RuleOp rule, const DimNames &dims,
+                                 StringRef tempPrefix)
+    : rule(rule), dims(dims), tempPrefix(tempPrefix.str()) {
   unsigned index = 0;
   for (Operation &op : rule.getBody().front())
     if (auto input = dyn_cast<InputOp>(op))
@@ -237,18 +238,22 @@ LogicalResult PrologueEmitter::collect(Value value) {
   if (!dependsOnInput && isa<ScalarType>(value.getType()))
     uniform.insert(value);
   if (auto input = dyn_cast<InputOp>(def)) {
-    std::string name = input.getName().str();
-    for (char &ch : name)
-      if (!llvm::isAlnum(ch) && ch != '_')
-        ch = '_';
-    if (isReservedName(name))
-      name += "_in";
-    names[value] = name;
+    names[value] = inputName(input);
   } else {
-    names[value] = llvm::formatv("t{0}", nextTemp++).str();
+    names[value] = llvm::formatv("{0}{1}", tempPrefix, nextTemp++).str();
   }
   order.push_back(value);
   return success();
+}
+
+std::string PrologueEmitter::inputName(InputOp input) {
+  std::string name = input.getName().str();
+  for (char &ch : name)
+    if (!llvm::isAlnum(ch) && ch != '_')
+      ch = '_';
+  if (isReservedName(name))
+    name += "_in";
+  return name;
 }
 
 std::string PrologueEmitter::ref(Value value, bool element) const {

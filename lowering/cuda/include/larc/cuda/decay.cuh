@@ -1,9 +1,13 @@
 // Gates and decays of the chunk forms (shared/design.md §2): cumulative
 // log-gates b inside a chunk, the decay mask Γ_rs = exp(b_r − b_s) for r ≥ s
-// (0 above the diagonal) applied to a Q Kᵀ accumulator, and the diag(e^b) row
-// scaling. Gates are natural-log and ≤ 0, so b is non-increasing and every
-// exponent taken here on a kept entry is ≤ 0: no overflow, as §2 requires.
+// (0 above the diagonal) applied to a Q Kᵀ accumulator, the diag(e^b) row
+// scaling, and for per-key decays the column-wise cumsum and the anchored
+// elementwise factors of a tile. Gates are natural-log and ≤ 0, so b is
+// non-increasing and the scalar forms only take exponents ≤ 0; the anchored
+// per-key factors are bounded by e^{−b_C / 2} instead (key_cumsum's limit).
 #pragma once
+
+#include <type_traits>
 
 #include "larc/cuda/fragment.cuh"
 #include "larc/cuda/math.cuh"
@@ -71,6 +75,52 @@ __device__ inline void scale_rows_exp(Accum<N> &d, const float *b_row) {
 #pragma unroll
   for (int i = 0; i < N / 2; ++i)
     d.v[i] *= (i / 2) % 2 ? hi : lo;
+}
+
+/// b[r][k] = Σ_{i ≤ r} g[r][k] in place over the C rows of a [C, K] fp32
+/// array (per-key log-gates), one column per thread k < K; also
+/// mid[k] = b[C−1][k] / 2, the anchor of key k (scale_by_key_decay), or NaN
+/// where b[C−1][k] < −2 limit: past that the anchored factors leave bf16's
+/// range, and NaN makes every output that depends on them loud instead of
+/// wrong. The loads run ahead of the serial sum (all C in registers).
+template <int C, int K>
+__device__ inline void key_cumsum(float (&b)[C][K], float (&mid)[K], int k,
+                                  float limit) {
+  float x[C];
+#pragma unroll
+  for (int r = 0; r < C; ++r)
+    x[r] = b[r][k];
+#pragma unroll
+  for (int r = 1; r < C; ++r)
+    x[r] += x[r - 1];
+#pragma unroll
+  for (int r = 0; r < C; ++r)
+    b[r][k] = x[r];
+  const float m = 0.5f * x[C - 1];
+  mid[k] = m >= -limit ? m : __int_as_float(0x7fc00000);
+}
+
+/// out = x ⊙ exp(sign · (b − m)) over N consecutive keys (a lane's part of a
+/// row): the per-key anchored factors Q ⊙ e^{b − m}, A ⊙ e^{m − b},
+/// Y ⊙ e^{b' − m}. b and m point at the lane's first key (16- or 8-byte
+/// aligned shared memory); b == nullptr reads zeros (b' of a chunk's row 0).
+template <int N>
+__device__ inline void anchor_keys(float (&out)[N], const float (&x)[N],
+                                   const float *b, const float *m,
+                                   float sign) {
+  static_assert(N == 2 || N == 4, "rows of 64 or 128 keys");
+  using Vec = std::conditional_t<N == 4, float4, float2>;
+  float bv[N], mv[N];
+  *reinterpret_cast<Vec *>(mv) = *reinterpret_cast<const Vec *>(m);
+  if (b)
+    *reinterpret_cast<Vec *>(bv) = *reinterpret_cast<const Vec *>(b);
+  else
+#pragma unroll
+    for (int j = 0; j < N; ++j)
+      bv[j] = 0.f;
+#pragma unroll
+  for (int j = 0; j < N; ++j)
+    out[j] = x[j] * exp_fast(sign * (bv[j] - mv[j]));
 }
 
 } // namespace larc::gpu
