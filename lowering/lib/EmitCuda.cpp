@@ -52,7 +52,13 @@ constexpr unsigned kMaxTerms = 4;
 struct KernelPlan {
   mutable RuleOp rule;
   const StateForm *state = nullptr;
+  /// The sub-steps of a token (design §2.1): each is one pseudo-row of the
+  /// chunk, so a chunk of C rows holds C / steps.size() tokens.
+  SmallVector<const SubStep *, 2> steps;
+  /// The first sub-step: its terms' count and kinds are every sub-step's.
   const SubStep *step = nullptr;
+  /// The strongest decay over the sub-steps.
+  DecayKind decayKind = DecayKind::None;
   mutable ReadoutOp readout;
   mutable OutputOp output;
   DimNames dims;
@@ -72,9 +78,11 @@ struct KernelPlan {
     std::string name;
   };
   SmallVector<TokenScalar> tokenScalars;
-  bool hasDecay() const { return step->decayKind != DecayKind::None; }
-  /// diag(exp(g)) with g over the key dim: the anchored form (emitKeyDecay).
-  bool perKey() const { return step->decayKind == DecayKind::PerKey; }
+  bool hasDecay() const { return decayKind != DecayKind::None; }
+  /// diag(exp(g)) with g over the key dim: the anchored form (emitGatePass).
+  bool perKey() const { return decayKind == DecayKind::PerKey; }
+  unsigned subSteps() const { return steps.size(); }
+  int64_t tokensPerChunk() const { return opts.chunkSize / subSteps(); }
   unsigned terms() const { return step->terms.size(); }
   /// The one term reads the state (the delta-rule family): the chunk needs
   /// the triangular solve (I + L) C = X − (Y ⊙ e^{b'}) S_0 before O and S_C.
@@ -115,25 +123,34 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
   StateOp stateOp = state.state;
   if (stateOp.getType().isVector())
     return refuse(stateOp, "vector states");
-  if (state.steps.size() != 1)
-    return refuse(state.recur, "several sub-steps per token (DeltaProduct)");
+  // Sub-steps (DeltaProduct) become pseudo-rows: 64 / n rows per token.
+  if (!llvm::is_contained({1u, 2u, 4u}, unsigned(state.steps.size())))
+    return refuse(state.recur, "other than 1, 2 or 4 sub-steps per token");
   const SubStep &step = state.steps.front();
   plan.step = &step;
-  // A decay that can be exactly zero restarts the state; the kernel takes
-  // its logarithm (−inf there).
-  if (step.vanishing)
-    return refuse(state.recur, "decays that can be exactly zero (restarts)");
-  // Probes (the delta-rule family): one rank-1 term a (x − Sᵀ y)ᵀ only.
-  if (state.hasProbes() && step.terms.size() != 1)
-    return refuse(state.recur,
-                  "probes in a sub-step of more than one rank-1 term");
-  if (step.terms.empty())
-    return refuse(state.recur, "a state update without rank-1 terms");
-  if (step.terms.size() > kMaxTerms)
-    return refuse(state.recur, "more than 4 rank-1 terms");
-  for (const RankOneTerm &term : step.terms)
-    if (!term.data)
-      return refuse(state.recur, "rank-1 terms without a data part");
+  for (const SubStep &sub : state.steps) {
+    plan.steps.push_back(&sub);
+    plan.decayKind = std::max(plan.decayKind, sub.decayKind);
+    // A decay that can be exactly zero restarts the state; the kernel takes
+    // its logarithm (−inf there).
+    if (sub.vanishing)
+      return refuse(state.recur, "decays that can be exactly zero (restarts)");
+    // Probes (the delta-rule family): one rank-1 term a (x − Sᵀ y)ᵀ only.
+    if (state.hasProbes() &&
+        (sub.terms.size() != 1 || !sub.terms.front().probe))
+      return refuse(state.recur,
+                    "probes in a sub-step of more than one rank-1 term");
+    if (sub.terms.empty())
+      return refuse(state.recur, "a state update without rank-1 terms");
+    if (sub.terms.size() > kMaxTerms)
+      return refuse(state.recur, "more than 4 rank-1 terms");
+    if (sub.terms.size() != step.terms.size())
+      return refuse(state.recur,
+                    "sub-steps with different numbers of rank-1 terms");
+    for (const RankOneTerm &term : sub.terms)
+      if (!term.data)
+        return refuse(state.recur, "rank-1 terms without a data part");
+  }
 
   StateType type = stateOp.getType();
   plan.dims.key = type.getKeyDim().getValue().str();
@@ -183,10 +200,11 @@ int64_t sharedBytes(const KernelPlan &plan) {
     bytes += C * K * 2        // Y
              + C * C * 2      // T in bf16
              + 2 * C * C * 4; // L and T in fp32
+  const int64_t tokens = plan.tokensPerChunk();
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
-    bytes += C * in.size * 2; // raw rows landed by TMA
+    bytes += tokens * in.size * 2; // raw rows landed by TMA
   // The fp32 arrays and the barrier after the tiles, up to the 1024 alignment.
-  int64_t tail = C * 4 * plan.tokenScalars.size();
+  int64_t tail = tokens * 4 * plan.tokenScalars.size();
   if (plan.perKey())
     tail += C * K * 4 + K * 4; // b[C][K], m[K]
   else if (plan.hasDecay())
@@ -222,6 +240,12 @@ private:
   void emitNextLoads();
   void emitPrologue();
   void emitGatePass();
+  /// The loop over a chunk's tokens (one warp per token) that evaluates
+  /// `values`' per-token ops, then calls `storeRows` once per sub-step with
+  /// the C++ name of its row of the chunk form.
+  void emitTokenLoop(
+      const PrologueEmitter &values,
+      llvm::function_ref<void(StringRef row, const SubStep &step)> storeRows);
   void emitCumsum();
   void emitStateCopy();
   void emitOutput();
@@ -241,30 +265,47 @@ private:
 };
 
 void KernelEmitter::emitHeaderComment() {
-  const SubStep &step = *plan.step;
   std::string rule = plan.rule.getSymName().str();
   w.line("// Generated by larcc from rule @" + rule + " (forward, sm_90a).");
   w.line("// Do not edit: regenerate with `larcc compile " + rule +
          ".larc --emit=cuda`.");
   w.line("//");
-  std::string terms;
-  for (const RankOneTerm &term : step.terms) {
-    std::string data = expr(term.data);
-    if (term.probe)
-      data += " - S_{t-1}^T (" + expr(term.probe) + ")";
-    terms += " + (" + expr(term.direction) + ") (" + data + ")^T";
-  }
-  std::string decay =
-      plan.hasDecay() ? "exp(" + expr(step.logDecay) + ") S_{t-1}" : "S_{t-1}";
   w.line("// The rule in general form (design.md §2.1): decay " +
-         stringifyDecayKind(step.decayKind).str() + ", " +
+         stringifyDecayKind(plan.decayKind).str() + ", " +
          std::to_string(plan.terms()) + " rank-1 term(s), " +
-         (plan.hasProbe() ? "one probe" : "no probes"));
-  w.line("//   S_t = " + decay + terms);
+         (plan.hasProbe() ? "one probe" : "no probes") +
+         (plan.subSteps() > 1
+              ? ", " + std::to_string(plan.subSteps()) + " sub-steps"
+              : std::string()));
+  // One sub-step reads S_{t-1}; several read the state each other leaves.
+  const bool one = plan.subSteps() == 1;
+  const std::string before = one ? "S_{t-1}" : "S";
+  for (auto [j, step] : llvm::enumerate(plan.steps)) {
+    std::string terms;
+    for (const RankOneTerm &term : step->terms) {
+      std::string data = expr(term.data);
+      if (term.probe)
+        data += " - " + before + "^T (" + expr(term.probe) + ")";
+      terms += " + (" + expr(term.direction) + ") (" + data + ")^T";
+    }
+    std::string decay =
+        step->logDecay ? "exp(" + expr(step->logDecay) + ") " + before
+                       : before;
+    w.line((one ? std::string("//   S_t = ")
+                : "//   sub-step " + std::to_string(j) + ": S = ") +
+           decay + terms);
+  }
   w.line("//   " + plan.output.getName().str() + "_t = S_t^T (" +
          expr(plan.readout.getProbe()) + ")");
+  if (plan.subSteps() > 1)
+    w.line(llvm::formatv("// Sub-step j of token t is row {0} t + j of a chunk "
+                         "of 64 / {0} tokens (the chunk",
+                         plan.subSteps()));
+  if (plan.subSteps() > 1)
+    w.line("// form runs over these pseudo-rows); outputs are read at each "
+           "token's last row.");
   w.line(
-      "// Chunk form (design.md §2), C = 64 tokens, rows r, s, b = cumsum(g):");
+      "// Chunk form (design.md §2), C = 64 rows, rows r, s, b = cumsum(g):");
   if (plan.perKey()) {
     // Anchored per key at m = b_C / 2 (emitKeyDecay, docs/gpu-next.md).
     w.line("//   b [C, K] per key; anchors m = b_C / 2; Q̃ = Q ⊙ e^{b − m}, "
@@ -338,7 +379,12 @@ void KernelEmitter::emitConstants() {
   w.line("namespace larc_kernel {");
   w.line("using namespace larc::gpu;");
   w.blank();
-  w.line(llvm::formatv("constexpr int kChunk = {0};      // C", o.chunkSize));
+  w.line(llvm::formatv("constexpr int kChunk = {0};      // C, rows of the "
+                       "chunk form",
+                       o.chunkSize));
+  w.line(llvm::formatv("constexpr int kSubSteps = {0};    // rows per token",
+                       plan.subSteps()));
+  w.line("constexpr int kTokens = kChunk / kSubSteps; // tokens per chunk");
   w.line(llvm::formatv("constexpr int kKeyDim = {0};    // {1}", o.keyDim,
                        plan.dims.key));
   w.line(llvm::formatv("constexpr int kValueDim = {0};  // {1}", o.valueDim,
@@ -367,10 +413,14 @@ void KernelEmitter::emitConstants() {
   w.open("struct Shared {");
   w.line("SwizzledTile<bf16, kChunk, kKeyDim> q; // readout probes: " +
          expr(plan.readout.getProbe()));
-  std::string as, xs;
-  for (const RankOneTerm &term : plan.step->terms) {
-    as += (as.empty() ? "" : ", ") + expr(term.direction);
-    xs += (xs.empty() ? "" : ", ") + expr(term.data);
+  std::string as, xs, ys;
+  for (const SubStep *step : plan.steps) {
+    for (const RankOneTerm &term : step->terms) {
+      as += (as.empty() ? "" : ", ") + expr(term.direction);
+      xs += (xs.empty() ? "" : ", ") + expr(term.data);
+      if (term.probe)
+        ys += (ys.empty() ? "" : ", ") + expr(term.probe);
+    }
   }
   w.line("SwizzledTile<bf16, kChunk, kKeyDim> a[kTerms]; // directions: " + as);
   w.line("SwizzledTile<bf16, kChunk, kValueTile> x[kValueTiles][kTerms]; "
@@ -380,8 +430,7 @@ void KernelEmitter::emitConstants() {
          std::string(plan.perKey() ? "S̃_0 = diag(e^m) S_0" : "S_0") +
          " in bf16, by value tile");
   if (plan.hasProbe()) {
-    w.line("SwizzledTile<bf16, kChunk, kKeyDim> y; // probes: " +
-           expr(plan.step->terms.front().probe) +
+    w.line("SwizzledTile<bf16, kChunk, kKeyDim> y; // probes: " + ys +
            (plan.perKey()     ? " (then Ỹ = Y ⊙ e^{b' − m})"
             : plan.hasDecay() ? " (then Y ⊙ e^{b'})"
                               : ""));
@@ -391,7 +440,7 @@ void KernelEmitter::emitConstants() {
     w.line("float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
   }
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
-    w.line(llvm::formatv("SwizzledTile<bf16, kChunk, {0}> raw_{1}; // rows of "
+    w.line(llvm::formatv("SwizzledTile<bf16, kTokens, {0}> raw_{1}; // rows of "
                          "{2} (TMA)",
                          dimOf(in.input) == plan.dims.key ? "kKeyDim"
                                                           : "kValueDim",
@@ -406,8 +455,8 @@ void KernelEmitter::emitConstants() {
   if (plan.hasDecay() && !plan.perKey() && plan.hasProbe())
     w.line("float bx[kChunk]; // b' = b − g (exclusive cumsum)");
   for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
-    w.line(llvm::formatv("float tok_{0}[kChunk]; // {1} of the chunk's rows "
-                         "(prefetched)",
+    w.line(llvm::formatv("float tok_{0}[kTokens]; // {1} of the chunk's "
+                         "tokens (prefetched)",
                          in.name, in.input.getName()));
   if (!plan.tmaInputs.empty())
     w.line("Barrier loaded; // the chunk's TMA loads landed");
@@ -462,7 +511,7 @@ __device__ inline void loadRow(float (&x)[N], const T *row, bool valid) {
 /// (4 or 8 bytes) never cross a 16-byte swizzle chunk: one load per lane.
 template <int N, int Cols>
 __device__ inline void loadRow(float (&x)[N],
-                               const SwizzledTile<bf16, kChunk, Cols> &tile,
+                               const SwizzledTile<bf16, kTokens, Cols> &tile,
                                int r) {
   load_bf16(x, &tile.at(r, N * (threadIdx.x % 32)));
 }
@@ -500,7 +549,8 @@ __device__ inline void decayRowsToEnd(SwizzledTile<bf16, kChunk, Cols> &a,
                        threadIdx.x);
 }
 
-/// Rows [0, count) of the output tile O [64, kValueTile] to global memory.
+/// The output tile O [64, kValueTile] to global memory: row r is token
+/// r / kSubSteps, read at its last sub-step; tokens [0, count) are written.
 __device__ inline void storeOutputRows(const Accum<kValueTile> &o,
                                        const LarcTensorRef &out, int64_t batch,
                                        int64_t t0, int head, int v0,
@@ -509,9 +559,10 @@ __device__ inline void storeOutputRows(const Accum<kValueTile> &o,
   LARC_FOR_LANE(i, kValueTile / 4) {
     const int r = Accum<kValueTile>::row(tid, 2 * i);
     const int c = Accum<kValueTile>::col(tid, 2 * i);
-    if (r < count)
+    const int token = r / kSubSteps;
+    if (r % kSubSteps == kSubSteps - 1 && token < count)
       *reinterpret_cast<__nv_bfloat162 *>(
-          tokenRow<bf16>(out, batch, t0 + r, head) + v0 + c) =
+          tokenRow<bf16>(out, batch, t0 + token, head) + v0 + c) =
           __floats2bfloat162_rn(o.v[2 * i], o.v[2 * i + 1]);
   }
 }
@@ -760,7 +811,7 @@ void KernelEmitter::emitInitialState() {
 void KernelEmitter::emitLoads(StringRef chunkStart) {
   int64_t bytes = 0;
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
-    bytes += plan.opts.chunkSize * in.size * 2;
+    bytes += plan.tokensPerChunk() * in.size * 2;
   w.line(llvm::formatv("mbarrier::arrive_expect_tx(sm.loaded, {0});", bytes));
   for (auto [i, in] : llvm::enumerate(plan.tmaInputs))
     w.line(llvm::formatv("tma::load_tile(sm.raw_{0}, tensorMap(p, {1}), "
@@ -769,7 +820,7 @@ void KernelEmitter::emitLoads(StringRef chunkStart) {
                          isValueSide(in.input) ? "head" : "keyHead"));
 }
 
-/// Thread r < 64 loads the scalar inputs of row r of the chunk starting at
+/// Thread r < kTokens loads the scalar inputs of token r of the chunk at
 /// `chunkStart` into next_*; rows past the sequence's end get 0.
 void KernelEmitter::emitScalarPrefetch(StringRef chunkStart) {
   w.line(("const int64_t t = " + chunkStart + " + threadIdx.x;").str());
@@ -780,15 +831,15 @@ void KernelEmitter::emitScalarPrefetch(StringRef chunkStart) {
 
 void KernelEmitter::emitFirstLoads() {
   if (!plan.tokenScalars.empty()) {
-    w.line("// The per-token scalar inputs of the next chunk, one row per "
-           "thread of 0..63,");
+    w.line("// The per-token scalar inputs of the next chunk, one token per "
+           "thread,");
     w.line("// loaded into registers a chunk ahead (their latency hides "
            "behind the maths).");
     std::string names;
     for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
       names += (names.empty() ? "" : ", ") + ("next_" + in.name) + " = 0.0f";
     w.line("float " + names + ";");
-    w.open("if (threadIdx.x < kChunk) {");
+    w.open("if (threadIdx.x < kTokens) {");
     emitScalarPrefetch("bos");
     w.close();
   }
@@ -810,10 +861,10 @@ void KernelEmitter::emitChunkInputs() {
   if (!plan.tokenScalars.empty()) {
     w.line("// 0. This chunk's scalar inputs to shared memory; the next "
            "chunk's into registers.");
-    w.open("if (threadIdx.x < kChunk) {");
+    w.open("if (threadIdx.x < kTokens) {");
     for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
       w.line(llvm::formatv("sm.tok_{0}[threadIdx.x] = next_{0};", in.name));
-    emitScalarPrefetch("c0 + kChunk");
+    emitScalarPrefetch("c0 + kTokens");
     w.close();
   }
   if (!plan.tmaInputs.empty()) {
@@ -830,8 +881,8 @@ void KernelEmitter::emitNextLoads() {
   if (plan.tmaInputs.empty())
     return;
   w.line("// The prologue is done with the raw rows: load the next chunk's.");
-  w.open("if (threadIdx.x == 0 && c0 + kChunk < eos) {");
-  emitLoads("c0 + kChunk");
+  w.open("if (threadIdx.x == 0 && c0 + kTokens < eos) {");
+  emitLoads("c0 + kTokens");
   w.close();
   w.blank();
 }
@@ -845,22 +896,20 @@ void KernelEmitter::emitNextLoads() {
 void KernelEmitter::emitGatePass() {
   if (!gates)
     return;
-  w.line("// 1a. The per-key log-decays g of every row (one warp per row), "
+  w.line("// 1a. The per-key log-decays g of every row (one warp per token), "
          "then b = cumsum(g)");
   w.line("//     down each key's column and each key's anchor m = b_C / 2 "
          "(NaN past");
   w.line("//     kAnchorLimit: loud, never wrong). Rows past the end add 0.");
-  w.line("#pragma unroll 4");
-  w.open("for (int i = 0; i < kChunk / kWarps; ++i) {");
-  w.line("const int r = warp + kWarps * i;");
-  w.line("const bool valid = r < count;");
-  w.line("[[maybe_unused]] const int64_t t = c0 + r;");
-  gates->emitPerToken(w);
-  w.line("LARC_FOR_LANE(j, kKeyPerLane) sm.b[r][kKeyPerLane * lane + j] = "
-         "valid ? " +
-         gates->ref(plan.step->logDecay, /*element=*/true) +
-         " : 0.0f; // g: " + expr(plan.step->logDecay));
-  w.close();
+  emitTokenLoop(*gates, [&](StringRef row, const SubStep &step) {
+    std::string g =
+        step.logDecay ? gates->ref(step.logDecay, /*element=*/true) : "0.0f";
+    w.line(llvm::formatv("LARC_FOR_LANE(j, kKeyPerLane) "
+                         "sm.b[{0}][kKeyPerLane * lane + j] = valid ? {1} : "
+                         "0.0f; // g: {2}",
+                         row, g,
+                         step.logDecay ? expr(step.logDecay) : "(none)"));
+  });
   w.line("__syncthreads();");
   w.line("if (threadIdx.x < kKeyDim) key_cumsum(sm.b, sm.mid, "
          "int(threadIdx.x), kAnchorLimit);");
@@ -868,66 +917,90 @@ void KernelEmitter::emitGatePass() {
   w.blank();
 }
 
-void KernelEmitter::emitPrologue() {
-  w.line("// 1. Prologue (design.md §2.1): each token row's directions a_m, "
-         "data x_m,");
-  w.line("//    log-decay g and readout probe q from the rule's per-token ops; "
-         "one warp");
-  w.line("//    per row, four rows in flight per warp (unrolled, no branches, "
-         "so their");
-  w.line("//    latencies overlap). Rows past the sequence's end store zeros "
-         "(g too).");
+void KernelEmitter::emitTokenLoop(
+    const PrologueEmitter &values,
+    llvm::function_ref<void(StringRef row, const SubStep &step)> storeRows) {
   w.line("#pragma unroll 4");
-  w.open("for (int i = 0; i < kChunk / kWarps; ++i) {");
-  w.line("const int r = warp + kWarps * i;");
+  w.open("for (int i = 0; i < kTokens / kWarps; ++i) {");
+  w.line("const int r = warp + kWarps * i; // the chunk's token r");
   w.line("const bool valid = r < count;");
   // The token index; unused when every input of the prologue came by TMA.
   w.line("[[maybe_unused]] const int64_t t = c0 + r;");
-  prologue.emitPerToken(w);
-  // The operand rows, anchored per key first (emitGatePass).
-  std::string qRow = prologue.ref(plan.readout.getProbe()), yRow;
-  SmallVector<std::string> aRows;
-  for (const RankOneTerm &term : plan.step->terms) {
-    aRows.push_back(prologue.ref(term.direction));
-    if (term.probe)
-      yRow = prologue.ref(term.probe);
+  values.emitPerToken(w);
+  if (plan.subSteps() == 1) {
+    storeRows("r", *plan.step);
+  } else {
+    for (auto [j, step] : llvm::enumerate(plan.steps)) {
+      w.open(llvm::formatv("{{ // sub-step {0}: row kSubSteps r + {0}", j)
+                 .str());
+      w.line(llvm::formatv("const int row = kSubSteps * r + {0};", j));
+      storeRows("row", *step);
+      w.close();
+    }
   }
-  if (plan.perKey()) {
-    w.line("// Anchored per key: Q̃ = Q ⊙ e^{b − m}, Ã = A ⊙ e^{m − b}" +
-           std::string(yRow.empty() ? "" : ", Ỹ = Y ⊙ e^{b' − m}") + ".");
-    w.line("const int key0 = kKeyPerLane * lane; // this lane's first key");
-    auto anchor = [&](std::string &row, StringRef bRow, StringRef sign) {
-      std::string anchored = row + "_anchored";
-      w.line("float " + anchored + "[kKeyPerLane];");
-      w.line(llvm::formatv("anchor_keys({0}, {1}, {2}, &sm.mid[key0], {3});",
-                           anchored, row, bRow, sign));
-      row = anchored;
-    };
-    anchor(qRow, "&sm.b[r][key0]", "1.0f");
-    for (std::string &aRow : aRows)
-      anchor(aRow, "&sm.b[r][key0]", "-1.0f");
-    if (!yRow.empty())
-      anchor(yRow, "r ? &sm.b[r - 1][key0] : nullptr", "1.0f");
-  }
-  w.line("// The chunk's operand rows.");
-  w.line("storeRow(sm.q, r, " + qRow + ", valid); // q: " +
-         expr(plan.readout.getProbe()));
-  for (auto [m, term] : llvm::enumerate(plan.step->terms)) {
-    w.line("storeRow(" + termTile("a", m) + ", r, " + aRows[m] +
-           ", valid); // a: " + expr(term.direction));
-    w.line(
-        llvm::formatv("LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], "
-                      "r, {1}, valid, kValueTile * vt); // x: {2}",
-                      m, prologue.ref(term.data), expr(term.data)));
-    if (term.probe)
-      w.line("storeRow(sm.y, r, " + yRow + ", valid); // y: " +
-             expr(term.probe));
-  }
-  if (plan.hasDecay() && !plan.perKey())
-    w.line("if (lane == 0) sm.b[r] = valid ? " +
-           prologue.ref(plan.step->logDecay) +
-           " : 0.0f; // g: " + expr(plan.step->logDecay));
   w.close();
+}
+
+void KernelEmitter::emitPrologue() {
+  w.line("// 1. Prologue (design.md §2.1): each token's directions a_m, "
+         "data x_m,");
+  w.line("//    log-decay g and readout probe q from the rule's per-token ops; "
+         "one warp");
+  w.line("//    per token, four in flight per warp (unrolled, no branches, "
+         "so their");
+  w.line("//    latencies overlap). Rows past the sequence's end store zeros "
+         "(g too).");
+  emitTokenLoop(prologue, [&](StringRef row, const SubStep &step) {
+    // The operand rows, anchored per key first (emitGatePass).
+    std::string qRow = prologue.ref(plan.readout.getProbe()), yRow;
+    SmallVector<std::string> aRows;
+    for (const RankOneTerm &term : step.terms) {
+      aRows.push_back(prologue.ref(term.direction));
+      if (term.probe)
+        yRow = prologue.ref(term.probe);
+    }
+    if (plan.perKey()) {
+      w.line("// Anchored per key: Q̃ = Q ⊙ e^{b − m}, Ã = A ⊙ e^{m − b}" +
+             std::string(yRow.empty() ? "" : ", Ỹ = Y ⊙ e^{b' − m}") + ".");
+      w.line("const int key0 = kKeyPerLane * lane; // this lane's first key");
+      auto anchor = [&](std::string &name, const std::string &bRow,
+                        StringRef sign) {
+        std::string anchored = name + "_anchored";
+        w.line("float " + anchored + "[kKeyPerLane];");
+        w.line(llvm::formatv("anchor_keys({0}, {1}, {2}, &sm.mid[key0], {3});",
+                             anchored, name, bRow, sign));
+        name = anchored;
+      };
+      std::string bRow = llvm::formatv("&sm.b[{0}][key0]", row).str();
+      anchor(qRow, bRow, "1.0f");
+      for (std::string &aRow : aRows)
+        anchor(aRow, bRow, "-1.0f");
+      if (!yRow.empty())
+        anchor(yRow,
+               llvm::formatv("{0} ? &sm.b[{0} - 1][key0] : nullptr", row).str(),
+               "1.0f");
+    }
+    w.line("// The chunk's operand rows.");
+    w.line(llvm::formatv("storeRow(sm.q, {0}, {1}, valid); // q: {2}", row,
+                         qRow, expr(plan.readout.getProbe())));
+    for (auto [m, term] : llvm::enumerate(step.terms)) {
+      w.line(llvm::formatv("storeRow({0}, {1}, {2}, valid); // a: {3}",
+                           termTile("a", m), row, aRows[m],
+                           expr(term.direction)));
+      w.line(llvm::formatv(
+          "LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], {1}, {2}, "
+          "valid, kValueTile * vt); // x: {3}",
+          m, row, prologue.ref(term.data), expr(term.data)));
+      if (term.probe)
+        w.line(llvm::formatv("storeRow(sm.y, {0}, {1}, valid); // y: {2}", row,
+                             yRow, expr(term.probe)));
+    }
+    if (plan.hasDecay() && !plan.perKey())
+      w.line(llvm::formatv(
+          "if (lane == 0) sm.b[{0}] = valid ? {1} : 0.0f; // g: {2}", row,
+          step.logDecay ? prologue.ref(step.logDecay) : "0.0f",
+          step.logDecay ? expr(step.logDecay) : "(none)"));
+  });
   emitStateCopy();
   w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
          "proxy");
@@ -1183,9 +1256,9 @@ void KernelEmitter::emit(const std::string &name) {
   emitSetup();
   emitInitialState();
   emitFirstLoads();
-  w.open("for (int64_t c0 = bos; c0 < eos; c0 += kChunk) {");
-  w.line("const int count = eos - c0 < kChunk ? int(eos - c0) : kChunk; // "
-         "valid rows");
+  w.open("for (int64_t c0 = bos; c0 < eos; c0 += kTokens) {");
+  w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
+         "valid tokens");
   w.line("__syncthreads(); // the previous chunk's tiles are no longer read");
   w.blank();
   emitChunkInputs();
@@ -1235,19 +1308,22 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     gates.emplace(form.rule, plan.dims, "gt");
   if (failed(prologue.collect(plan.readout.getProbe())))
     return failure();
-  for (const RankOneTerm &term : plan.step->terms)
-    if (failed(prologue.collect(term.direction)) ||
-        failed(prologue.collect(term.data)) ||
-        (term.probe && failed(prologue.collect(term.probe))))
-      return failure();
-  if (plan.hasDecay()) {
-    auto vec = dyn_cast<VecType>(plan.step->logDecay.getType());
-    if (plan.perKey() != bool(vec) ||
-        (vec && vec.getDim().getValue() != plan.dims.key))
+  for (const SubStep *step : plan.steps)
+    for (const RankOneTerm &term : step->terms)
+      if (failed(prologue.collect(term.direction)) ||
+          failed(prologue.collect(term.data)) ||
+          (term.probe && failed(prologue.collect(term.probe))))
+        return failure();
+  for (const SubStep *step : plan.steps) {
+    if (!step->logDecay)
+      continue;
+    // A scalar log-decay in a per-key kernel is broadcast over the keys.
+    auto vec = dyn_cast<VecType>(step->logDecay.getType());
+    if (vec && vec.getDim().getValue() != plan.dims.key)
       return refuse(plan.state->recur, "a log-decay over other than the key "
                                        "dim"),
              failure();
-    if (failed((gates ? *gates : prologue).collect(plan.step->logDecay)))
+    if (failed((gates ? *gates : prologue).collect(step->logDecay)))
       return failure();
   }
   // The inputs either prologue reads, in rule order.
@@ -1312,7 +1388,7 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     info->threads = 128 * (opts.valueDim / kValueTile);
     info->sharedBytes = sharedBytes(plan);
     info->valueTile = opts.valueDim; // the CTA's columns: one warpgroup per 64
-    info->chunkSize = opts.chunkSize;
+    info->chunkSize = plan.tokensPerChunk(); // tokens (rows / sub-steps)
     info->tensorMaps.clear();
     for (const KernelPlan::TmaInput &in : plan.tmaInputs)
       info->tensorMaps.emplace_back(in.input.getName().str(), in.size);
