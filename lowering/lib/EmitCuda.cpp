@@ -59,6 +59,18 @@ struct KernelPlan {
   const SubStep *step = nullptr;
   /// The strongest decay over the sub-steps.
   DecayKind decayKind = DecayKind::None;
+  /// A vector state z that rides along as one more value column of S
+  /// (linear attention's normaliser): the same decay, directions and readout
+  /// probe, a scalar data x_z per term. Its readout zᵀq is a per-row scalar
+  /// that the output maps with Sᵀq (o = Sᵀq / zᵀq).
+  struct Rider {
+    const StateForm *state = nullptr;
+    unsigned index = 0; // in the rule's states (p.initialStates[index])
+    mutable ReadoutOp readout;
+    std::string name;
+  };
+  std::optional<Rider> rider;
+  unsigned stateIndex = 0; // S in the rule's states
   mutable ReadoutOp readout;
   mutable OutputOp output;
   DimNames dims;
@@ -94,6 +106,69 @@ InFlightDiagnostic refuse(Operation *op, const Twine &what) {
                          << " yet";
 }
 
+/// Two per-token values computed the same way (classification may build
+/// equal values twice).
+bool sameValue(Value a, Value b) {
+  return a == b || (a && b && renderExpression(a) == renderExpression(b));
+}
+
+/// Checks that the vector state of `plan` can ride along with S (Rider).
+LogicalResult planRider(KernelPlan &plan) {
+  const StateForm &z = *plan.rider->state;
+  RecurOp recur = z.recur;
+  if (plan.state->hasProbes() || z.hasProbes())
+    return refuse(recur, "a vector state beside a state with probes");
+  if (z.steps.size() != 1 || plan.steps.size() != 1)
+    return refuse(recur, "a vector state in a rule with sub-steps");
+  const SubStep &zStep = z.steps.front(), &sStep = *plan.step;
+  if (zStep.decayKind != sStep.decayKind ||
+      !sameValue(zStep.logDecay, sStep.logDecay))
+    return refuse(recur, "a vector state whose decay differs from the "
+                         "matrix state's");
+  if (zStep.terms.size() != sStep.terms.size())
+    return refuse(recur, "a vector state whose rank-1 terms differ from the "
+                         "matrix state's");
+  for (auto [zt, st] : llvm::zip(zStep.terms, sStep.terms))
+    if (!sameValue(zt.direction, st.direction) || !zt.data)
+      return refuse(recur, "a vector state whose directions differ from the "
+                           "matrix state's");
+  if (z.readouts.size() != 1 || z.readouts.front().prev)
+    return refuse(z.state, "a vector state with other than one readout");
+  ReadoutOp readout = z.readouts.front().op;
+  if (!sameValue(readout.getProbe(), plan.readout.getProbe()))
+    return refuse(readout, "a vector state read other than with the matrix "
+                           "state's probe");
+  plan.rider->readout = readout;
+  return success();
+}
+
+/// The C++ of `value`, an output, per element of the output tile: "num" is
+/// S's readout, "den" the rider's (a per-row scalar); fails on anything
+/// other than constants and + − × ÷ of those.
+FailureOr<std::string> outputMap(const KernelPlan &plan, Value value) {
+  if (value == plan.readout.getResult())
+    return std::string("num");
+  if (plan.rider && value == plan.rider->readout.getResult())
+    return std::string("den");
+  Operation *def = value.getDefiningOp();
+  if (!plan.rider || !def)
+    return failure();
+  if (auto cst = dyn_cast<ConstantOp>(def))
+    return floatLiteral(cst.getValue().convertToDouble());
+  const char *op = isa<AddOp>(def)   ? " + "
+                   : isa<SubOp>(def) ? " - "
+                   : isa<MulOp>(def) ? " * "
+                   : isa<DivOp>(def) ? " / "
+                                     : nullptr;
+  if (!op)
+    return failure();
+  FailureOr<std::string> lhs = outputMap(plan, def->getOperand(0));
+  FailureOr<std::string> rhs = outputMap(plan, def->getOperand(1));
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  return "(" + *lhs + op + *rhs + ")";
+}
+
 /// Checks that `form` is in the first slice and fills `plan`.
 LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
                          KernelPlan &plan) {
@@ -113,16 +188,27 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
       return rule.emitError() << "GPU code generation supports dims of 64 or "
                                  "128 only (got "
                               << d << ")";
-  if (form.states.size() != 1) {
-    StateOp second = form.states[1].state;
+  // One matrix state S, and at most one vector state riding along with it.
+  for (auto [i, candidate] : llvm::enumerate(form.states)) {
+    bool vector = candidate.state.getType().isVector();
+    if (!vector && !plan.state) {
+      plan.state = &candidate;
+      plan.stateIndex = i;
+    } else if (vector && !plan.rider && form.states.size() == 2) {
+      StateOp op = candidate.state;
+      plan.rider =
+          KernelPlan::Rider{&candidate, unsigned(i), nullptr, op.getName().str()};
+    }
+  }
+  if (form.states.size() > 2 || !plan.state) {
+    StateOp second = form.states[form.states.size() > 1 ? 1 : 0].state;
+    if (!plan.state && form.states.size() == 1)
+      return refuse(second, "vector states");
     return refuse(second, "rules with more than one state (here '" +
                               second.getName() + "')");
   }
-  const StateForm &state = form.states.front();
-  plan.state = &state;
+  const StateForm &state = *plan.state;
   StateOp stateOp = state.state;
-  if (stateOp.getType().isVector())
-    return refuse(stateOp, "vector states");
   // Sub-steps (DeltaProduct) become pseudo-rows: 64 / n rows per token.
   if (!llvm::is_contained({1u, 2u, 4u}, unsigned(state.steps.size())))
     return refuse(state.recur, "other than 1, 2 or 4 sub-steps per token");
@@ -170,13 +256,18 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
   if (readout.prev)
     return refuse(readoutOp, "readouts of the previous state (`prev`)");
   plan.readout = readoutOp;
+  if (plan.rider && failed(planRider(plan)))
+    return failure();
   unsigned outputs = 0;
   for (Operation &op : rule.getBody().front()) {
     auto output = dyn_cast<OutputOp>(op);
     if (!output)
       continue;
-    if (outputs++ || output.getValue() != readoutOp.getResult())
-      return refuse(output, "outputs other than one plain readout S^T q");
+    if (outputs++ || failed(outputMap(plan, output.getValue())))
+      return refuse(output, plan.rider ? "outputs other than one pointwise "
+                                         "map (+ - * /) of the readouts"
+                                       : "outputs other than one plain "
+                                         "readout S^T q");
     plan.output = output;
   }
   if (!plan.output)
@@ -209,6 +300,8 @@ int64_t sharedBytes(const KernelPlan &plan) {
     tail += C * K * 4 + K * 4; // b[C][K], m[K]
   else if (plan.hasDecay())
     tail += C * 4 * (plan.hasProbe() ? 2 : 1); // b[C] (and b'[C])
+  if (plan.rider)
+    tail += K * 4 + C * 4 + plan.terms() * C * 4; // z, zq, zx
   if (!plan.tmaInputs.empty())
     tail += 8;
   bytes += (tail + 1023) / 1024 * 1024;
@@ -458,6 +551,13 @@ void KernelEmitter::emitConstants() {
     w.line(llvm::formatv("float tok_{0}[kTokens]; // {1} of the chunk's "
                          "tokens (prefetched)",
                          in.name, in.input.getName()));
+  if (plan.rider) {
+    w.line("float z[kKeyDim]; // the vector state " +
+           plan.rider->name +
+           " (fp32), one more value column of S");
+    w.line("float zq[kChunk]; // q_r · z_0 of each row");
+    w.line("float zx[kTerms][kChunk]; // its data x_z of each row");
+  }
   if (!plan.tmaInputs.empty())
     w.line("Barrier loaded; // the chunk's TMA loads landed");
   w.close("};");
@@ -575,6 +675,14 @@ __device__ inline float *stateAt(const LarcTensorRef &ref, int64_t n,
          int64_t(v) * ref.strides[3];
 }
 )");
+  if (plan.rider)
+    w.line(R"(
+/// Element k of a [N, H, K] fp32 vector state of sequence n, head h.
+__device__ inline float *vectorStateAt(const LarcTensorRef &ref, int64_t n,
+                                       int64_t h, int k) {
+  return static_cast<float *>(ref.data) + n * ref.strides[0] +
+         h * ref.strides[1] + int64_t(k) * ref.strides[2];
+})");
   if (plan.hasProbe())
     emitSolveSupport();
   w.line("} // namespace larc_kernel");
@@ -624,15 +732,18 @@ __device__ inline void storeMatrix(const Accum<kChunk> &d,
 /// reads L there) as scratch. T goes to fp32 `tInv`, whose strictly upper
 /// blocks are zeroed first so that the products run over whole blocks, and to
 /// bf16 `t` (the wgmma A operand). L_rs = 0 for s ≥ r, so the 16-byte loads
-/// of a row of L may run past the diagonal. Run by warpgroup 0 alone (its
-/// steps meet at named barrier 1).
+/// of a row of L may run past the diagonal. Called by every thread of the
+/// CTA: warpgroup 0 does the work, and the steps meet at __syncthreads (the
+/// other warpgroups wait for T anyway; with a named barrier of warpgroup 0
+/// alone, compute-sanitizer's racecheck reported hazards across barriers).
 __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
                                        float (&tInv)[kChunk][kChunk],
                                        SwizzledTile<bf16, kChunk, kChunk> &t) {
   static_assert(kChunk == 64, "the block solve assumes C = 64, 128 threads");
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const bool worker = threadIdx.x < 128; // warpgroup 0
   // 0. The strictly upper 16×16 blocks of T are 0 (row r: two threads).
-  {
+  if (worker) {
     const int r = threadIdx.x / 2;
     for (int c = 16 * (r / 16 + 1) + threadIdx.x % 2; c < kChunk; c += 2) {
       tInv[r][c] = 0.0f;
@@ -640,7 +751,7 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
     }
   }
   // 1. T_ii = (I + L_ii)^{-1}: warp i, lane c < 16 solves column c.
-  if (lane < 16) {
+  if (worker && lane < 16) {
     const int o = 16 * warp, c = lane;
     float x[16];
 #pragma unroll
@@ -665,12 +776,13 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
       t.at(o + r, o + c) = __float2bfloat16(x[r]);
     }
   }
-  warpgroup::barrier_sync(1); // warpgroup 0 only
+  __syncthreads();
   // 2. Half p = warp / 2 (rows/columns 32p + [0, 32)): the block at rows
   //    i0 + [0, 16), columns j0 + [0, 16); thread: column c, rows r0 + 4k.
   {
     const int i0 = 32 * (warp / 2) + 16, j0 = i0 - 16, c = lane % 16;
     const int r0 = 2 * (warp % 2) + lane / 16;
+    if (worker) {
     float m[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
     for (int s = 0; s < 16; s += 4) { // M = L_10 T_00
@@ -686,7 +798,9 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
 #pragma unroll
     for (int k = 0; k < 4; ++k)
       l[j0 + r0 + 4 * k][i0 + c] = m[k]; // scratch: the upper block of L
-    warpgroup::barrier_sync(1); // warpgroup 0 only
+    }
+    __syncthreads();
+    if (worker) {
     float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
     for (int s = 0; s < 16; s += 4) { // T_10 = −T_11 M
@@ -704,11 +818,13 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
       tInv[i0 + r0 + 4 * k][j0 + c] = -v[k];
       t.at(i0 + r0 + 4 * k, j0 + c) = __float2bfloat16(-v[k]);
     }
+    }
   }
-  warpgroup::barrier_sync(1); // warpgroup 0 only
+  __syncthreads();
   // 3. T_BA = −T_B (L_BA T_A): thread: column c = lane, rows warp + 4k.
   {
     const int c = lane;
+    if (worker) {
     float m[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
     for (int s = 0; s < 32; s += 4) { // M = L_BA T_A
@@ -724,7 +840,9 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
 #pragma unroll
     for (int k = 0; k < 8; ++k)
       l[warp + 4 * k][32 + c] = m[k]; // scratch: the upper right of L
-    warpgroup::barrier_sync(1); // warpgroup 0 only
+    }
+    __syncthreads();
+    if (worker) {
     float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
     for (int s = 0; s < 32; s += 4) { // T_BA = −T_B M
@@ -741,6 +859,7 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
     for (int k = 0; k < 8; ++k) {
       tInv[32 + warp + 4 * k][c] = -v[k];
       t.at(32 + warp + 4 * k, c) = __float2bfloat16(-v[k]);
+    }
     }
   }
 }
@@ -795,7 +914,8 @@ void KernelEmitter::emitInitialState() {
          "holds key rows");
   w.line("// [64 i, 64 i + 64). Starts from the initial state, or zeros.");
   w.line("Accum<kValueTile> s[kStateBlocks];");
-  w.line("const LarcTensorRef &initial = p.initialStates[0];");
+  w.line(llvm::formatv("const LarcTensorRef &initial = p.initialStates[{0}];",
+                       plan.stateIndex));
   w.open("LARC_FOR_LANE(i, kStateBlocks) {");
   w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
   w.line("const int tid = warpgroup_thread();");
@@ -805,6 +925,14 @@ void KernelEmitter::emitInitialState() {
          "0.0f;");
   w.close();
   w.close();
+  if (plan.rider) {
+    w.line("// The vector state " + plan.rider->name +
+           " [K] in fp32 shared memory (one copy for every value tile).");
+    w.line(llvm::formatv("const LarcTensorRef &initialZ = p.initialStates[{0}];",
+                         plan.rider->index));
+    w.line("if (threadIdx.x < kKeyDim) sm.z[threadIdx.x] = initialZ.data ? "
+           "*vectorStateAt(initialZ, seq, head, threadIdx.x) : 0.0f;");
+  }
   w.blank();
 }
 
@@ -995,6 +1123,26 @@ void KernelEmitter::emitPrologue() {
         w.line(llvm::formatv("storeRow(sm.y, {0}, {1}, valid); // y: {2}", row,
                              yRow, expr(term.probe)));
     }
+    if (plan.rider) {
+      const SubStep &zStep = plan.rider->state->steps.front();
+      for (auto [m, term] : llvm::enumerate(zStep.terms))
+        w.line(llvm::formatv(
+            "if (lane == 0) sm.zx[{0}][{1}] = valid ? {2} : 0.0f; // x_z: {3}",
+            m, row, prologue.ref(term.data), expr(term.data)));
+      w.line(plan.perKey() ? "// q̃_r · z̃_0, z̃_0 = e^m ⊙ z_0 (z's readout "
+                             "from the chunk's start)"
+                           : "// q_r · z_0 (z's readout from the chunk's "
+                             "start)");
+      w.line("float zq = 0.0f;");
+      w.line(llvm::formatv(
+          "LARC_FOR_LANE(j, kKeyPerLane) zq += {0}[j] * sm.z[kKeyPerLane * lane "
+          "+ j]{1};",
+          qRow,
+          plan.perKey() ? " * exp_fast(sm.mid[kKeyPerLane * lane + j])" : ""));
+      w.line("zq = warp_allreduce(zq, SumOp{});");
+      w.line(llvm::formatv("if (lane == 0) sm.zq[{0}] = valid ? zq : 0.0f;",
+                           row));
+    }
     if (plan.hasDecay() && !plan.perKey())
       w.line(llvm::formatv(
           "if (lane == 0) sm.b[{0}] = valid ? {1} : 0.0f; // g: {2}", row,
@@ -1081,12 +1229,13 @@ fp32, and every product accumulates in fp32.)");
                  "s < r"
                : "applyStrictMask(l); // s < r");
   w.line("storeMatrix(l, sm.l);");
-  w.line("warpgroup::barrier_sync(1); // L is whole");
+  w.close();
+  w.line("__syncthreads(); // L is whole");
   w.blank();
   w.line("// 2b. T = (I + L)^{-1} in fp32 by 16×16 blocks: T_ii by forward "
-         "substitution, then T_BA = −T_B L_BA T_A.");
+         "substitution, then T_BA = −T_B L_BA T_A");
+  w.line("//     (warpgroup 0 works, every thread meets its barriers).");
   w.line("invertUnitLower(sm.l, sm.tInv, sm.t);");
-  w.close();
   if (decay) {
     w.line("__syncthreads(); // T is whole; every warp is done reading Y");
     w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'} (the solve leaves Y "
@@ -1157,11 +1306,20 @@ void KernelEmitter::emitOutput() {
   if (decay)
     w.line("scale_rows_exp(o, sm.b); // (Q ⊙ e^b) S_0 = diag(e^b) Q S_0");
   w.line("AFrag<bf16, kChunk> probs[kTerms];");
+  if (plan.rider)
+    w.line("float2 zDen = make_float2(0.0f, 0.0f); // zᵀq of this thread's "
+           "two rows");
   w.open("LARC_FOR_LANE(m, kTerms) {");
   w.line("wgmma::fence_operand(scores[m]);");
   w.line(decay ? "apply_decay_mask(scores[m], sm.b, sm.b); // ⊙ Γ, Γ_rs = "
                  "e^{b_r − b_s} for r ≥ s, else 0"
                : "apply_causal_mask(scores[m]); // ⊙ M (r ≥ s)");
+  if (plan.rider) {
+    w.line("const float2 d = row_dot(scores[m], sm.zx[m]); // z's column: "
+           "P_m x_z (fp32)");
+    w.line("zDen.x += d.x;");
+    w.line("zDen.y += d.y;");
+  }
   w.line("probs[m] = to_afrag<bf16>(scores[m]);");
   w.line("wgmma::fence_operand(probs[m]);");
   w.close();
@@ -1174,6 +1332,25 @@ void KernelEmitter::emitOutput() {
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(o);");
   w.blank();
+  if (plan.rider) {
+    w.line("// 4'. " + plan.output.getName().str() +
+           " = a pointwise map of the readouts num = Sᵀq and den = zᵀq, "
+           "where zᵀq adds");
+    w.line(decay ? "//     (Q ⊙ e^b) z_0 (q_r · z_0 from the prologue, times "
+                   "e^{b_r}) to P x_z."
+                 : "//     Q̃ z̃_0 (q_r · z_0 from the prologue) to P x_z.");
+    w.open("{");
+    w.line("const int rLo = Accum<kValueTile>::row(warpgroup_thread(), 0);");
+    w.line(decay ? "zDen.x += sm.zq[rLo] * exp_fast(sm.b[rLo]);"
+                 : "zDen.x += sm.zq[rLo];");
+    w.line(decay ? "zDen.y += sm.zq[rLo + 8] * exp_fast(sm.b[rLo + 8]);"
+                 : "zDen.y += sm.zq[rLo + 8];");
+    w.close();
+    w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
+    w.line("const float num = o.v[e], den = (e / 2) % 2 ? zDen.y : zDen.x;");
+    w.line("o.v[e] = " + *outputMap(plan, plan.output.getValue()) + ";");
+    w.close();
+  }
   w.line("// 4. The output rows of this chunk: " + plan.output.getName().str() +
          " [B, T, HV, " + plan.dims.value + "], bf16.");
   w.line(llvm::formatv("storeOutputRows(o, p.outputs[{0}], batch, c0, head, "
@@ -1221,6 +1398,24 @@ void KernelEmitter::emitStateUpdate() {
          "true, 64 * i); // (SS)");
   w.close();
   w.line("wgmma::commit();");
+  if (plan.rider) {
+    w.line("// z_C, the rider's column of the same update: Σ_m (the A_m the "
+           "update reads)ᵀ x_z,m.");
+    w.open("if (threadIdx.x < kKeyDim) {");
+    w.line("const int k = threadIdx.x;");
+    w.line("float acc = 0.0f;");
+    w.line("LARC_FOR_LANE(m, kTerms) for (int r = 0; r < kChunk; ++r) acc += "
+           "__bfloat162float(sm.a[m].at(r, k)) * sm.zx[m][r];");
+    if (plan.perKey()) {
+      w.line("const float e = exp_fast(sm.mid[k]); // e^m: z_C = e^m (e^m z_0 "
+             "+ Ãᵀ x_z)");
+      w.line("sm.z[k] = e * (e * sm.z[k] + acc);");
+    } else {
+      w.line(decay ? "sm.z[k] = stateDecay * sm.z[k] + acc;"
+                   : "sm.z[k] += acc;");
+    }
+    w.close();
+  }
   w.line("wgmma::wait<0>();");
   w.line("LARC_FOR_LANE(i, kStateBlocks) wgmma::fence_operand(s[i]);");
   if (plan.perKey()) {
@@ -1233,8 +1428,17 @@ void KernelEmitter::emitStateUpdate() {
 }
 
 void KernelEmitter::emitFinalState() {
+  if (plan.rider) {
+    w.line("// The final z, when asked for: [N, HV, K] fp32 (each thread "
+           "wrote its own keys).");
+    w.line(llvm::formatv("const LarcTensorRef &finalZ = p.finalStates[{0}];",
+                         plan.rider->index));
+    w.line("if (finalZ.data && threadIdx.x < kKeyDim) *vectorStateAt(finalZ, "
+           "seq, head, threadIdx.x) = sm.z[threadIdx.x];");
+  }
   w.line("// The final state, when asked for: [N, HV, K, V] fp32.");
-  w.line("const LarcTensorRef &finalState = p.finalStates[0];");
+  w.line(llvm::formatv("const LarcTensorRef &finalState = p.finalStates[{0}];",
+                       plan.stateIndex));
   w.open("if (finalState.data) {");
   w.open("LARC_FOR_LANE(i, kStateBlocks) {");
   w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
@@ -1313,6 +1517,10 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
       if (failed(prologue.collect(term.direction)) ||
           failed(prologue.collect(term.data)) ||
           (term.probe && failed(prologue.collect(term.probe))))
+        return failure();
+  if (plan.rider)
+    for (const RankOneTerm &term : plan.rider->state->steps.front().terms)
+      if (failed(prologue.collect(term.data)))
         return failure();
   for (const SubStep *step : plan.steps) {
     if (!step->logDecay)

@@ -66,6 +66,8 @@ struct DimNames {
 
 /// "kKeyPerLane" or "kValuePerLane": a lane's elements of a vector.
 std::string perLaneCount(const DimNames &dims, VecType type);
+/// A float literal of C++ that rounds to the same float ("1.0f", "1e-06f").
+std::string floatLiteral(double value);
 /// True for inputs indexed by the value head (everything but query and key).
 bool isValueSide(InputOp input);
 /// The element type of an input tensor in the kernel ("bf16" or "float").

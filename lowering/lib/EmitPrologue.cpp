@@ -30,7 +30,7 @@ using namespace larc;
 using namespace larc::cudagen;
 
 /// The shortest float literal that reads back as `value` in single precision.
-static std::string floatLiteral(double value) {
+std::string cudagen::floatLiteral(double value) {
   char buf[48];
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(buf, sizeof(buf), "%.*g", precision, value);

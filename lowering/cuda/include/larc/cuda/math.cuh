@@ -70,6 +70,23 @@ __device__ inline float2 row_reduce(const Accum<N> &d, Op op) {
   return make_float2(quad_allreduce(lo, op), quad_allreduce(hi, op));
 }
 
+/// Σ_c d[r][c] w[c] for each row of a warpgroup's [64, N] accumulator (w: N
+/// floats, e.g. shared memory), as row_reduce returns its rows.
+template <int N>
+__device__ inline float2 row_dot(const Accum<N> &d, const float *w) {
+  float lo = 0.f, hi = 0.f;
+  const int t = warpgroup_thread();
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i) {
+    const float x = d.v[i] * w[Accum<N>::col(t, i)];
+    if ((i / 2) % 2 == 0)
+      lo += x;
+    else
+      hi += x;
+  }
+  return make_float2(quad_allreduce(lo, SumOp{}), quad_allreduce(hi, SumOp{}));
+}
+
 template <int N> __device__ inline float2 row_sum(const Accum<N> &d) {
   return row_reduce(d, SumOp{});
 }
