@@ -21,7 +21,10 @@ live on different machines:
   of every output and final state. larc's side is its f64 chunk form; the
   peer computes in fp32, so its own rounding over T = 77 tokens (~1e-7 per
   step, a few 1e-6 at worst on these sizes) is what the bound 1e-5 allows.
-  Any error above it is a FAIL, and the exit status is non-zero.
+  Any error above it is a FAIL, and the exit status is non-zero. With
+  --json PATH it also writes the results as {rule: {"outputs": {name:
+  rel_err}, "pass": bool}} (pass null for a skipped rule; "error" where the
+  mapping did not run), which tools/coverage.py --peer-json reads.
 
   --parse-only (or --check where torch is missing) reads every file back and
   checks it against problem.json without running the peer; it exits 0 only
@@ -478,18 +481,20 @@ def parse_only(root):
     return bad
 
 
-def check(root):
+def check(root, json_path=None):
     import torch
     dirs, missing = rules_in(root)
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
     if dev != 'cuda':
         print('warning: no GPU; the Triton-backed peers will fail', file=sys.stderr)
     rows, fails, skips = [], 0, 0
+    results = {}  # rule -> {'outputs': {name: rel_err}, 'pass': bool or None}, for --json
     for d in dirs:
         meta = json.loads((d / 'problem.json').read_text())
         rule = meta['rule']
         if rule in SKIPPED or rule not in PEER:
             rows.append((rule, 'SKIPPED', SKIPPED.get(rule, 'no mapping'), '', ''))
+            results[rule] = {'outputs': {}, 'pass': None}
             skips += 1
             continue
         peer_name = PEER[rule][0]
@@ -503,6 +508,7 @@ def check(root):
             torch.cuda.synchronize() if dev == 'cuda' else None
         except Exception as e:  # a mapping that does not run is a failure
             rows.append((rule, peer_name, f'ERROR {type(e).__name__}: {e}', '', 'FAIL'))
+            results[rule] = {'outputs': {}, 'pass': False, 'error': f'{type(e).__name__}: {e}'}
             fails += 1
             continue
         errs, ref_errs = {}, {}
@@ -522,8 +528,10 @@ def check(root):
         fails += not ok
         fmt = lambda es: ' '.join(f'{n}={e:.2e}' for n, e in es.items())
         rows.append((rule, peer_name, fmt(errs), fmt(ref_errs), 'PASS' if ok else 'FAIL'))
+        results[rule] = {'outputs': errs, 'pass': ok}
     for rule in missing:
         rows.append((rule, '-', 'no export dir (run --prepare)', '', 'FAIL'))
+        results[rule] = {'outputs': {}, 'pass': False, 'error': 'no export dir'}
         fails += 1
 
     print(f'larc (f64 chunk form) vs flash-linear-attention (fp32 reference), '
@@ -534,6 +542,8 @@ def check(root):
         print(f'{rule:<20} {e:<34} {r:<34} {status or "SKIPPED":<7} {peer}')
     passed = len(rows) - fails - skips
     print(f'{passed} passed, {fails} failed, {skips} skipped, of {len(rows)} rules')
+    if json_path:
+        Path(json_path).write_text(json.dumps(results, indent=1) + '\n')
     return 1 if fails else 0
 
 
@@ -544,6 +554,7 @@ def main():
     mode.add_argument('--check', metavar='DIR', help='run the peer on DIR and compare (GPU machine)')
     mode.add_argument('--parse-only', metavar='DIR', help='read DIR back without the peer')
     ap.add_argument('--larcc', default='build/bin/larcc', help='larcc for --prepare')
+    ap.add_argument('--json', metavar='PATH', help='--check: also write the results as JSON')
     a = ap.parse_args()
     if a.prepare:
         return prepare(a.prepare, a.larcc)
@@ -555,7 +566,7 @@ def main():
         print('torch is not importable here: parsing only (run --check on the GPU machine)')
         parse_only(a.check)
         return 3
-    return check(a.check)
+    return check(a.check, a.json)
 
 
 if __name__ == '__main__':
