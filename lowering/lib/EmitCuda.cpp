@@ -720,6 +720,36 @@ __device__ inline void storeMatrix(const Accum<kChunk> &d,
   m[Accum<kChunk>::row(tid, i)][Accum<kChunk>::col(tid, i)] = d.v[i];
 }
 
+/// out[k] = Σ_{s < Inner} a[row0 + 4 k][col0 + s] · b[brow0 + s][bcol] for
+/// k < Rows: one thread's rows of a block product of the solve (a's rows read
+/// 16 bytes at a time).
+template <int Inner, int Rows>
+__device__ inline void blockRowsTimesColumn(float (&out)[Rows],
+                                            const float (&a)[kChunk][kChunk],
+                                            int row0, int col0,
+                                            const float (&b)[kChunk][kChunk],
+                                            int brow0, int bcol) {
+  LARC_FOR_LANE(k, Rows) out[k] = 0.0f;
+#pragma unroll
+  for (int s = 0; s < Inner; s += 4) {
+    const float b0 = b[brow0 + s][bcol], b1 = b[brow0 + s + 1][bcol],
+                b2 = b[brow0 + s + 2][bcol], b3 = b[brow0 + s + 3][bcol];
+    LARC_FOR_LANE(k, Rows) {
+      const float4 ar =
+          *reinterpret_cast<const float4 *>(&a[row0 + 4 * k][col0 + s]);
+      out[k] += ar.x * b0 + ar.y * b1 + ar.z * b2 + ar.w * b3;
+    }
+  }
+}
+
+/// T_rc in fp32 (tInv) and bf16 (t, the wgmma A operand).
+__device__ inline void storeT(float (&tInv)[kChunk][kChunk],
+                              SwizzledTile<bf16, kChunk, kChunk> &t, int r,
+                              int c, float x) {
+  tInv[r][c] = x;
+  t.at(r, c) = __float2bfloat16(x);
+}
+
 /// T = (I + L)^{-1} for a strictly lower L, exact in fp32 (no tensor cores),
 /// by 16×16 blocks on all 128 threads (C = 64; 4 barriers). With
 /// (I + L) = [[I + L_A, 0], [L_BA, I + L_B]] the inverse is
@@ -745,10 +775,8 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
   // 0. The strictly upper 16×16 blocks of T are 0 (row r: two threads).
   if (worker) {
     const int r = threadIdx.x / 2;
-    for (int c = 16 * (r / 16 + 1) + threadIdx.x % 2; c < kChunk; c += 2) {
-      tInv[r][c] = 0.0f;
-      t.at(r, c) = __float2bfloat16(0.0f);
-    }
+    for (int c = 16 * (r / 16 + 1) + threadIdx.x % 2; c < kChunk; c += 2)
+      storeT(tInv, t, r, c, 0.0f);
   }
   // 1. T_ii = (I + L_ii)^{-1}: warp i, lane c < 16 solves column c.
   if (worker && lane < 16) {
@@ -771,10 +799,8 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
       x[r] = acc0 + acc1;
     }
 #pragma unroll
-    for (int r = 0; r < 16; ++r) {
-      tInv[o + r][o + c] = x[r];
-      t.at(o + r, o + c) = __float2bfloat16(x[r]);
-    }
+    for (int r = 0; r < 16; ++r)
+      storeT(tInv, t, o + r, o + c, x[r]);
   }
   __syncthreads();
   // 2. Half p = warp / 2 (rows/columns 32p + [0, 32)): the block at rows
@@ -782,84 +808,34 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
   {
     const int i0 = 32 * (warp / 2) + 16, j0 = i0 - 16, c = lane % 16;
     const int r0 = 2 * (warp % 2) + lane / 16;
-    if (worker) {
-    float m[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-#pragma unroll
-    for (int s = 0; s < 16; s += 4) { // M = L_10 T_00
-      const float t0 = tInv[j0 + s][j0 + c], t1 = tInv[j0 + s + 1][j0 + c],
-                  t2 = tInv[j0 + s + 2][j0 + c], t3 = tInv[j0 + s + 3][j0 + c];
-#pragma unroll
-      for (int k = 0; k < 4; ++k) {
-        const float4 lr =
-            *reinterpret_cast<const float4 *>(&l[i0 + r0 + 4 * k][j0 + s]);
-        m[k] += lr.x * t0 + lr.y * t1 + lr.z * t2 + lr.w * t3;
-      }
-    }
-#pragma unroll
-    for (int k = 0; k < 4; ++k)
-      l[j0 + r0 + 4 * k][i0 + c] = m[k]; // scratch: the upper block of L
+    float m[4], v[4];
+    if (worker) { // M = L_10 T_00, to scratch: the upper block of L
+      blockRowsTimesColumn<16>(m, l, i0 + r0, j0, tInv, j0, j0 + c);
+      LARC_FOR_LANE(k, 4)
+        l[j0 + r0 + 4 * k][i0 + c] = m[k];
     }
     __syncthreads();
-    if (worker) {
-    float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-#pragma unroll
-    for (int s = 0; s < 16; s += 4) { // T_10 = −T_11 M
-      const float m0 = l[j0 + s][i0 + c], m1 = l[j0 + s + 1][i0 + c],
-                  m2 = l[j0 + s + 2][i0 + c], m3 = l[j0 + s + 3][i0 + c];
-#pragma unroll
-      for (int k = 0; k < 4; ++k) {
-        const float4 tr =
-            *reinterpret_cast<const float4 *>(&tInv[i0 + r0 + 4 * k][i0 + s]);
-        v[k] += tr.x * m0 + tr.y * m1 + tr.z * m2 + tr.w * m3;
-      }
-    }
-#pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      tInv[i0 + r0 + 4 * k][j0 + c] = -v[k];
-      t.at(i0 + r0 + 4 * k, j0 + c) = __float2bfloat16(-v[k]);
-    }
+    if (worker) { // T_10 = −T_11 M
+      blockRowsTimesColumn<16>(v, tInv, i0 + r0, i0, l, j0, i0 + c);
+      LARC_FOR_LANE(k, 4)
+        storeT(tInv, t, i0 + r0 + 4 * k, j0 + c, -v[k]);
     }
   }
   __syncthreads();
   // 3. T_BA = −T_B (L_BA T_A): thread: column c = lane, rows warp + 4k.
   {
     const int c = lane;
-    if (worker) {
-    float m[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-#pragma unroll
-    for (int s = 0; s < 32; s += 4) { // M = L_BA T_A
-      const float t0 = tInv[s][c], t1 = tInv[s + 1][c], t2 = tInv[s + 2][c],
-                  t3 = tInv[s + 3][c];
-#pragma unroll
-      for (int k = 0; k < 8; ++k) {
-        const float4 lr =
-            *reinterpret_cast<const float4 *>(&l[32 + warp + 4 * k][s]);
-        m[k] += lr.x * t0 + lr.y * t1 + lr.z * t2 + lr.w * t3;
-      }
-    }
-#pragma unroll
-    for (int k = 0; k < 8; ++k)
-      l[warp + 4 * k][32 + c] = m[k]; // scratch: the upper right of L
+    float m[8], v[8];
+    if (worker) { // M = L_BA T_A, to scratch: the upper right of L
+      blockRowsTimesColumn<32>(m, l, 32 + warp, 0, tInv, 0, c);
+      LARC_FOR_LANE(k, 8)
+        l[warp + 4 * k][32 + c] = m[k];
     }
     __syncthreads();
-    if (worker) {
-    float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-#pragma unroll
-    for (int s = 0; s < 32; s += 4) { // T_BA = −T_B M
-      const float m0 = l[s][32 + c], m1 = l[s + 1][32 + c],
-                  m2 = l[s + 2][32 + c], m3 = l[s + 3][32 + c];
-#pragma unroll
-      for (int k = 0; k < 8; ++k) {
-        const float4 tr =
-            *reinterpret_cast<const float4 *>(&tInv[32 + warp + 4 * k][32 + s]);
-        v[k] += tr.x * m0 + tr.y * m1 + tr.z * m2 + tr.w * m3;
-      }
-    }
-#pragma unroll
-    for (int k = 0; k < 8; ++k) {
-      tInv[32 + warp + 4 * k][c] = -v[k];
-      t.at(32 + warp + 4 * k, c) = __float2bfloat16(-v[k]);
-    }
+    if (worker) { // T_BA = −T_B M
+      blockRowsTimesColumn<32>(v, tInv, 32 + warp, 32, l, 0, 32 + c);
+      LARC_FOR_LANE(k, 8)
+        storeT(tInv, t, 32 + warp + 4 * k, c, -v[k]);
     }
   }
 }
