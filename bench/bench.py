@@ -59,6 +59,7 @@ import torch  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 sys.path.insert(0, str(REPO / "tests" / "gpu"))
+from device_table import refusals  # noqa: E402  (bench/prepare.sh's REFUSED.txt)
 
 SHAPES = [  # (B, T, H, D), the order
     (8, 2048, 16, 128),
@@ -256,17 +257,6 @@ def short(error):
 def device_tag(name):
     m = re.search(r"(H100|H200|H800|H20|B200|GB200|A100)", name)
     return m.group(1).lower() if m else re.sub(r"[^0-9a-z]+", "-", name.lower()).strip("-")
-
-
-def refusals(packages):
-    path = Path(packages) / "REFUSED.txt"
-    out = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if "\t" in line:
-                name, why = line.split("\t", 1)
-                out[name] = why
-    return out
 
 
 # --------------------------------------------------------------------------

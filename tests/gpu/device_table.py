@@ -337,6 +337,7 @@ def examples():
 
 
 def refusals(packages):
+    """bench/prepare.sh's REFUSED.txt: {package name: why larcc refused it}."""
     path = Path(packages) / "REFUSED.txt"
     out = {}
     if path.exists():
