@@ -5,7 +5,8 @@
 # (larcc compile -o), skipping the rules larcc refuses: their reasons are printed and kept in
 # build-bench/REFUSED.txt (one "RULE_kD_vD<TAB>reason" a line), which the bench and the device
 # table print in place of a package. Copies the runtime library beside them. Packages of rules
-# that larcc now refuses are removed, so a stale one is never measured.
+# that larcc now refuses, or whose spec left examples/, are removed, so a stale one is never
+# measured.
 #
 #   bench/prepare.sh                      # LARCC=build/bin/larcc RUNTIME=build/lib/liblarc_runtime.so
 #   LARCC=build-bench-tools/larcc bench/prepare.sh
@@ -37,6 +38,11 @@ for spec in examples/*.larc; do
       refused=$((refused + 1))
     fi
   done
+done
+# Packages of rules no longer in examples/ would be measured as if current: remove them.
+for pkg in "$out"/*_k*_v*/; do
+  rule=$(basename "$pkg" | sed -E 's/_k[0-9]+_v[0-9]+$//')
+  [ -f "examples/$rule.larc" ] || { echo "removed  $(basename "$pkg") (no examples/$rule.larc)"; rm -rf "$pkg"; }
 done
 cp "$runtime" "$out/liblarc_runtime.so"
 echo "prepared $out: $made packages, $refused refused (larcc $(readlink -f "$larcc"), runtime $runtime); $(du -sh "$out" | cut -f1)"

@@ -99,6 +99,15 @@ struct KernelPlan {
   /// The one term reads the state (the delta-rule family): the chunk needs
   /// the triangular solve (I + L) C = X − (Y ⊙ e^{b'}) S_0 before O and S_C.
   bool hasProbe() const { return step->terms.front().probe != nullptr; }
+  /// The sequence-split plan (docs/gpu-next.md, "Few long sequences"): phase
+  /// 1 (the summary instance) reduces a segment to S_end = M S_start + N.
+  /// Without probes M is diag(e^{Σ b}); with them it is K × K and a second
+  /// CTA per segment computes it by running the same update from S = I with
+  /// zero data, which needs as many value columns as keys. A rider would
+  /// need its own chain: not split.
+  bool splits() const {
+    return !rider && (!hasProbe() || opts.keyDim == opts.valueDim);
+  }
 };
 
 InFlightDiagnostic refuse(Operation *op, const Twine &what) {
@@ -345,6 +354,7 @@ private:
   void emitStoreOutput();
   void emitStateUpdate();
   void emitFinalState();
+  void emitEntryPoints(const std::string &name);
 
   std::string termTile(const char *tile, unsigned m) const {
     return llvm::formatv("sm.{0}[{1}]", tile, m).str();
@@ -463,6 +473,8 @@ void KernelEmitter::emitHeaderComment() {
   }
   w.blank();
   w.line("#include \"larc/cuda/larc.cuh\"");
+  if (plan.splits())
+    w.line("#include \"larc/cuda/segments.cuh\"");
   w.line("#include \"larc/runtime/LaunchParams.h\"");
   w.blank();
 }
@@ -496,6 +508,15 @@ void KernelEmitter::emitConstants() {
   w.line("constexpr int kValuePerLane = kValueDim / 32; // ... of a value row");
   w.line("constexpr int kStateBlocks = kKeyDim / 64;    // m64 accumulators "
          "of S");
+  if (plan.splits()) {
+    w.line(llvm::formatv("constexpr bool kMatrixTransition = {0}; // a "
+                         "segment's M: {1}",
+                         plan.hasProbe() ? "true" : "false",
+                         plan.hasProbe() ? "K × K (probes)"
+                                         : "diagonal (no probes)"));
+    w.line("using Workspace = SegmentWorkspace<kKeyDim, kValueDim, "
+           "kMatrixTransition>; // split plan");
+  }
   if (plan.perKey())
     w.line("// The anchored factors e^{±(b − m)} stay below e^{kAnchorLimit} "
            "(bf16's range\n// ends at e^{88}): exact while every key decays "
@@ -860,7 +881,15 @@ void KernelEmitter::emitSetup() {
   w.line("const int head = blockIdx.y;            // value head (HV)");
   w.line("const int keyHead = head / (p.valueHeads / p.heads); // head of "
          "query/key inputs");
-  w.line("const int seq = blockIdx.z;             // sequence n");
+  if (plan.splits()) {
+    w.line("// Split plan: blockIdx.z = n · segments + j; 1 segment when not "
+           "split.");
+    w.line("const int segments = p.segments > 1 ? p.segments : 1;");
+    w.line("const int seq = blockIdx.z / segments; // sequence n");
+    w.line("const int segment = blockIdx.z % segments;");
+  } else {
+    w.line("const int seq = blockIdx.z;             // sequence n");
+  }
   w.line("// Tokens [bos, eos) of batch row `batch` (varlen: cu_seqlens).");
   w.line("int64_t batch = seq, bos = 0, eos = p.seqLen;");
   w.open("if (p.cuSeqlens) {");
@@ -868,6 +897,19 @@ void KernelEmitter::emitSetup() {
   w.line("bos = p.cuSeqlens[seq];");
   w.line("eos = p.cuSeqlens[seq + 1];");
   w.close();
+  if (plan.splits()) {
+    w.open("if (segments > 1) { // segment j: tokens [j L, j L + L)");
+    w.line("bos += int64_t(segment) * p.segmentTokens;");
+    w.line("eos = bos + p.segmentTokens < eos ? bos + p.segmentTokens : eos;");
+    w.close();
+    w.line("// Phase 1 summarises every segment but the last; its CTA x = 1 "
+           "(probes) runs");
+    w.line("// from S = I with zero data, so that its S_end is M.");
+    w.line("if (kSummary && segment + 1 == segments) return;");
+    w.line("const bool carriesValues = !kSummary || blockIdx.x == 0;");
+    w.line("const Workspace ws(p);");
+    w.line("const int64_t wsRow = ws.row(blockIdx.z, head, p.valueHeads);");
+  }
   w.line("(void)lane;");
   if (!plan.tmaInputs.empty()) {
     w.open("if (threadIdx.x == 0) {");
@@ -897,10 +939,24 @@ void KernelEmitter::emitInitialState() {
   w.line("const int tid = warpgroup_thread();");
   w.line("const int k = 64 * i + Accum<kValueTile>::row(tid, e);");
   w.line("const int v = v0 + Accum<kValueTile>::col(tid, e);");
-  w.line("s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) : "
-         "0.0f;");
+  if (plan.splits()) {
+    w.line("if (kSummary) s[i].v[e] = !carriesValues && k == v ? 1.0f : 0.0f; "
+           "// N: from 0; M: from I");
+    w.line("else if (segments > 1) s[i].v[e] = ws.start(wsRow)[k * kValueDim "
+           "+ v]; // chained (phase 2)");
+    w.line("else s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) "
+           ": 0.0f;");
+  } else {
+    w.line("s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) : "
+           "0.0f;");
+  }
   w.close();
   w.close();
+  if (plan.splits() && !plan.hasProbe() && plan.hasDecay())
+    w.line(plan.perKey() ? "float segmentLogDecay = 0.0f; // phase 1: Σ b_C "
+                           "of key threadIdx.x over the segment"
+                         : "float segmentLogDecay = 0.0f; // phase 1: Σ b_C "
+                           "over the segment");
   if (plan.rider) {
     w.line("// The vector state " + plan.rider->name +
            " [K] in fp32 shared memory (one copy for every value tile).");
@@ -1093,8 +1149,10 @@ void KernelEmitter::emitPrologue() {
                            expr(term.direction)));
       w.line(llvm::formatv(
           "LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], {1}, {2}, "
-          "valid, kValueTile * vt); // x: {3}",
-          m, row, prologue.ref(term.data), expr(term.data)));
+          "{4}, kValueTile * vt); // x: {3}",
+          m, row, prologue.ref(term.data), expr(term.data),
+          plan.splits() && plan.hasProbe() ? "valid && carriesValues"
+                                           : "valid"));
       if (term.probe)
         w.line(llvm::formatv("storeRow(sm.y, {0}, {1}, valid); // y: {2}", row,
                              yRow, expr(term.probe)));
@@ -1353,6 +1411,8 @@ void KernelEmitter::emitStateUpdate() {
     w.line("__syncthreads(); // every warp is done reading A through wgmma");
     w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
            "add 0)");
+    if (plan.splits() && !plan.hasProbe())
+      w.line("if (kSummary) segmentLogDecay += bLast;");
     w.line("LARC_FOR_LANE(m, kTerms) decayRowsToEnd(sm.a[m], sm.b, bLast);");
     w.line("const float stateDecay = exp_fast(bLast);");
     w.open("LARC_FOR_LANE(i, kStateBlocks) {");
@@ -1400,6 +1460,9 @@ void KernelEmitter::emitStateUpdate() {
            "e^{2m} = e^{b_C}");
     w.line("wgmma::fence_operand(s[i]);");
     w.close();
+    if (plan.splits() && !plan.hasProbe())
+      w.line("if (kSummary && threadIdx.x < kKeyDim) segmentLogDecay += 2.0f "
+             "* sm.mid[threadIdx.x];");
   }
 }
 
@@ -1412,10 +1475,35 @@ void KernelEmitter::emitFinalState() {
     w.line("if (finalZ.data && threadIdx.x < kKeyDim) *vectorStateAt(finalZ, "
            "seq, head, threadIdx.x) = sm.z[threadIdx.x];");
   }
+  if (plan.splits()) {
+    w.open("if constexpr (kSummary) {");
+    w.line("// Phase 1: this segment's N (CTA x = 0) or M (x = 1) to the "
+           "workspace.");
+    w.line("float *out = carriesValues ? ws.delta(wsRow) : "
+           "ws.transition(wsRow);");
+    w.open("LARC_FOR_LANE(i, kStateBlocks) {");
+    w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
+    w.line("const int tid = warpgroup_thread();");
+    w.line("const int k = 64 * i + Accum<kValueTile>::row(tid, e);");
+    w.line("const int v = v0 + Accum<kValueTile>::col(tid, e);");
+    w.line("out[k * kValueDim + v] = s[i].v[e];");
+    w.close();
+    w.close();
+    if (!plan.hasProbe())
+      w.line(
+          plan.hasDecay()
+              ? "if (threadIdx.x < kKeyDim) ws.transition(wsRow)[threadIdx.x]"
+                " = expf(segmentLogDecay); // M = diag(e^{Σ b_C})"
+              : "if (threadIdx.x < kKeyDim) ws.transition(wsRow)[threadIdx.x]"
+                " = 1.0f; // M = I");
+    w.line("return;");
+    w.close();
+  }
   w.line("// The final state, when asked for: [N, HV, K, V] fp32.");
   w.line(llvm::formatv("const LarcTensorRef &finalState = p.finalStates[{0}];",
                        plan.stateIndex));
-  w.open("if (finalState.data) {");
+  w.open(plan.splits() ? "if (finalState.data && segment + 1 == segments) {"
+                       : "if (finalState.data) {");
   w.open("LARC_FOR_LANE(i, kStateBlocks) {");
   w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
   w.line("const int tid = warpgroup_thread();");
@@ -1431,8 +1519,17 @@ void KernelEmitter::emit(const std::string &name) {
   emitHeaderComment();
   emitConstants();
   emitSupport();
-  w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
-  w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
+  if (plan.splits()) {
+    w.line("/// The kernel's body. kSummary: phase 1 of the sequence-split "
+           "plan, which reduces a");
+    w.line("/// segment to S_end = M S_start + N and writes N and M to the "
+           "workspace (no outputs).");
+    w.line("template <bool kSummary>");
+    w.open("__device__ __forceinline__ void run(const LarcLaunchParams &p) {");
+  } else {
+    w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
+    w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
+  }
   emitSetup();
   emitInitialState();
   emitFirstLoads();
@@ -1447,12 +1544,40 @@ void KernelEmitter::emit(const std::string &name) {
   emitNextLoads();
   emitCumsum();
   emitSolve();
+  if (plan.splits())
+    w.open("if constexpr (!kSummary) { // phase 1 writes no outputs");
   emitOutput();
+  if (plan.splits())
+    w.close();
   emitStateUpdate();
   w.close();
   w.blank();
   emitFinalState();
   w.close();
+  if (plan.splits())
+    emitEntryPoints(name);
+}
+
+void KernelEmitter::emitEntryPoints(const std::string &name) {
+  w.blank();
+  w.line(
+      "// The package's kernels (manifest \"kernels\" and its \"segments\"): "
+      "the forward pass,");
+  w.line("// and phases 1 and 2 of the sequence-split plan, whose phase 3 is "
+         "the forward pass");
+  w.line("// again, over the segments, from the chained start states.");
+  w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
+  w.line(name +
+         "(const __grid_constant__ LarcLaunchParams p) { run<false>(p); }");
+  w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
+  w.line(
+      name +
+      "_summary(const __grid_constant__ LarcLaunchParams p) { run<true>(p); }");
+  w.line("extern \"C\" __global__ void __launch_bounds__(256)");
+  w.line(llvm::formatv("{0}_combine(const __grid_constant__ LarcLaunchParams "
+                       "p) {{ combineSegments<kKeyDim, kValueDim, "
+                       "kMatrixTransition>(p, {1}); }",
+                       name, plan.stateIndex));
 }
 
 std::string jsonString(StringRef s) {
@@ -1576,6 +1701,13 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     info->tensorMaps.clear();
     for (const KernelPlan::TmaInput &in : plan.tmaInputs)
       info->tensorMaps.emplace_back(in.input.getName().str(), in.size);
+    info->segments = plan.splits();
+    if (plan.splits()) {
+      const int64_t K = opts.keyDim, V = opts.valueDim;
+      info->summaryGridX = plan.hasProbe() ? 2 : 1;
+      info->combineGridX = V / 8; // segments.cuh's kSegmentColumns
+      info->workspaceFloats = 2 * K * V + (plan.hasProbe() ? K * K : K);
+    }
     info->dims.clear();
     RuleOp rule = form.rule;
     for (Attribute dim : rule.getDims()) {
@@ -1622,6 +1754,17 @@ std::string larc::emitCudaHeader(const RuleForm &form,
   w.line("#ifdef __CUDACC__");
   w.line("extern \"C\" __global__ void " + info.name +
          "(const __grid_constant__ LarcLaunchParams p);");
+  if (info.segments) {
+    w.line("// The sequence-split plan (docs/package-format.md, \"Plans\"): "
+           "phase 1, grid");
+    w.line(llvm::formatv("// ({0}, HV, N · segments), and phase 2, grid ({1}, "
+                         "HV, N), 256 threads.",
+                         info.summaryGridX, info.combineGridX));
+    w.line("extern \"C\" __global__ void " + info.name +
+           "_summary(const __grid_constant__ LarcLaunchParams p);");
+    w.line("extern \"C\" __global__ void " + info.name +
+           "_combine(const __grid_constant__ LarcLaunchParams p);");
+  }
   w.line("#endif");
   return text;
 }
@@ -1688,6 +1831,14 @@ std::string larc::emitManifest(const RuleForm &form, const CudaKernelInfo &info,
          << ", \"box\": [1, " << info.chunkSize << ", 1, 64]}";
     os << "]";
   }
+  if (info.segments)
+    os << ",\n     \"segments\": {\"summary\": "
+       << jsonString(info.name + "_summary")
+       << ", \"summary_grid_x\": " << info.summaryGridX
+       << ", \"combine\": " << jsonString(info.name + "_combine")
+       << ", \"combine_block\": [256, 1, 1], \"combine_grid_x\": "
+       << info.combineGridX
+       << ", \"workspace_floats\": " << info.workspaceFloats << "}";
   os << "}\n"
      << "  ],\n"
      << "  \"inputs\": [\n"

@@ -88,6 +88,8 @@ LoadedDriver loadDriver() {
        reinterpret_cast<void **>(&api.pointerGetAttribute)},
       {"cuTensorMapEncodeTiled",
        reinterpret_cast<void **>(&api.tensorMapEncodeTiled)},
+      {"cuMemAllocAsync", reinterpret_cast<void **>(&api.memAllocAsync)},
+      {"cuMemFreeAsync", reinterpret_cast<void **>(&api.memFreeAsync)},
   };
   for (const Entry &entry : entries) {
     CUdriverProcAddressQueryResult found = CU_GET_PROC_ADDRESS_SUCCESS;

@@ -38,6 +38,8 @@ struct DriverApi {
   PFN_cuMemcpyDtoHAsync_v3020 memcpyDtoHAsync;
   PFN_cuPointerGetAttribute_v4000 pointerGetAttribute;
   PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncodeTiled;
+  PFN_cuMemAllocAsync_v11020 memAllocAsync; // the split plan's workspace
+  PFN_cuMemFreeAsync_v11020 memFreeAsync;
 };
 
 // The driver's entry points; throws CudaError("larc: no CUDA driver: ...")

@@ -11,11 +11,13 @@
 #include "Launcher.h"
 
 #include "larc/runtime/BuildParams.h"
+#include "larc/runtime/SegmentPlan.h"
 
 #include "CuSeqlens.h"
 #include "Driver.h"
 #include "Fail.h"
 
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -42,11 +44,18 @@ private:
   const DriverApi &api;
 };
 
+// Phases 1 and 2 of a kernel's sequence-split plan.
+struct SplitFunctions {
+  CUfunction summary = nullptr, combine = nullptr;
+};
+
 struct DeviceModule {
   CUdevice device = 0;
   CUcontext context = nullptr;
   CUmodule module = nullptr;
+  int smCount = 0;
   std::vector<CUfunction> functions; // per manifest kernel
+  std::vector<SplitFunctions> split; // per manifest kernel; null: none
 };
 
 CUtensorMapDataType tensorMapType(DType dtype) {
@@ -148,6 +157,10 @@ struct Launcher::Impl {
            "(compute capability {}.{})",
            manifest.path, manifest.arch.name, index, major, minor, major,
            minor);
+    check(api.deviceGetAttribute(&loaded.smCount,
+                                 CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                                 loaded.device),
+          "cuDeviceGetAttribute");
     check(api.primaryCtxRetain(&loaded.context, loaded.device),
           fmt::format("retaining the primary context of cuda:{}", index));
     try {
@@ -155,8 +168,19 @@ struct Launcher::Impl {
       check(api.moduleLoadData(&loaded.module, cubin.data()),
             fmt::format("loading {} on cuda:{}", cubinPath(), index));
       try {
-        for (const KernelSpec &kernel : manifest.kernels)
-          loaded.functions.push_back(loadFunction(api, loaded, kernel));
+        for (const KernelSpec &kernel : manifest.kernels) {
+          loaded.functions.push_back(
+              loadFunction(api, loaded, kernel.name, kernel.sharedBytes));
+          allowCluster(api, loaded.functions.back(), kernel);
+          SplitFunctions split;
+          if (kernel.segments) {
+            split.summary = loadFunction(api, loaded, kernel.segments->summary,
+                                         kernel.sharedBytes);
+            split.combine =
+                loadFunction(api, loaded, kernel.segments->combine, 0);
+          }
+          loaded.split.push_back(split);
+        }
       } catch (...) {
         api.moduleUnload(loaded.module);
         throw;
@@ -169,21 +193,25 @@ struct Launcher::Impl {
   }
 
   CUfunction loadFunction(const DriverApi &api, const DeviceModule &loaded,
-                          const KernelSpec &kernel) {
+                          const std::string &name, uint32_t sharedBytes) {
     CUfunction function = nullptr;
     CUresult result =
-        api.moduleGetFunction(&function, loaded.module, kernel.name.c_str());
+        api.moduleGetFunction(&function, loaded.module, name.c_str());
     if (result == CUDA_ERROR_NOT_FOUND)
-      fail("{}: kernel {} is not in {}", manifest.path, kernel.name,
-           cubinPath());
-    check(result, fmt::format("cuModuleGetFunction({})", kernel.name));
+      fail("{}: kernel {} is not in {}", manifest.path, name, cubinPath());
+    check(result, fmt::format("cuModuleGetFunction({})", name));
     // Above 48 KiB, dynamic shared memory must be opted into per function.
-    if (kernel.sharedBytes > 48 * 1024)
+    if (sharedBytes > 48 * 1024)
       check(api.funcSetAttribute(
                 function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                static_cast<int>(kernel.sharedBytes)),
+                static_cast<int>(sharedBytes)),
             fmt::format("allowing {} bytes of shared memory for {}",
-                        kernel.sharedBytes, kernel.name));
+                        sharedBytes, name));
+    return function;
+  }
+
+  void allowCluster(const DriverApi &api, CUfunction function,
+                    const KernelSpec &kernel) {
     if (kernel.cluster &&
         (*kernel.cluster)[0] * (*kernel.cluster)[1] * (*kernel.cluster)[2] > 8)
       check(
@@ -191,7 +219,6 @@ struct Launcher::Impl {
               function, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1),
           fmt::format("allowing a non-portable cluster size for {}",
                       kernel.name));
-    return function;
   }
 
   void checkStream(const DriverApi &api, CUstream stream,
@@ -322,6 +349,58 @@ Launcher::Launcher(const Manifest &manifest, std::string cubin)
 
 Launcher::~Launcher() = default;
 
+namespace {
+
+void launchGrid(const DriverApi &api, CUfunction function, const char *name,
+                const std::array<uint64_t, 3> &grid,
+                const std::array<uint32_t, 3> &block, uint32_t sharedBytes,
+                CUstream stream, LarcLaunchParams &params) {
+  void *kernelArgs[] = {&params};
+  check(api.launchKernel(function, static_cast<unsigned>(grid[0]),
+                         static_cast<unsigned>(grid[1]),
+                         static_cast<unsigned>(grid[2]), block[0], block[1],
+                         block[2], sharedBytes, stream, kernelArgs, nullptr),
+        fmt::format("launching {} with grid [{}, {}, {}]", name, grid[0],
+                    grid[1], grid[2]));
+}
+
+// The sequence-split plan: phase 1 (summary) and phase 2 (combine) into a
+// stream-ordered fp32 workspace, then the kernel over every segment.
+void launchSplit(const DriverApi &api, const KernelSpec &kernel,
+                 const DeviceModule &loaded, int kernelIndex, const Plan &plan,
+                 const SegmentChoice &choice, CUstream stream,
+                 LarcLaunchParams &params) {
+  const SegmentKernels &spec = *kernel.segments;
+  const SplitFunctions &split = loaded.split[kernelIndex];
+  const uint64_t segments = static_cast<uint64_t>(choice.segments);
+  const uint64_t rows = plan.grid[2] * segments * plan.grid[1];
+  const size_t bytes = rows * spec.workspaceFloats * sizeof(float);
+  CUdeviceptr workspace = 0;
+  check(api.memAllocAsync(&workspace, bytes, stream),
+        fmt::format("allocating the split plan's workspace ({} bytes)", bytes));
+  params.segments = choice.segments;
+  params.segmentTokens = static_cast<int32_t>(choice.segmentTokens);
+  params.workspace = reinterpret_cast<float *>(workspace);
+  try {
+    launchGrid(api, split.summary, spec.summary.c_str(),
+               {spec.summaryGridX, plan.grid[1], plan.grid[2] * segments},
+               kernel.block, kernel.sharedBytes, stream, params);
+    launchGrid(api, split.combine, spec.combine.c_str(),
+               {spec.combineGridX, plan.grid[1], plan.grid[2]},
+               spec.combineBlock, 0, stream, params);
+    launchGrid(api, loaded.functions[kernelIndex], kernel.name.c_str(),
+               {plan.grid[0], plan.grid[1], plan.grid[2] * segments},
+               kernel.block, kernel.sharedBytes, stream, params);
+  } catch (...) {
+    api.memFreeAsync(workspace, stream);
+    throw;
+  }
+  check(api.memFreeAsync(workspace, stream),
+        "freeing the split plan's workspace");
+}
+
+} // namespace
+
 void Launcher::launch(const Plan &plan, const Arguments &args,
                       void *rawStream) {
   const DriverApi &api = driver();
@@ -339,20 +418,24 @@ void Launcher::launch(const Plan &plan, const Arguments &args,
     return;
   LarcLaunchParams params = buildLaunchParams(impl->manifest, plan, args);
   impl->encodeTensorMaps(api, kernel, args, params);
+  SegmentChoice choice =
+      chooseSegments(kernel, plan, args.cuSeqlens.has_value(), loaded.smCount,
+                     std::getenv(kSegmentsEnv));
+  if (choice.split()) {
+    launchSplit(api, kernel, loaded, plan.kernelIndex, plan, choice, stream,
+                params);
+    return;
+  }
+  CUfunction function = loaded.functions[plan.kernelIndex];
+  if (!kernel.cluster) {
+    launchGrid(api, function, kernel.name.c_str(), plan.grid, kernel.block,
+               kernel.sharedBytes, stream, params);
+    return;
+  }
   void *kernelArgs[] = {&params};
   std::string what =
       fmt::format("launching {} with grid [{}, {}, {}]", kernel.name,
                   plan.grid[0], plan.grid[1], plan.grid[2]);
-  CUfunction function = loaded.functions[plan.kernelIndex];
-  if (!kernel.cluster) {
-    check(api.launchKernel(function, static_cast<unsigned>(plan.grid[0]),
-                           static_cast<unsigned>(plan.grid[1]),
-                           static_cast<unsigned>(plan.grid[2]), kernel.block[0],
-                           kernel.block[1], kernel.block[2], kernel.sharedBytes,
-                           stream, kernelArgs, nullptr),
-          what);
-    return;
-  }
   CUlaunchAttribute cluster{};
   cluster.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
   cluster.value.clusterDim.x = (*kernel.cluster)[0];

@@ -667,8 +667,40 @@ private:
             maps->items[i], in.member(fmt::format("tensor_maps[{}]", i)),
             kernel.dtype));
     }
+    if (const JsonValue *segments = in.optional("segments"))
+      kernel.segments =
+          segmentKernels(*segments, in.member("segments"), kernel.name);
     in.finish();
     return kernel;
+  }
+
+  SegmentKernels segmentKernels(const JsonValue &value, const std::string &at,
+                                const std::string &kernelName) {
+    ObjectReader in(value, at, path);
+    SegmentKernels segments;
+    segments.summary =
+        identifier(in, in.require("summary", "phase 1's symbol"), "summary");
+    segments.combine =
+        identifier(in, in.require("combine", "phase 2's symbol"), "combine");
+    for (const std::string *name : {&segments.summary, &segments.combine})
+      if (*name == kernelName)
+        in.error(value, "the split plan's kernels must differ from {}",
+                 kernelName);
+    if (segments.summary == segments.combine)
+      in.error(value, "summary and combine are both {}", segments.summary);
+    if (const JsonValue *x = in.optional("summary_grid_x"))
+      segments.summaryGridX =
+          static_cast<uint32_t>(integer(in, *x, "summary_grid_x", 1, 65535));
+    if (const JsonValue *x = in.optional("combine_grid_x"))
+      segments.combineGridX =
+          static_cast<uint32_t>(integer(in, *x, "combine_grid_x", 1, 65535));
+    if (const JsonValue *block = in.optional("combine_block"))
+      segments.combineBlock = triple(in, *block, "combine_block");
+    segments.workspaceFloats = static_cast<uint64_t>(
+        integer(in, in.require("workspace_floats", "fp32 per segment and head"),
+                "workspace_floats", 1, INT32_MAX));
+    in.finish();
+    return segments;
   }
 
   void readKernels(ObjectReader &top) {

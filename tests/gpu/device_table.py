@@ -19,8 +19,9 @@ row: larc's error at most 1.5x the peer's where the peer has the op, at most
 1e-2 where it has none (or where the peer failed on that case, said in the
 row). Exits 1 if any row fails.
 
---sanitize instead runs one shape per rule (K = V = 128, varlen, initial
-state) under compute-sanitizer --tool memcheck and --tool racecheck, only
+--sanitize instead runs two shapes per rule (K = V = 128, initial state: a
+varlen batch, and B = 1, T = 1000, which the runtime runs as 4 segments)
+under compute-sanitizer --tool memcheck and --tool racecheck, only
 larc's kernels instrumented (--kernel-name kns=larc_), one process per tool.
 
   # here (no GPU): packages and the runtime library into build-bench/
@@ -54,6 +55,9 @@ CASES = [
     (2, 200, 2, False, True),
     (1, 300, 2, True, True),
     (1, 1000, 2, True, False),
+    # 4 (sequence, head) pairs fill 4 SMs: the runtime splits each sequence
+    # (4 segments of 256 tokens on a 132-SM H100; LARC_SEGMENTS=1 turns it off)
+    (2, 1000, 2, False, True),
 ]
 # the rules check_on_device.reference knows
 COD_RULES = {"additive", "retnet", "simple_gla", "two_terms", "delta_rule",
@@ -495,18 +499,20 @@ def child(args):
             continue
         manifest = json.loads((pkg / "manifest.json").read_text())
         fn = larc.load(str(pkg))
-        T, H = 200, 2
-        x = draw(rule, manifest, 1, T, H, gen)
-        cu = torch.tensor(cuts_for(T), dtype=torch.int32, device="cuda")
-        h0 = initial_states(manifest, cu.numel() - 1, H, gen)
+        H = 2
         names = [i["name"] for i in manifest["inputs"]]
-        o, finals = fn(**{n: x[n] for n in names}, initial_state=h0[0] if len(h0) == 1 else tuple(h0),
-                       output_final_state=True, cu_seqlens=cu)
-        torch.cuda.synchronize()
-        finite = all(torch.isfinite(t.float()).all().item() for t in as_list(o) + as_list(finals))
-        bad += not finite
-        print(f"sanitizer child: {rule} K=V=128 varlen T={T} H={H}: {'finite' if finite else 'NOT FINITE'}",
-              flush=True)
+        # varlen (never split), then one long sequence (split into segments)
+        for T, varlen in ((200, True), (1000, False)):
+            x = draw(rule, manifest, 1, T, H, gen)
+            cu = torch.tensor(cuts_for(T), dtype=torch.int32, device="cuda") if varlen else None
+            h0 = initial_states(manifest, cu.numel() - 1 if varlen else 1, H, gen)
+            o, finals = fn(**{n: x[n] for n in names}, initial_state=h0[0] if len(h0) == 1 else tuple(h0),
+                           output_final_state=True, cu_seqlens=cu)
+            torch.cuda.synchronize()
+            finite = all(torch.isfinite(t.float()).all().item() for t in as_list(o) + as_list(finals))
+            bad += not finite
+            print(f"sanitizer child: {rule} K=V=128 {'varlen' if varlen else 'B=1'} T={T} H={H}: "
+                  f"{'finite' if finite else 'NOT FINITE'}", flush=True)
     return 1 if bad else 0
 
 
@@ -550,8 +556,12 @@ def main():
     ap.add_argument("--out", help="write the rows as JSON here")
     ap.add_argument("--sanitize", action="store_true",
                     help="one shape per rule under compute-sanitizer memcheck and racecheck")
+    ap.add_argument("--segments", help="set LARC_SEGMENTS: force this many segments per sequence "
+                    "(1: never split) instead of the runtime's choice by shape")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.segments:
+        os.environ["LARC_SEGMENTS"] = args.segments
     args.rules = [r for r in args.rules.split(",") if r]
     args.dims = [(int(d), int(d)) for d in args.dims.split(",") if d]
     lib = Path(args.packages) / "liblarc_runtime.so"

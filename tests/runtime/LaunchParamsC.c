@@ -30,6 +30,9 @@ size_t larcTestOffsetsFromC(size_t *offsets) {
   offsets[n++] = offsetof(LarcLaunchParams, dims);
   offsets[n++] = offsetof(LarcLaunchParams, version);
   offsets[n++] = offsetof(LarcLaunchParams, numTensorMaps);
+  offsets[n++] = offsetof(LarcLaunchParams, segments);
+  offsets[n++] = offsetof(LarcLaunchParams, segmentTokens);
+  offsets[n++] = offsetof(LarcLaunchParams, workspace);
   offsets[n++] = offsetof(LarcLaunchParams, tensorMaps);
   offsets[n++] = sizeof(LarcLaunchParams);
   offsets[n++] = _Alignof(LarcLaunchParams);

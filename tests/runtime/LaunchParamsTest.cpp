@@ -34,6 +34,9 @@ TEST_CASE("launch params: layout 1 is pinned, and C agrees with C++",
                                         840,  // dims[4]
                                         856,  // version
                                         860,  // numTensorMaps
+                                        864,  // segments
+                                        868,  // segmentTokens
+                                        872,  // workspace
                                         896,  // tensorMaps[8]
                                         1920, // sizeof
                                         128,  // alignof
@@ -54,6 +57,9 @@ TEST_CASE("launch params: layout 1 is pinned, and C agrees with C++",
                                    offsetof(LarcLaunchParams, dims),
                                    offsetof(LarcLaunchParams, version),
                                    offsetof(LarcLaunchParams, numTensorMaps),
+                                   offsetof(LarcLaunchParams, segments),
+                                   offsetof(LarcLaunchParams, segmentTokens),
+                                   offsetof(LarcLaunchParams, workspace),
                                    offsetof(LarcLaunchParams, tensorMaps),
                                    sizeof(LarcLaunchParams),
                                    alignof(LarcLaunchParams),

@@ -200,7 +200,8 @@ TEST_CASE("manifest: errors name file, line, key and what was expected",
        "larc: test/manifest.json:11:44: kernels[0]: unknown key "
        "\"shared_byte\" (known: \"name\", \"dims\", \"dtype\", "
        "\"chunk_size\", \"block\", \"shared_bytes\", \"grid\", "
-       "\"value_tile\", \"cluster\", \"alignment\", \"tensor_maps\")"},
+       "\"value_tile\", \"cluster\", \"alignment\", \"tensor_maps\", "
+       "\"segments\")"},
       {R"("dtype": "bf16", "chunk_size": 64,
       "block": [384)",
        R"("dtype": "fp32", "chunk_size": 64,

@@ -55,6 +55,12 @@ struct CudaKernelInfo {
   std::vector<std::pair<std::string, int64_t>> tensorMaps;
   /// The dim name of each rule dim, in rule order, with its size.
   std::vector<std::pair<std::string, int64_t>> dims;
+  /// The sequence-split plan (manifest "segments"), when the rule has one:
+  /// the kernels <name>_summary and <name>_combine.
+  bool segments = false;
+  int64_t summaryGridX = 1;    // CTAs per segment in phase 1 (2: N and M)
+  int64_t combineGridX = 1;    // phase 2: V / 32
+  int64_t workspaceFloats = 0; // fp32 per (segment, value head)
 };
 
 /// The kernel name for `form` under `opts`.

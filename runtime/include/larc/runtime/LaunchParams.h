@@ -71,6 +71,14 @@ typedef struct LarcLaunchParams {
   int32_t dims[LARC_MAX_DIMS];
   uint32_t version; /* LARC_LAUNCH_PARAMS_VERSION */
   uint32_t numTensorMaps;
+  /* The sequence-split plan (docs/package-format.md, "Plans"): each sequence
+   * runs as `segments` CTAs of `segmentTokens` tokens, chained through the
+   * fp32 `workspace`. 0 or 1 segments and a NULL workspace: not split. These
+   * fields sit in what was padding before tensorMaps, so a runtime that
+   * leaves them zero launches every kernel of layout 1 as before. */
+  int32_t segments;
+  int32_t segmentTokens;
+  float *workspace;
   LarcTensorMap tensorMaps[LARC_MAX_TENSOR_MAPS];
 } LarcLaunchParams;
 

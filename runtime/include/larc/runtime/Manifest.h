@@ -78,6 +78,19 @@ struct TensorMapSpec {
 // [B, T, H, K] that is (K, T, H, B), as tensor_map.h's bthd_tile_map.
 std::vector<int> tensorMapOrder(TensorSlot::Kind kind, int rank);
 
+// The kernels of the sequence-split plan for few long sequences
+// (docs/package-format.md, "Plans"): phase 1 `summary` has the kernel's
+// block and shared memory and grid (summaryGridX, HV, N · segments); phase 2
+// `combine` has combineBlock and grid (combineGridX, HV, N); phase 3 is the
+// kernel itself over N · segments. The fp32 workspace holds
+// workspaceFloats per (segment, value head).
+struct SegmentKernels {
+  std::string summary, combine;
+  uint32_t summaryGridX = 1, combineGridX = 1;
+  std::array<uint32_t, 3> combineBlock = {256, 1, 1};
+  uint64_t workspaceFloats = 0;
+};
+
 struct KernelSpec {
   std::string name;
   std::vector<int64_t> dims; // one per Manifest::dims
@@ -90,6 +103,7 @@ struct KernelSpec {
   std::optional<std::array<uint32_t, 3>> cluster;
   uint32_t alignment = 0; // bytes; 0: the element size
   std::vector<TensorMapSpec> tensorMaps;
+  std::optional<SegmentKernels> segments;
 };
 
 // A GPU architecture "sm_<major><minor>[a|f]" (sm_90a: exactly 9.0).

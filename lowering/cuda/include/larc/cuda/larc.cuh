@@ -8,6 +8,8 @@
 //   decay.cuh     chunk cumulative gates, causal decay mask, row scaling
 //   rows.cuh      bf16 pack/unpack, per-row scaling of shared tiles
 //   warpgroup.cuh warpgroup index, setmaxnreg, named barriers
+// segments.cuh (the sequence-split plan's workspace and combine step) needs
+// larc/runtime/LaunchParams.h and is included by the kernels that split.
 // Hopper only: compile with -gencode=arch=compute_90a,code=sm_90a.
 #pragma once
 
