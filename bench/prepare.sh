@@ -39,10 +39,11 @@ for spec in examples/*.larc; do
     fi
   done
 done
-# Packages of rules no longer in examples/ would be measured as if current: remove them.
+# Packages of rules no longer in examples/ (or examples/peer/, compiled by hand for a check)
+# would be measured as if current: remove them.
 for pkg in "$out"/*_k*_v*/; do
   rule=$(basename "$pkg" | sed -E 's/_k[0-9]+_v[0-9]+$//')
-  [ -f "examples/$rule.larc" ] || { echo "removed  $(basename "$pkg") (no examples/$rule.larc)"; rm -rf "$pkg"; }
+  [ -f "examples/$rule.larc" ] || [ -f "examples/peer/$rule.larc" ] || { echo "removed  $(basename "$pkg") (no examples/$rule.larc)"; rm -rf "$pkg"; }
 done
 cp "$runtime" "$out/liblarc_runtime.so"
 echo "prepared $out: $made packages, $refused refused (larcc $(readlink -f "$larcc"), runtime $runtime); $(du -sh "$out" | cut -f1)"

@@ -72,6 +72,16 @@ struct KernelPlan {
   std::optional<Rider> rider;
   unsigned stateIndex = 0; // S in the rule's states
   mutable ReadoutOp readout;
+  /// The readout reads S_{t-1} (`prev`, RWKV-6): the products take the
+  /// strict mask, and Q the exclusive cumsum b' = b − g.
+  bool prev = false;
+  /// o = Sᵀq + s x_m: a per-token scalar s times term m's data, added on the
+  /// diagonal of P_m (RWKV-6's bonus u term). None: o is the readout.
+  struct Bonus {
+    mutable Value scalar;
+    unsigned term = 0;
+  };
+  std::optional<Bonus> bonus;
   mutable OutputOp output;
   DimNames dims;
   CudaOptions opts;
@@ -105,6 +115,11 @@ struct KernelPlan {
   /// CTA per segment computes it by running the same update from S = I with
   /// zero data, which needs as many value columns as keys. A rider would
   /// need its own chain: not split.
+  /// The scalar-decay kernel keeps b' = b − g (exclusive) beside b: the
+  /// solve reads it, and so does a `prev` readout.
+  bool needsExclusiveCumsum() const {
+    return hasDecay() && !perKey() && (hasProbe() || prev);
+  }
   bool splits() const {
     return !rider && (!hasProbe() || opts.keyDim == opts.valueDim);
   }
@@ -176,6 +191,32 @@ FailureOr<std::string> outputMap(const KernelPlan &plan, Value value) {
   if (failed(lhs) || failed(rhs))
     return failure();
   return "(" + *lhs + op + *rhs + ")";
+}
+
+/// o = Sᵀq + s x (either order of the sum and of the product), s a per-token
+/// scalar and x the data of one of the token's rank-1 terms: the bonus that
+/// the kernel adds on P_m's diagonal. None when `value` is not of that form.
+std::optional<KernelPlan::Bonus> planBonus(const KernelPlan &plan,
+                                           Value value) {
+  auto add = value.getDefiningOp<AddOp>();
+  if (!add)
+    return std::nullopt;
+  Value readout = plan.readout.getResult();
+  Value other = add.getOperand(0) == readout   ? add.getOperand(1)
+                : add.getOperand(1) == readout ? add.getOperand(0)
+                                               : Value();
+  auto mul = other ? other.getDefiningOp<MulOp>() : MulOp();
+  if (!mul)
+    return std::nullopt;
+  for (unsigned side : {0u, 1u}) {
+    Value scalar = mul.getOperand(side), data = mul.getOperand(1 - side);
+    if (!isa<ScalarType>(scalar.getType()))
+      continue;
+    for (auto [m, term] : llvm::enumerate(plan.step->terms))
+      if (sameValue(term.data, data))
+        return KernelPlan::Bonus{scalar, unsigned(m)};
+  }
+  return std::nullopt;
 }
 
 /// Checks that `form` is in the first slice and fills `plan`.
@@ -262,9 +303,14 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
     return refuse(stateOp, "a state with other than one readout");
   const ReadoutForm &readout = state.readouts.front();
   ReadoutOp readoutOp = readout.op;
-  if (readout.prev)
-    return refuse(readoutOp, "readouts of the previous state (`prev`)");
   plan.readout = readoutOp;
+  plan.prev = readout.prev;
+  if (plan.prev && plan.subSteps() != 1)
+    return refuse(readoutOp, "readouts of the previous state (`prev`) with "
+                             "sub-steps");
+  if (plan.prev && plan.rider)
+    return refuse(readoutOp, "readouts of the previous state (`prev`) beside "
+                             "a vector state");
   if (plan.rider && failed(planRider(plan)))
     return failure();
   unsigned outputs = 0;
@@ -272,11 +318,15 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
     auto output = dyn_cast<OutputOp>(op);
     if (!output)
       continue;
-    if (outputs++ || failed(outputMap(plan, output.getValue())))
+    if (!outputs && !plan.rider)
+      plan.bonus = planBonus(plan, output.getValue());
+    if (outputs++ ||
+        (!plan.bonus && failed(outputMap(plan, output.getValue()))))
       return refuse(output, plan.rider ? "outputs other than one pointwise "
                                          "map (+ - * /) of the readouts"
-                                       : "outputs other than one plain "
-                                         "readout S^T q");
+                                       : "outputs other than the readout S^T q "
+                                         "plus at most a per-token scalar "
+                                         "times a term's data");
     plan.output = output;
   }
   if (!plan.output)
@@ -308,7 +358,9 @@ int64_t sharedBytes(const KernelPlan &plan) {
   if (plan.perKey())
     tail += C * K * 4 + K * 4; // b[C][K], m[K]
   else if (plan.hasDecay())
-    tail += C * 4 * (plan.hasProbe() ? 2 : 1); // b[C] (and b'[C])
+    tail += C * 4 * (plan.needsExclusiveCumsum() ? 2 : 1); // b[C] (and b'[C])
+  if (plan.bonus)
+    tail += C * 4; // bonus[C]
   if (plan.rider)
     tail += K * 4 + C * 4 + plan.terms() * C * 4; // z, zq, zx
   if (!plan.tmaInputs.empty())
@@ -566,8 +618,11 @@ void KernelEmitter::emitConstants() {
   } else if (plan.hasDecay()) {
     w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
   }
-  if (plan.hasDecay() && !plan.perKey() && plan.hasProbe())
+  if (plan.needsExclusiveCumsum())
     w.line("float bx[kChunk]; // b' = b − g (exclusive cumsum)");
+  if (plan.bonus)
+    w.line("float bonus[kChunk]; // o_r += bonus_r x_r: " +
+           expr(plan.bonus->scalar));
   for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
     w.line(llvm::formatv("float tok_{0}[kTokens]; // {1} of the chunk's "
                          "tokens (prefetched)",
@@ -1120,7 +1175,10 @@ void KernelEmitter::emitPrologue() {
         yRow = prologue.ref(term.probe);
     }
     if (plan.perKey()) {
-      w.line("// Anchored per key: Q̃ = Q ⊙ e^{b − m}, Ã = A ⊙ e^{m − b}" +
+      w.line(std::string(plan.prev ? "// Anchored per key: Q̃ = Q ⊙ e^{b' − m} "
+                                     "(prev), Ã = A ⊙ e^{m − b}"
+                                   : "// Anchored per key: Q̃ = Q ⊙ e^{b − m}, "
+                                     "Ã = A ⊙ e^{m − b}") +
              std::string(yRow.empty() ? "" : ", Ỹ = Y ⊙ e^{b' − m}") + ".");
       w.line("const int key0 = kKeyPerLane * lane; // this lane's first key");
       auto anchor = [&](std::string &name, const std::string &bRow,
@@ -1132,13 +1190,13 @@ void KernelEmitter::emitPrologue() {
         name = anchored;
       };
       std::string bRow = llvm::formatv("&sm.b[{0}][key0]", row).str();
-      anchor(qRow, bRow, "1.0f");
+      std::string bPrev =
+          llvm::formatv("{0} ? &sm.b[{0} - 1][key0] : nullptr", row).str();
+      anchor(qRow, plan.prev ? bPrev : bRow, "1.0f"); // prev: e^{b' − m}
       for (std::string &aRow : aRows)
         anchor(aRow, bRow, "-1.0f");
       if (!yRow.empty())
-        anchor(yRow,
-               llvm::formatv("{0} ? &sm.b[{0} - 1][key0] : nullptr", row).str(),
-               "1.0f");
+        anchor(yRow, bPrev, "1.0f");
     }
     w.line("// The chunk's operand rows.");
     w.line(llvm::formatv("storeRow(sm.q, {0}, {1}, valid); // q: {2}", row,
@@ -1177,6 +1235,10 @@ void KernelEmitter::emitPrologue() {
       w.line(llvm::formatv("if (lane == 0) sm.zq[{0}] = valid ? zq : 0.0f;",
                            row));
     }
+    if (plan.bonus)
+      w.line(llvm::formatv(
+          "if (lane == 0) sm.bonus[{0}] = valid ? {1} : 0.0f; // bonus: {2}",
+          row, prologue.ref(plan.bonus->scalar), expr(plan.bonus->scalar)));
     if (plan.hasDecay() && !plan.perKey())
       w.line(llvm::formatv(
           "if (lane == 0) sm.b[{0}] = valid ? {1} : 0.0f; // g: {2}", row,
@@ -1213,7 +1275,7 @@ void KernelEmitter::emitCumsum() {
     return;
   w.line(
       "// 2. b = cumsum(g) over the chunk (inclusive): b_r = Σ_{i ≤ r} g_i.");
-  if (plan.hasProbe()) {
+  if (plan.needsExclusiveCumsum()) {
     w.line("//    b'_r = b_{r-1} = b_r − g_r (exclusive; b'_0 = 0).");
     w.open("if (warp == 0) {");
     w.line("warp_cumsum<kChunk>(sm.b, sm.b);");
@@ -1328,6 +1390,15 @@ void KernelEmitter::emitOutput() {
                    "(design.md §2, scalar gate)"
                  : "// 3. O = Q S_0 + Σ_m (Q A_mᵀ ⊙ M) X_m   (design.md §2, "
                    "additive)");
+  if (plan.prev)
+    w.line(decay ? "//    prev: o_t reads S_{t-1}, so e^{b'} for e^b and the "
+                   "strict mask (s < r)"
+                 : "//    prev: o_t reads S_{t-1}, so the strict mask (s < r)");
+  if (plan.bonus)
+    w.line(llvm::formatv("//    bonus: P_{0}'s diagonal gets {1}, so o_r += "
+                         "bonus_r x_r",
+                         plan.bonus->term, expr(plan.bonus->scalar))
+               .str());
   w.line("Accum<kValueTile> o;");
   w.line("Accum<kChunk> scores[kTerms];");
   w.line("wgmma::fence();");
@@ -1338,16 +1409,34 @@ void KernelEmitter::emitOutput() {
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(o);");
   if (decay)
-    w.line("scale_rows_exp(o, sm.b); // (Q ⊙ e^b) S_0 = diag(e^b) Q S_0");
+    w.line(plan.prev ? "scale_rows_exp(o, sm.bx); // (Q ⊙ e^{b'}) S_0"
+                     : "scale_rows_exp(o, sm.b); // (Q ⊙ e^b) S_0 = diag(e^b) "
+                       "Q S_0");
   w.line("AFrag<bf16, kChunk> probs[kTerms];");
   if (plan.rider)
     w.line("float2 zDen = make_float2(0.0f, 0.0f); // zᵀq of this thread's "
            "two rows");
   w.open("LARC_FOR_LANE(m, kTerms) {");
   w.line("wgmma::fence_operand(scores[m]);");
-  w.line(decay ? "apply_decay_mask(scores[m], sm.b, sm.b); // ⊙ Γ, Γ_rs = "
-                 "e^{b_r − b_s} for r ≥ s, else 0"
-               : "apply_causal_mask(scores[m]); // ⊙ M (r ≥ s)");
+  if (plan.prev || plan.bonus) {
+    std::string bonus =
+        plan.bonus
+            ? llvm::formatv("m == {0} ? sm.bonus : nullptr", plan.bonus->term)
+                  .str()
+            : "nullptr";
+    w.line(llvm::formatv(
+        "apply_readout_mask<{0}>(scores[m], {1}, {2}); // "
+        "{3}",
+        plan.prev ? "true" : "false",
+        decay ? (plan.prev ? "sm.bx, sm.b" : "sm.b, sm.b") : "nullptr, nullptr",
+        bonus,
+        plan.prev ? "s < r" + std::string(decay ? ", × e^{b'_r − b_s}" : "")
+                  : "s ≤ r" + std::string(decay ? ", × e^{b_r − b_s}" : "")));
+  } else {
+    w.line(decay ? "apply_decay_mask(scores[m], sm.b, sm.b); // ⊙ Γ, Γ_rs = "
+                   "e^{b_r − b_s} for r ≥ s, else 0"
+                 : "apply_causal_mask(scores[m]); // ⊙ M (r ≥ s)");
+  }
   if (plan.rider) {
     w.line("const float2 d = row_dot(scores[m], sm.zx[m]); // z's column: "
            "P_m x_z (fp32)");
@@ -1611,7 +1700,8 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   std::optional<PrologueEmitter> gates;
   if (plan.perKey())
     gates.emplace(form.rule, plan.dims, "gt");
-  if (failed(prologue.collect(plan.readout.getProbe())))
+  if (failed(prologue.collect(plan.readout.getProbe())) ||
+      (plan.bonus && failed(prologue.collect(plan.bonus->scalar))))
     return failure();
   for (const SubStep *step : plan.steps)
     for (const RankOneTerm &term : step->terms)
@@ -1808,8 +1898,8 @@ std::string larc::emitManifest(const RuleForm &form, const CudaKernelInfo &info,
   llvm::raw_string_ostream os(text);
   os << "{\n"
      << "  \"format\": 1,\n"
-     << "  \"_generator\": \"larcc --emit=cuda (one matrix state, scalar "
-        "decay, rank-1 terms without probes or one with a probe)\",\n"
+     << "  \"_generator\": \"larcc --emit=cuda (the fused sm_90a chunk "
+        "kernel; docs/package-format.md)\",\n"
      << "  \"rule\": " << jsonString(rule.getSymName()) << ",\n"
      << "  \"cubin\": " << jsonString(cubinFile) << ",\n";
   if (!headerFile.empty())

@@ -81,7 +81,7 @@ def reference(rule, seqs, h0, scale):
     l2 = cod.l2norm
     outs, finals = [], []
     for n, x in enumerate(seqs):
-        q, v = x["q"], (x["v"] if "v" in x else x["v1"])
+        q, v = (x["q"] if "q" in x else x["r"]), (x["v"] if "v" in x else x["v1"])
         T, H, K = q.shape
         V = v.shape[-1]
         dev = q.device
@@ -118,6 +118,12 @@ def reference(rule, seqs, h0, scale):
                 S = delta_step(S, l2(x["k1"][t]), x["v1"][t], x["beta1"][t])
                 S = delta_step(S, l2(x["k2"][t]), x["v2"][t], x["beta2"][t])
                 probe = scale * l2(qt)
+            elif rule == "rwkv6":  # reads S_{t-1}, plus the bonus u
+                probe = scale * qt
+                o[t] = torch.einsum("hkv,hk->hv", S, probe) + \
+                    (probe * x["u"][t] * x["k"][t]).sum(-1, keepdim=True) * x["v"][t]
+                S = torch.exp(x["w"][t])[:, :, None] * S + x["k"][t][:, :, None] * x["v"][t][:, None, :]
+                continue
             elif rule == "linear_attention":
                 elu1 = lambda a: torch.nn.functional.elu(a) + 1.0  # noqa: E731
                 fk = elu1(x["k"][t])
@@ -136,7 +142,7 @@ def reference(rule, seqs, h0, scale):
 
 def has_reference(rule):
     return rule in COD_RULES or rule in {"gla", "kda", "decay_after_householder", "gated_delta_gate",
-                                         "delta_product", "linear_attention"}
+                                         "delta_product", "linear_attention", "rwkv6"}
 
 
 # ---------------------------------------------------------------------------
@@ -163,6 +169,12 @@ def peer_op(rule):
             from fla.ops.simple_gla import chunk_simple_gla
             o, s = chunk_simple_gla(x["q"], x["k"], x["v"], g=x["g"], initial_state=one(h0),
                                     output_final_state=True, cu_seqlens=cu_long(cu))
+            return o, [s]
+    elif rule == "rwkv6":
+        def run(x, h0, cu):
+            from fla.ops.rwkv6 import chunk_rwkv6
+            o, s = chunk_rwkv6(x["r"], x["k"], x["v"], x["w"], x["u"][0, 0], initial_state=one(h0),
+                               output_final_state=True, cu_seqlens=cu_long(cu))
             return o, [s]
     elif rule == "gla":
         def run(x, h0, cu):
@@ -291,6 +303,8 @@ def draw(rule, manifest, B, T, H, gen):
             x[inp["name"]] = torch.sigmoid(randn).bfloat16()
         else:
             raise ValueError(f"{rule}: input {inp['name']} has role {role}")
+    if rule == "rwkv6":  # the peer's u is one vector per head: the same at every token
+        x["u"] = x["u"][:1, :1].expand_as(x["u"]).contiguous()
     return x
 
 

@@ -66,6 +66,29 @@ __device__ inline void apply_decay_mask(Accum<N> &s, const float *b_row,
   }
 }
 
+/// The mask of a readout with a previous-state read or a bonus, on a [64, N]
+/// score tile: keep (r, c) for c < r (kStrict: the readout of S_{t−1}) or
+/// c ≤ r, times exp(b_row[r] − b_col[c]) when b_row is given; then add
+/// bonus[r] on the diagonal when bonus is given (o_r += bonus_r x_r, RWKV-6's
+/// u term). Rows and columns are the tile's, from 0.
+template <bool kStrict, int N>
+__device__ inline void apply_readout_mask(Accum<N> &s, const float *b_row,
+                                          const float *b_col,
+                                          const float *bonus) {
+  const int t = warpgroup_thread();
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i) {
+    const int r = Accum<N>::row(t, i), c = Accum<N>::col(t, i);
+    const bool keep = kStrict ? c < r : c <= r;
+    float x = keep ? s.v[i] : 0.f;
+    if (keep && b_row)
+      x *= exp_fast(b_row[r] - b_col[c]);
+    if (bonus && c == r)
+      x += bonus[r];
+    s.v[i] = x;
+  }
+}
+
 /// d[r][:] *= exp(b_row[r]): diag(e^b) on the left, e.g. diag(e^b) Q S_0.
 template <int N>
 __device__ inline void scale_rows_exp(Accum<N> &d, const float *b_row) {
