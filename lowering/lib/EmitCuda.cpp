@@ -109,17 +109,17 @@ struct KernelPlan {
   /// The one term reads the state (the delta-rule family): the chunk needs
   /// the triangular solve (I + L) C = X − (Y ⊙ e^{b'}) S_0 before O and S_C.
   bool hasProbe() const { return step->terms.front().probe != nullptr; }
+  /// The scalar-decay kernel keeps b' = b − g (exclusive) beside b: the
+  /// solve reads it, and so does a `prev` readout.
+  bool needsExclusiveCumsum() const {
+    return hasDecay() && !perKey() && (hasProbe() || prev);
+  }
   /// The sequence-split plan (docs/gpu-next.md, "Few long sequences"): phase
   /// 1 (the summary instance) reduces a segment to S_end = M S_start + N.
   /// Without probes M is diag(e^{Σ b}); with them it is K × K and a second
   /// CTA per segment computes it by running the same update from S = I with
   /// zero data, which needs as many value columns as keys. A rider would
   /// need its own chain: not split.
-  /// The scalar-decay kernel keeps b' = b − g (exclusive) beside b: the
-  /// solve reads it, and so does a `prev` readout.
-  bool needsExclusiveCumsum() const {
-    return hasDecay() && !perKey() && (hasProbe() || prev);
-  }
   bool splits() const {
     return !rider && (!hasProbe() || opts.keyDim == opts.valueDim);
   }
@@ -407,6 +407,7 @@ private:
   void emitStateUpdate();
   void emitFinalState();
   void emitEntryPoints(const std::string &name);
+  void emitForEachStateElement(llvm::function_ref<void()> body);
 
   std::string termTile(const char *tile, unsigned m) const {
     return llvm::formatv("sm.{0}[{1}]", tile, m).str();
@@ -989,24 +990,21 @@ void KernelEmitter::emitInitialState() {
   w.line("Accum<kValueTile> s[kStateBlocks];");
   w.line(llvm::formatv("const LarcTensorRef &initial = p.initialStates[{0}];",
                        plan.stateIndex));
-  w.open("LARC_FOR_LANE(i, kStateBlocks) {");
-  w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
-  w.line("const int tid = warpgroup_thread();");
-  w.line("const int k = 64 * i + Accum<kValueTile>::row(tid, e);");
-  w.line("const int v = v0 + Accum<kValueTile>::col(tid, e);");
-  if (plan.splits()) {
-    w.line("if (kSummary) s[i].v[e] = !carriesValues && k == v ? 1.0f : 0.0f; "
-           "// N: from 0; M: from I");
-    w.line("else if (segments > 1) s[i].v[e] = ws.start(wsRow)[k * kValueDim "
-           "+ v]; // chained (phase 2)");
-    w.line("else s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) "
-           ": 0.0f;");
-  } else {
-    w.line("s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) : "
-           "0.0f;");
-  }
-  w.close();
-  w.close();
+  emitForEachStateElement([&] {
+    if (plan.splits()) {
+      w.line(
+          "if (kSummary) s[i].v[e] = !carriesValues && k == v ? 1.0f : 0.0f; "
+          "// N: from 0; M: from I");
+      w.line("else if (segments > 1) s[i].v[e] = ws.start(wsRow)[k * kValueDim "
+             "+ v]; // chained (phase 2)");
+      w.line(
+          "else s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) "
+          ": 0.0f;");
+    } else {
+      w.line("s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) : "
+             "0.0f;");
+    }
+  });
   if (plan.splits() && !plan.hasProbe() && plan.hasDecay())
     w.line(plan.perKey() ? "float segmentLogDecay = 0.0f; // phase 1: Σ b_C "
                            "of key threadIdx.x over the segment"
@@ -1570,14 +1568,8 @@ void KernelEmitter::emitFinalState() {
            "workspace.");
     w.line("float *out = carriesValues ? ws.delta(wsRow) : "
            "ws.transition(wsRow);");
-    w.open("LARC_FOR_LANE(i, kStateBlocks) {");
-    w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
-    w.line("const int tid = warpgroup_thread();");
-    w.line("const int k = 64 * i + Accum<kValueTile>::row(tid, e);");
-    w.line("const int v = v0 + Accum<kValueTile>::col(tid, e);");
-    w.line("out[k * kValueDim + v] = s[i].v[e];");
-    w.close();
-    w.close();
+    emitForEachStateElement(
+        [&] { w.line("out[k * kValueDim + v] = s[i].v[e];"); });
     if (!plan.hasProbe())
       w.line(
           plan.hasDecay()
@@ -1593,13 +1585,20 @@ void KernelEmitter::emitFinalState() {
                        plan.stateIndex));
   w.open(plan.splits() ? "if (finalState.data && segment + 1 == segments) {"
                        : "if (finalState.data) {");
+  emitForEachStateElement(
+      [&] { w.line("*stateAt(finalState, seq, head, k, v) = s[i].v[e];"); });
+  w.close();
+}
+
+/// `body` once per element of this thread's part of the state tile, with
+/// block i, element e, and its key row k and value column v.
+void KernelEmitter::emitForEachStateElement(llvm::function_ref<void()> body) {
   w.open("LARC_FOR_LANE(i, kStateBlocks) {");
   w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
   w.line("const int tid = warpgroup_thread();");
   w.line("const int k = 64 * i + Accum<kValueTile>::row(tid, e);");
   w.line("const int v = v0 + Accum<kValueTile>::col(tid, e);");
-  w.line("*stateAt(finalState, seq, head, k, v) = s[i].v[e];");
-  w.close();
+  body();
   w.close();
   w.close();
 }
