@@ -168,6 +168,20 @@ def draw_inputs(rule, B, T, H, K, V, device, gen):
     return x
 
 
+def poison_outputs(larc_rule):
+    """Poison what the runtime allocates: rows the kernel fails to write show
+    up as NaN (and an infinite error) instead of stale zeros."""
+    allocate = larc_rule._allocate
+
+    def poisoned(plan, output_final_state, device):
+        outputs, finals = allocate(plan, output_final_state, device)
+        for t in list(outputs) + [f for f in finals if f is not None]:
+            t.fill_(float("nan"))
+        return outputs, finals
+
+    larc_rule._allocate = poisoned
+
+
 def rel_err(got, want):
     got = got.double()
     den = want.norm().item()
@@ -240,17 +254,7 @@ def main():
         return 2
     print(f"device: {torch.cuda.get_device_name()}  runtime: {os.environ.get('LARC_RUNTIME_LIBRARY', '(default)')}")
 
-    # Poison what the runtime allocates: rows the kernel fails to write show
-    # up as NaN (and an infinite error) instead of stale zeros.
-    allocate = larc_rule._allocate
-
-    def poisoned(plan, output_final_state, device):
-        outputs, finals = allocate(plan, output_final_state, device)
-        for t in list(outputs) + [f for f in finals if f is not None]:
-            t.fill_(float("nan"))
-        return outputs, finals
-
-    larc_rule._allocate = poisoned
+    poison_outputs(larc_rule)
 
     gen = torch.Generator(device="cuda")
     gen.manual_seed(args.seed)
