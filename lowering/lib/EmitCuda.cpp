@@ -47,6 +47,8 @@ namespace {
 
 constexpr int64_t kValueTile = 64;
 constexpr unsigned kMaxTerms = 4;
+/// The dynamic shared memory one CTA may have on sm_90 (227 KB).
+constexpr int64_t kMaxSharedBytes = 232448;
 
 /// What the kernel of one supported rule is made of.
 struct KernelPlan {
@@ -70,6 +72,18 @@ struct KernelPlan {
     std::string name;
   };
   std::optional<Rider> rider;
+  /// A vector state z that reads only inputs and that S's per-token values
+  /// read whole (the preconditioner of precond_kda): a diagonal scan over
+  /// each chunk's rows before the prologue, z_r = e^{g_r} z_{r-1} + Σ a x,
+  /// which leaves z of every row (z_{r-1} where it is read `prev`) in shared
+  /// memory for the prologue.
+  struct Prescan {
+    const StateForm *state = nullptr;
+    unsigned index = 0; // in the rule's states
+    std::string name;
+    bool prev = false; // its reads see z_{t-1}
+  };
+  std::optional<Prescan> prescan;
   unsigned stateIndex = 0; // S in the rule's states
   mutable ReadoutOp readout;
   /// The readout reads S_{t-1} (`prev`, RWKV-6): the products take the
@@ -106,9 +120,25 @@ struct KernelPlan {
   unsigned subSteps() const { return steps.size(); }
   int64_t tokensPerChunk() const { return opts.chunkSize / subSteps(); }
   unsigned terms() const { return step->terms.size(); }
-  /// The one term reads the state (the delta-rule family): the chunk needs
-  /// the triangular solve (I + L) C = X − (Y ⊙ e^{b'}) S_0 before O and S_C.
-  bool hasProbe() const { return step->terms.front().probe != nullptr; }
+  /// A term reads the state (the delta-rule family): the chunk needs the
+  /// triangular solve (I + L) C = X − (Y ⊙ e^{b'}) S_0 before O and S_C.
+  bool hasProbe() const { return state->hasProbes(); }
+  /// The term with the probe (the same in every sub-step); the others are
+  /// plain terms (DPLR's k vᵀ) that enter its solve through L_n = Y A_nᵀ.
+  unsigned probeTerm = 0;
+  /// The probe term writes data x besides −Sᵀy (the delta rule's β v; DPLR's
+  /// b (aᵀ S) writes none).
+  bool probeHasData() const { return step->terms[probeTerm].data != nullptr; }
+  /// Plain terms beside the probe term: each adds −T L_n X_n to U.
+  bool plainTerms() const { return hasProbe() && terms() > 1; }
+  /// Their indices, in term order (sm.ln[j] is the j-th).
+  SmallVector<unsigned, 3> plainTermIndices() const {
+    SmallVector<unsigned, 3> out;
+    for (unsigned m = 0; hasProbe() && m < terms(); ++m)
+      if (m != probeTerm)
+        out.push_back(m);
+    return out;
+  }
   /// The scalar-decay kernel keeps b' = b − g (exclusive) beside b: the
   /// solve reads it, and so does a `prev` readout.
   bool needsExclusiveCumsum() const {
@@ -121,7 +151,7 @@ struct KernelPlan {
   /// zero data, which needs as many value columns as keys. A rider would
   /// need its own chain: not split.
   bool splits() const {
-    return !rider && (!hasProbe() || opts.keyDim == opts.valueDim);
+    return !rider && !prescan && (!hasProbe() || opts.keyDim == opts.valueDim);
   }
 };
 
@@ -163,6 +193,37 @@ LogicalResult planRider(KernelPlan &plan) {
     return refuse(readout, "a vector state read other than with the matrix "
                            "state's probe");
   plan.rider->readout = readout;
+  return success();
+}
+
+/// Checks that the vector state read by S's update (`plan.rider`, moved to
+/// `plan.prescan`) can be scanned ahead of the prologue.
+LogicalResult planPrescan(KernelPlan &plan) {
+  const StateForm &z = *plan.rider->state;
+  plan.prescan = KernelPlan::Prescan{&z, plan.rider->index, plan.rider->name};
+  plan.rider.reset();
+  RecurOp recur = z.recur;
+  if (z.hasProbes() || !z.reads.empty())
+    return refuse(recur, "a vector state read by the matrix state's update "
+                         "that reads a state itself");
+  if (z.steps.size() != 1 || plan.steps.size() != 1)
+    return refuse(recur, "a vector state in a rule with sub-steps");
+  const SubStep &step = z.steps.front();
+  if (step.decayKind == DecayKind::PerKey || step.vanishing)
+    return refuse(recur, "a scanned vector state with other than a scalar "
+                         "decay");
+  for (const RankOneTerm &term : step.terms)
+    if (!term.data)
+      return refuse(recur, "rank-1 terms without a data part");
+  if (!z.readouts.empty())
+    return refuse(z.readouts.front().op, "readouts of a scanned vector state");
+  if (z.applies.empty())
+    return refuse(z.state, "a vector state that nothing reads");
+  plan.prescan->prev = z.applies.front().prev;
+  for (const ApplyForm &apply : z.applies)
+    if (apply.prev != plan.prescan->prev || ApplyOp(apply.op).getProbe())
+      return refuse(apply.op, "reads of a scanned vector state other than "
+                              "all whole and all `prev` or all not");
   return success();
 }
 
@@ -271,11 +332,6 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
     // its logarithm (−inf there).
     if (sub.vanishing)
       return refuse(state.recur, "decays that can be exactly zero (restarts)");
-    // Probes (the delta-rule family): one rank-1 term a (x − Sᵀ y)ᵀ only.
-    if (state.hasProbes() &&
-        (sub.terms.size() != 1 || !sub.terms.front().probe))
-      return refuse(state.recur,
-                    "probes in a sub-step of more than one rank-1 term");
     if (sub.terms.empty())
       return refuse(state.recur, "a state update without rank-1 terms");
     if (sub.terms.size() > kMaxTerms)
@@ -283,9 +339,27 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
     if (sub.terms.size() != step.terms.size())
       return refuse(state.recur,
                     "sub-steps with different numbers of rank-1 terms");
+    // Probes (the delta-rule family, DPLR): one term a (x − Sᵀ y)ᵀ reads
+    // the state, at the same place in every sub-step; the solve is for its C.
+    SmallVector<unsigned, 2> probes;
+    for (auto [m, term] : llvm::enumerate(sub.terms))
+      if (term.probe)
+        probes.push_back(m);
+    if (state.hasProbes() && probes.size() != 1)
+      return refuse(state.recur,
+                    "probes in more than one rank-1 term of a sub-step");
+    if (state.hasProbes() && &sub != &step && probes.front() != plan.probeTerm)
+      return refuse(state.recur, "sub-steps whose probes are in different "
+                                 "rank-1 terms");
+    if (state.hasProbes())
+      plan.probeTerm = probes.front();
     for (const RankOneTerm &term : sub.terms)
-      if (!term.data)
+      if (!term.data && !term.probe)
         return refuse(state.recur, "rank-1 terms without a data part");
+    if (state.hasProbes() &&
+        !sub.terms[plan.probeTerm].data != !step.terms[plan.probeTerm].data)
+      return refuse(state.recur, "sub-steps whose probe terms differ in "
+                                 "writing data");
   }
 
   StateType type = stateOp.getType();
@@ -311,8 +385,14 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
   if (plan.prev && plan.rider)
     return refuse(readoutOp, "readouts of the previous state (`prev`) beside "
                              "a vector state");
-  if (plan.rider && failed(planRider(plan)))
+  // A vector state S's update reads is scanned ahead; one that only rides
+  // along with S is its extra column.
+  if (plan.rider && llvm::is_contained(plan.state->reads, plan.rider->index)) {
+    if (failed(planPrescan(plan)))
+      return failure();
+  } else if (plan.rider && failed(planRider(plan))) {
     return failure();
+  }
   unsigned outputs = 0;
   for (Operation &op : rule.getBody().front()) {
     auto output = dyn_cast<OutputOp>(op);
@@ -349,7 +429,8 @@ int64_t sharedBytes(const KernelPlan &plan) {
   if (plan.hasProbe())
     bytes += C * K * 2        // Y
              + C * C * 2      // T in bf16
-             + 2 * C * C * 4; // L and T in fp32
+             + 2 * C * C * 4  // L and T in fp32
+             + (plan.terms() - 1) * C * C * 2; // L_n, then −T L_n, in bf16
   const int64_t tokens = plan.tokensPerChunk();
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += tokens * in.size * 2; // raw rows landed by TMA
@@ -363,6 +444,11 @@ int64_t sharedBytes(const KernelPlan &plan) {
     tail += C * 4; // bonus[C]
   if (plan.rider)
     tail += K * 4 + C * 4 + plan.terms() * C * 4; // z, zq, zx
+  if (plan.prescan) {
+    tail += K * 4 + C * 4; // zScan, zDecay
+    if (!plan.hasProbe())
+      bytes += C * K * 4; // scan (else it shares L and T's space)
+  }
   if (!plan.tmaInputs.empty())
     tail += 8;
   bytes += (tail + 1023) / 1024 * 1024;
@@ -372,10 +458,12 @@ int64_t sharedBytes(const KernelPlan &plan) {
 /// The kernel, one function per step.
 class KernelEmitter {
 public:
-  /// `gates`: the per-key log-decay's own prologue (null unless per-key).
+  /// `gates`: the per-key log-decay's own prologue (null unless per-key);
+  /// `scan`: the scanned vector state's (null unless plan.prescan).
   KernelEmitter(const KernelPlan &plan, const PrologueEmitter &prologue,
-                const PrologueEmitter *gates, CodeWriter &w)
-      : plan(plan), prologue(prologue), gates(gates), w(w) {}
+                const PrologueEmitter *gates, const PrologueEmitter *scan,
+                CodeWriter &w)
+      : plan(plan), prologue(prologue), gates(gates), scan(scan), w(w) {}
 
   void emit(const std::string &name);
 
@@ -394,6 +482,7 @@ private:
   void emitNextLoads();
   void emitPrologue();
   void emitGatePass();
+  void emitScanPass();
   /// The loop over a chunk's tokens (one warp per token) that evaluates
   /// `values`' per-token ops, then calls `storeRows` once per sub-step with
   /// the C++ name of its row of the chunk form.
@@ -402,6 +491,7 @@ private:
       llvm::function_ref<void(StringRef row, const SubStep &step)> storeRows);
   void emitCumsum();
   void emitStateCopy();
+  void emitProbeTermNote();
   void emitOutput();
   void emitStoreOutput();
   void emitStateUpdate();
@@ -412,11 +502,17 @@ private:
   std::string termTile(const char *tile, unsigned m) const {
     return llvm::formatv("sm.{0}[{1}]", tile, m).str();
   }
-  std::string expr(Value v) const { return renderExpression(v); }
+  /// This warpgroup's value tile of term m's data X_m (C for the probe term).
+  std::string xTile(unsigned m) const {
+    return llvm::formatv("sm.x[wg][{0}]", m).str();
+  }
+  /// A per-token value as describe() prints it; a term's absent data is 0.
+  std::string expr(Value v) const { return v ? renderExpression(v) : "0"; }
 
   const KernelPlan &plan;
   const PrologueEmitter &prologue;
   const PrologueEmitter *gates;
+  const PrologueEmitter *scan;
   CodeWriter &w;
 };
 
@@ -439,9 +535,10 @@ void KernelEmitter::emitHeaderComment() {
   for (auto [j, step] : llvm::enumerate(plan.steps)) {
     std::string terms;
     for (const RankOneTerm &term : step->terms) {
-      std::string data = expr(term.data);
+      std::string data = term.data ? expr(term.data) : "";
       if (term.probe)
-        data += " - " + before + "^T (" + expr(term.probe) + ")";
+        data += (term.data ? " - " : "- ") + before + "^T (" +
+                expr(term.probe) + ")";
       terms += " + (" + expr(term.direction) + ") (" + data + ")^T";
     }
     std::string decay =
@@ -506,7 +603,15 @@ void KernelEmitter::emitHeaderComment() {
     w.line("//   O   = Q S_0 + (Q Aᵀ ⊙ M) X,   M the causal mask (r ≥ s)");
     w.line("//   S_C = S_0 + Aᵀ X");
   }
-  w.line(plan.hasProbe()
+  if (plan.plainTerms()) {
+    w.line("// Plain terms n beside the probe term p move to the right-hand "
+           "side of the solve:");
+    w.line("//   L_n = (Y A_nᵀ) masked as L, (I + L) C_p = X_p − Σ_n L_n X_n "
+           "− (Y ⊙ e^{b'}) S_0,");
+    w.line("//   U = T X_p − Σ_n (T L_n) X_n; then O and S_C sum over every "
+           "term, C_p for X_p,");
+  }
+  w.line(plan.hasProbe() && !plan.plainTerms()
              ? "// for the one term (A, X, Y). One CTA per (head, sequence), "
                "one warpgroup per"
              : "// summed over the terms (A_m, X_m). One CTA per (head, "
@@ -603,8 +708,25 @@ void KernelEmitter::emitConstants() {
                               : ""));
     w.line("SwizzledTile<bf16, kChunk, kChunk> t; // T = (I + L)^{-1} in "
            "bf16 (wgmma A operand)");
-    w.line("float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
-    w.line("float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
+    if (plan.plainTerms())
+      w.line("SwizzledTile<bf16, kChunk, kChunk> ln[kTerms - 1]; // L_n = Y "
+             "A_nᵀ of the plain terms, then −T L_n");
+    if (plan.prescan) {
+      w.line("union { // the scan's rows are read before the solve begins");
+      w.line("  struct {");
+      w.line("    float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
+      w.line("    float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
+      w.line("  };");
+      w.line("  float scan[kChunk][kKeyDim]; // " + plan.prescan->name +
+             (plan.prescan->prev ? " before" : " after") + " each row");
+      w.line("};");
+    } else {
+      w.line("float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
+      w.line("float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
+    }
+  } else if (plan.prescan) {
+    w.line("float scan[kChunk][kKeyDim]; // " + plan.prescan->name +
+           (plan.prescan->prev ? " before" : " after") + " each row");
   }
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     w.line(llvm::formatv("SwizzledTile<bf16, kTokens, {0}> raw_{1}; // rows of "
@@ -634,6 +756,11 @@ void KernelEmitter::emitConstants() {
            " (fp32), one more value column of S");
     w.line("float zq[kChunk]; // q_r · z_0 of each row");
     w.line("float zx[kTerms][kChunk]; // its data x_z of each row");
+  }
+  if (plan.prescan) {
+    w.line("float zScan[kKeyDim]; // the vector state " + plan.prescan->name +
+           " (fp32), carried across chunks");
+    w.line("float zDecay[kChunk]; // its log-decay of each row");
   }
   if (!plan.tmaInputs.empty())
     w.line("Barrier loaded; // the chunk's TMA loads landed");
@@ -752,7 +879,7 @@ __device__ inline float *stateAt(const LarcTensorRef &ref, int64_t n,
          int64_t(v) * ref.strides[3];
 }
 )");
-  if (plan.rider)
+  if (plan.rider || plan.prescan)
     w.line(R"(
 /// Element k of a [N, H, K] fp32 vector state of sequence n, head h.
 __device__ inline float *vectorStateAt(const LarcTensorRef &ref, int64_t n,
@@ -980,6 +1107,8 @@ void KernelEmitter::emitSetup() {
   prologue.emitUniform(w);
   if (gates)
     gates->emitUniform(w);
+  if (scan)
+    scan->emitUniform(w);
   w.blank();
 }
 
@@ -1016,6 +1145,14 @@ void KernelEmitter::emitInitialState() {
     w.line(llvm::formatv("const LarcTensorRef &initialZ = p.initialStates[{0}];",
                          plan.rider->index));
     w.line("if (threadIdx.x < kKeyDim) sm.z[threadIdx.x] = initialZ.data ? "
+           "*vectorStateAt(initialZ, seq, head, threadIdx.x) : 0.0f;");
+  }
+  if (plan.prescan) {
+    w.line("// The scanned vector state " + plan.prescan->name +
+           " [K] in fp32 shared memory.");
+    w.line(llvm::formatv("const LarcTensorRef &initialZ = p.initialStates[{0}];",
+                         plan.prescan->index));
+    w.line("if (threadIdx.x < kKeyDim) sm.zScan[threadIdx.x] = initialZ.data ? "
            "*vectorStateAt(initialZ, seq, head, threadIdx.x) : 0.0f;");
   }
   w.blank();
@@ -1130,6 +1267,58 @@ void KernelEmitter::emitGatePass() {
   w.blank();
 }
 
+/// A vector state that reads only inputs, read whole by S's per-token values
+/// (the preconditioner A of precond_kda): its rows' increments Σ a x and
+/// log-decays first (one warp per token), then thread k < K walks key k down
+/// the chunk, z_r = e^{g_r} z_{r-1} + u_r, in place: row r ends up holding z
+/// as the prologue reads it. Rows past the end add 0 and keep z.
+void KernelEmitter::emitScanPass() {
+  if (!plan.prescan)
+    return;
+  const SubStep &step = plan.prescan->state->steps.front();
+  const std::string name = plan.prescan->name;
+  w.line("// 1'. The vector state " + name + ", scanned over the chunk's rows "
+         "(it reads only inputs):");
+  w.line("//     each row's increment Σ_m a_m x_m and log-decay g, then z_r = "
+         "e^{g_r} z_{r-1} + u_r");
+  w.line("//     down each key; row r keeps " +
+         std::string(plan.prescan->prev ? "z_{r-1} (read `prev`)" : "z_r") +
+         " for the prologue.");
+  emitTokenLoop(*scan, [&](StringRef row, const SubStep &) {
+    std::string sum;
+    for (const RankOneTerm &term : step.terms)
+      sum += (sum.empty() ? "" : " + ") + scan->ref(term.direction, true) +
+             " * " + scan->ref(term.data, true);
+    std::string terms;
+    for (const RankOneTerm &term : step.terms)
+      terms += (terms.empty() ? "" : " + ") + ("(" + expr(term.direction) +
+                                                ") (" + expr(term.data) + ")");
+    w.line(llvm::formatv("LARC_FOR_LANE(j, kKeyPerLane) sm.scan[{0}][kKeyPerLane "
+                         "* lane + j] = valid ? {1} : 0.0f; // {2}",
+                         row, sum, terms));
+    if (step.logDecay)
+      w.line(llvm::formatv("if (lane == 0) sm.zDecay[{0}] = valid ? {1} : "
+                           "0.0f; // g: {2}",
+                           row, scan->ref(step.logDecay), expr(step.logDecay)));
+  });
+  w.line("__syncthreads();");
+  w.open("if (threadIdx.x < kKeyDim) {");
+  w.line("const int k = threadIdx.x;");
+  w.line("float z = sm.zScan[k];");
+  w.open("for (int r = 0; r < kChunk; ++r) {");
+  w.line(step.logDecay
+             ? "const float next = exp_fast(sm.zDecay[r]) * z + sm.scan[r][k];"
+             : "const float next = z + sm.scan[r][k];");
+  w.line(plan.prescan->prev ? "sm.scan[r][k] = z; // before row r"
+                            : "sm.scan[r][k] = next; // after row r");
+  w.line("z = next;");
+  w.close();
+  w.line("sm.zScan[k] = z;");
+  w.close();
+  w.line("__syncthreads();");
+  w.blank();
+}
+
 void KernelEmitter::emitTokenLoop(
     const PrologueEmitter &values,
     llvm::function_ref<void(StringRef row, const SubStep &step)> storeRows) {
@@ -1203,7 +1392,8 @@ void KernelEmitter::emitPrologue() {
       w.line(llvm::formatv("storeRow({0}, {1}, {2}, valid); // a: {3}",
                            termTile("a", m), row, aRows[m],
                            expr(term.direction)));
-      w.line(llvm::formatv(
+      if (term.data) // else only C, which the solve stores, fills X_m
+        w.line(llvm::formatv(
           "LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], {1}, {2}, "
           "{4}, kValueTile * vt); // x: {3}",
           m, row, prologue.ref(term.data), expr(term.data),
@@ -1311,18 +1501,38 @@ fp32, and every product accumulates in fp32.)");
                          : "// 2a. L = Y Aᵀ for s < r, else 0 (warpgroup 0: "
                            "L and T serve every");
   w.line(decay ? "//     serve every value tile)" : "//     value tile)");
+  const std::string ap = termTile("a", plan.probeTerm);
+  auto mask = [&](const std::string &acc) {
+    return decay ? "applyStrictDecayMask(" + acc +
+                       ", sm.bx, sm.b); // ⊙ e^{b'_r − b_s}, s < r"
+                 : "applyStrictMask(" + acc + "); // s < r";
+  };
   w.open("if (wg == 0) {");
   w.line("Accum<kChunk> l;");
   w.line("wgmma::fence();");
-  w.line(plan.perKey() ? "wgmma::mma_ABt(l, sm.y, sm.a[0]); // Ỹ Ãᵀ (SS)"
-                       : "wgmma::mma_ABt(l, sm.y, sm.a[0]); // Y Aᵀ (SS)");
+  w.line("wgmma::mma_ABt(l, sm.y, " + ap +
+         (plan.perKey() ? "); // Ỹ Ãᵀ (SS)" : "); // Y Aᵀ (SS)"));
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(l);");
-  w.line(decay ? "applyStrictDecayMask(l, sm.bx, sm.b); // ⊙ e^{b'_r − b_s}, "
-                 "s < r"
-               : "applyStrictMask(l); // s < r");
+  w.line(mask("l"));
   w.line("storeMatrix(l, sm.l);");
+  // The plain terms' rows are known data: their part of S_{r-1}ᵀ y_r, the
+  // same product with A_n, moves to the right-hand side.
+  for (auto [j, n] : llvm::enumerate(plan.plainTermIndices())) {
+    w.open("{");
+    w.line(llvm::formatv("Accum<kChunk> ln; // L_{0} = Y A_{0}ᵀ, masked as L "
+                         "(plain term {0})",
+                         n));
+    w.line("wgmma::fence();");
+    w.line("wgmma::mma_ABt(ln, sm.y, " + termTile("a", n) + "); // (SS)");
+    w.line("wgmma::commit();");
+    w.line("wgmma::wait<0>();");
+    w.line("wgmma::fence_operand(ln);");
+    w.line(mask("ln"));
+    w.line(llvm::formatv("store(ln, sm.ln[{0}]);", j));
+    w.close();
+  }
   w.close();
   w.line("__syncthreads(); // L is whole");
   w.blank();
@@ -1339,14 +1549,48 @@ fp32, and every product accumulates in fp32.)");
          "proxy");
   w.line("__syncthreads();");
   w.blank();
-  w.line(decay           ? "// 2c. W = T (Y ⊙ e^{b'}),  U = T X"
-         : plan.perKey() ? "// 2c. W = T Ỹ,  U = T X  (then C = U − W S̃_0)"
-                         : "// 2c. W = T Y,  U = T X");
+  if (plan.plainTerms()) {
+    // As flash-linear-attention's DPLR (wu_fwd): T L_n once per chunk, in
+    // bf16, so that each value tile's U is one more product.
+    w.line("// 2b'. −T L_n of each plain term (warpgroup 0; every value tile "
+           "reads it)");
+    w.open("if (wg == 0) {");
+    w.line("Accum<kChunk> tl[kTerms - 1];");
+    w.line("wgmma::fence();");
+    w.line("LARC_FOR_LANE(j, kTerms - 1) wgmma::mma_AB(tl[j], sm.t, "
+           "sm.ln[j]); // T L_n (SS)");
+    w.line("wgmma::commit();");
+    w.line("wgmma::wait<0>();");
+    w.open("LARC_FOR_LANE(j, kTerms - 1) {");
+    w.line("wgmma::fence_operand(tl[j]);");
+    w.line("LARC_FOR_LANE(e, kChunk / 2) tl[j].v[e] = -tl[j].v[e];");
+    w.line("store(tl[j], sm.ln[j]); // L_n is read: −T L_n replaces it");
+    w.close();
+    w.close();
+    w.line("tma::fence_shared_to_async();");
+    w.line("__syncthreads();");
+    w.blank();
+  }
+  std::string u = plan.probeHasData() ? "T X" : "";
+  for (unsigned n : plan.plainTermIndices())
+    u += llvm::formatv("{0}(T L_{1}) X_{1}", u.empty() ? "−" : " − ", n).str();
+  w.line(decay           ? "// 2c. W = T (Y ⊙ e^{b'}),  U = " + u
+         : plan.perKey() ? "// 2c. W = T Ỹ,  U = " + u +
+                               "  (then C = U − W S̃_0)"
+                         : "// 2c. W = T Y,  U = " + u);
   w.line("Accum<kKeyDim> w;");
   w.line("Accum<kValueTile> u;");
   w.line("wgmma::fence();");
   w.line("wgmma::mma_AB(w, sm.t, sm.y);    // (SS)");
-  w.line("wgmma::mma_AB(u, sm.t, sm.x[wg][0]); // (SS)");
+  bool accumulate = plan.probeHasData();
+  if (accumulate)
+    w.line("wgmma::mma_AB(u, sm.t, " + xTile(plan.probeTerm) + "); // (SS)");
+  for (auto [j, n] : llvm::enumerate(plan.plainTermIndices())) {
+    w.line(llvm::formatv("wgmma::mma_AB(u, sm.ln[{0}], {1}{2}); // −(T L_{3}) "
+                         "X_{3} (SS)",
+                         j, xTile(n), accumulate ? ", true" : "", n));
+    accumulate = true;
+  }
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(w);");
@@ -1365,20 +1609,32 @@ fp32, and every product accumulates in fp32.)");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(u);");
   w.line("__syncthreads(); // every warp is done reading X");
-  w.line("store(u, sm.x[wg][0]); // C replaces X: O and S_C read it below");
+  w.line("store(u, " + xTile(plan.probeTerm) +
+         "); // C replaces X: O and S_C read it below");
   w.line("tma::fence_shared_to_async();");
   w.line("__syncthreads();");
   w.blank();
 }
 
+/// With plain terms beside the probe term, the sums over m of steps 3 and 5
+/// read the probe term's C where its X would be.
+void KernelEmitter::emitProbeTermNote() {
+  if (plan.plainTerms())
+    w.line(llvm::formatv("//    (term {0}'s C from the solve in {1}, where "
+                         "its X_{0} would be)",
+                         plan.probeTerm, xTile(plan.probeTerm))
+               .str());
+}
+
 void KernelEmitter::emitOutput() {
   bool decay = plan.hasDecay() && !plan.perKey();
+  const bool oneProbeTerm = plan.hasProbe() && !plan.plainTerms();
   if (plan.perKey())
-    w.line(plan.hasProbe() ? "// 3. O = Q̃ S̃_0 + (Q̃ Ãᵀ ⊙ M) C   (per-key, "
+    w.line(oneProbeTerm ? "// 3. O = Q̃ S̃_0 + (Q̃ Ãᵀ ⊙ M) C   (per-key, "
                              "anchored; C in sm.x[wg][0])"
                            : "// 3. O = Q̃ S̃_0 + Σ_m (Q̃ Ã_mᵀ ⊙ M) X_m   "
                              "(per-key, anchored)");
-  else if (plan.hasProbe())
+  else if (oneProbeTerm)
     w.line(decay ? "// 3. O = (Q ⊙ e^b) S_0 + (Q Aᵀ ⊙ Γ) C   (design.md §2, "
                    "C in sm.x[wg][0])"
                  : "// 3. O = Q S_0 + (Q Aᵀ ⊙ M) C   (design.md §2, C in "
@@ -1388,6 +1644,7 @@ void KernelEmitter::emitOutput() {
                    "(design.md §2, scalar gate)"
                  : "// 3. O = Q S_0 + Σ_m (Q A_mᵀ ⊙ M) X_m   (design.md §2, "
                    "additive)");
+  emitProbeTermNote();
   if (plan.prev)
     w.line(decay ? "//    prev: o_t reads S_{t-1}, so e^{b'} for e^b and the "
                    "strict mask (s < r)"
@@ -1482,18 +1739,20 @@ void KernelEmitter::emitOutput() {
 
 void KernelEmitter::emitStateUpdate() {
   bool decay = plan.hasDecay() && !plan.perKey();
+  const bool oneProbeTerm = plan.hasProbe() && !plan.plainTerms();
   if (plan.perKey())
-    w.line(plan.hasProbe()
+    w.line(oneProbeTerm
                ? "// 5. S_C = diag(e^m) [diag(e^m) S_0 + Ãᵀ C]   (= "
                  "e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ C; fp32)"
                : "// 5. S_C = diag(e^m) [diag(e^m) S_0 + Σ_m Ã_mᵀ X_m]   (= "
                  "e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m; fp32)");
-  else if (plan.hasProbe())
+  else if (oneProbeTerm)
     w.line(decay ? "// 5. S_C = e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ C"
                  : "// 5. S_C = S_0 + Aᵀ C");
   else
     w.line(decay ? "// 5. S_C = e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m"
                  : "// 5. S_C = S_0 + Σ_m A_mᵀ X_m");
+  emitProbeTermNote();
   if (decay) {
     w.line("__syncthreads(); // every warp is done reading A through wgmma");
     w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
@@ -1554,6 +1813,14 @@ void KernelEmitter::emitStateUpdate() {
 }
 
 void KernelEmitter::emitFinalState() {
+  if (plan.prescan) {
+    w.line("// The final " + plan.prescan->name +
+           ", when asked for: [N, HV, K] fp32.");
+    w.line(llvm::formatv("const LarcTensorRef &finalZ = p.finalStates[{0}];",
+                         plan.prescan->index));
+    w.line("if (finalZ.data && threadIdx.x < kKeyDim) *vectorStateAt(finalZ, "
+           "seq, head, threadIdx.x) = sm.zScan[threadIdx.x];");
+  }
   if (plan.rider) {
     w.line("// The final z, when asked for: [N, HV, K] fp32 (each thread "
            "wrote its own keys).");
@@ -1627,6 +1894,7 @@ void KernelEmitter::emit(const std::string &name) {
   w.line("__syncthreads(); // the previous chunk's tiles are no longer read");
   w.blank();
   emitChunkInputs();
+  emitScanPass();
   emitGatePass();
   emitPrologue();
   emitNextLoads();
@@ -1699,13 +1967,31 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   std::optional<PrologueEmitter> gates;
   if (plan.perKey())
     gates.emplace(form.rule, plan.dims, "gt");
+  // A scanned vector state's per-token values get one too (temporaries zt0,
+  // ...), and every prologue reads its reads of it from the scan's rows.
+  std::optional<PrologueEmitter> scan;
+  if (plan.prescan) {
+    scan.emplace(form.rule, plan.dims, "zt");
+    for (const ApplyForm &apply : plan.prescan->state->applies) {
+      prologue.setSharedVector(ApplyOp(apply.op).getResult(), "sm.scan");
+      if (gates)
+        gates->setSharedVector(ApplyOp(apply.op).getResult(), "sm.scan");
+    }
+    const SubStep &step = plan.prescan->state->steps.front();
+    for (const RankOneTerm &term : step.terms)
+      if (failed(scan->collect(term.direction)) ||
+          failed(scan->collect(term.data)))
+        return failure();
+    if (step.logDecay && failed(scan->collect(step.logDecay)))
+      return failure();
+  }
   if (failed(prologue.collect(plan.readout.getProbe())) ||
       (plan.bonus && failed(prologue.collect(plan.bonus->scalar))))
     return failure();
   for (const SubStep *step : plan.steps)
     for (const RankOneTerm &term : step->terms)
       if (failed(prologue.collect(term.direction)) ||
-          failed(prologue.collect(term.data)) ||
+          (term.data && failed(prologue.collect(term.data))) ||
           (term.probe && failed(prologue.collect(term.probe))))
         return failure();
   if (plan.rider)
@@ -1726,10 +2012,11 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   }
   // The inputs either prologue reads, in rule order.
   SmallVector<InputOp> inputs = prologue.inputs();
-  if (gates)
-    for (InputOp input : gates->inputs())
-      if (!llvm::is_contained(inputs, input))
-        inputs.push_back(input);
+  for (const std::optional<PrologueEmitter> *other : {&gates, &scan})
+    if (*other)
+      for (InputOp input : (*other)->inputs())
+        if (!llvm::is_contained(inputs, input))
+          inputs.push_back(input);
   llvm::sort(inputs, [](InputOp a, InputOp b) {
     return a->isBeforeInBlock(b.getOperation());
   });
@@ -1737,6 +2024,8 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     fn(prologue);
     if (gates)
       fn(*gates);
+    if (scan)
+      fn(*scan);
   };
   for (InputOp input : inputs) {
     if (isa<VecType>(input.getType()))
@@ -1748,7 +2037,16 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     });
     plan.tokenScalars.push_back({input, name});
   }
+  if (sharedBytes(plan) > kMaxSharedBytes)
+    return refuse(plan.rule, llvm::formatv("a chunk whose tiles need {0} bytes "
+                                           "of shared memory (at most {1})",
+                                           sharedBytes(plan), kMaxSharedBytes)
+                                 .str()),
+           failure();
   if (opts.tma) {
+    // Each input's rows land by TMA while shared memory has room for them
+    // (DPLR's five key-sized inputs at K = 128 do not all fit); the others
+    // are read from global memory by the prologue.
     for (InputOp input : inputs) {
       auto vec = dyn_cast<VecType>(input.getType());
       if (!vec || inputElementType(input) != "bf16")
@@ -1758,9 +2056,13 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
       int64_t size = vec.getDim().getValue() == plan.dims.key ? opts.keyDim
                                                               : opts.valueDim;
       std::string name = prologue.inputName(input);
+      plan.tmaInputs.push_back({input, name, size});
+      if (sharedBytes(plan) > kMaxSharedBytes) {
+        plan.tmaInputs.pop_back();
+        continue;
+      }
       eachPrologue(
           [&](PrologueEmitter &e) { e.setSharedRows(input, "sm.raw_" + name); });
-      plan.tmaInputs.push_back({input, name, size});
     }
   }
   // The runtime passes one scale: every larc.scale must be over one dim.
@@ -1779,7 +2081,9 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   std::string name = cudaKernelName(form, opts);
   std::string text;
   CodeWriter w(text);
-  KernelEmitter(plan, prologue, gates ? &*gates : nullptr, w).emit(name);
+  KernelEmitter(plan, prologue, gates ? &*gates : nullptr,
+                scan ? &*scan : nullptr, w)
+      .emit(name);
 
   if (info) {
     info->name = name;

@@ -99,6 +99,11 @@ public:
   void setSharedScalars(InputOp input, std::string array) {
     sharedScalars[input] = std::move(array);
   }
+  /// Reads the per-token vector `value` (a scanned vector state's
+  /// larc.apply) of row r from `array[r]`, a [rows][d] fp32 array.
+  void setSharedVector(mlir::Value value, std::string array) {
+    sharedVectors[value] = std::move(array);
+  }
   /// The expression that reads `input` (a vector's row start, a scalar's
   /// element) of token `t` from global memory.
   std::string globalRow(InputOp input, llvm::StringRef token) const;
@@ -116,6 +121,7 @@ private:
   llvm::DenseMap<mlir::Operation *, unsigned> inputIndex;
   llvm::DenseMap<mlir::Operation *, std::string> sharedRows;
   llvm::DenseMap<mlir::Operation *, std::string> sharedScalars;
+  llvm::DenseMap<mlir::Value, std::string> sharedVectors;
   llvm::DenseMap<mlir::Value, std::string> names;
   llvm::DenseSet<mlir::Value> uniform;
   llvm::SmallVector<mlir::Value> order; // operands before users

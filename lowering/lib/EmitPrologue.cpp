@@ -177,6 +177,9 @@ static bool isReservedName(StringRef name) {
                                              "sqrtf",
                                              "rsqrtf",
                                              "fmaxf",
+                                             "fminf",
+                                             "z",
+                                             "next",
                                              "log1pf",
                                              "expm1f",
                                              "fabsf",
@@ -216,6 +219,11 @@ PrologueEmitter::PrologueEmitter(RuleOp rule, const DimNames &dims,
 LogicalResult PrologueEmitter::collect(Value value) {
   if (names.count(value))
     return success();
+  if (sharedVectors.count(value)) { // a leaf, per token like an input row
+    names[value] = llvm::formatv("{0}{1}", tempPrefix, nextTemp++).str();
+    order.push_back(value);
+    return success();
+  }
   Operation *def = value.getDefiningOp();
   if (!def)
     return emitError(rule.getLoc())
@@ -234,8 +242,8 @@ LogicalResult PrologueEmitter::collect(Value value) {
   bool dependsOnInput = isa<InputOp>(def);
   if (!isa<InputOp>(def)) {
     if (!isa<ConstantOp, HeadIndexOp, ScaleOp, NegOp, ExpOp, LogOp, SqrtOp,
-             SigmoidOp, SoftplusOp, ReluOp, EluOp, SiluOp, AddOp, SubOp, MulOp,
-             DivOp, PowOp, L2NormOp, DotOp>(def))
+             SigmoidOp, SoftplusOp, ReluOp, EluOp, SiluOp, AbsOp, AddOp, SubOp,
+             MulOp, DivOp, PowOp, MinOp, MaxOp, L2NormOp, DotOp>(def))
       return def->emitOpError()
              << "GPU code generation does not handle this op in a per-token "
                 "prologue yet";
@@ -284,6 +292,7 @@ static std::string unaryExpr(Operation *op, const std::string &x) {
       .Case([&](SigmoidOp) { return "1.0f / (1.0f + expf(-" + x + "))"; })
       .Case([&](SiluOp) { return x + " / (1.0f + expf(-" + x + "))"; })
       .Case([&](ReluOp) { return "fmaxf(" + x + ", 0.0f)"; })
+      .Case([&](AbsOp) { return "fabsf(" + x + ")"; })
       .Case([&](SoftplusOp) {
         // max(x, 0) + log1p(e^{-|x|}) does not overflow for large x.
         return "fmaxf(" + x + ", 0.0f) + log1pf(expf(-fabsf(" + x + ")))";
@@ -302,6 +311,8 @@ static std::string binaryExpr(Operation *op, const std::string &x,
       .Case([&](MulOp) { return x + " * " + y; })
       .Case([&](DivOp) { return x + " / " + y; })
       .Case([&](PowOp) { return "powf(" + x + ", " + y + ")"; })
+      .Case([&](MinOp) { return "fminf(" + x + ", " + y + ")"; })
+      .Case([&](MaxOp) { return "fmaxf(" + x + ", " + y + ")"; })
       .Default([](Operation *) { return std::string(); });
 }
 
@@ -312,6 +323,13 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
   auto vec = dyn_cast<VecType>(value.getType());
   std::string n = vec ? perLaneCount(dims, vec) : "";
 
+  if (std::string array = sharedVectors.lookup(value); !array.empty()) {
+    w.line(llvm::formatv("float {0}[{1}]; // {2} (scanned)", name, n, comment));
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] = {2}[r][{0} * lane + "
+                         "j];",
+                         n, name, array));
+    return;
+  }
   if (auto input = dyn_cast<InputOp>(def)) {
     std::string row = globalRow(input, "t");
     w.line(llvm::formatv("// {0} : {1}{2}", input.getName(),
