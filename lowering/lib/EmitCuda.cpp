@@ -86,6 +86,13 @@ struct KernelPlan {
   std::optional<Prescan> prescan;
   unsigned stateIndex = 0; // S in the rule's states
   mutable ReadoutOp readout;
+  /// Or the output is S p (an apply, contracting the value dim; the Oja
+  /// rule's state stored transposed): o runs over the key dim.
+  mutable ApplyOp apply;
+  /// The readout's probe q (over the key dim), or the apply's p (values).
+  Value readoutProbe() const {
+    return apply ? apply.getProbe() : readout.getProbe();
+  }
   /// The readout reads S_{t-1} (`prev`, RWKV-6): the products take the
   /// strict mask, and Q the exclusive cumsum b' = b − g.
   bool prev = false;
@@ -189,7 +196,7 @@ LogicalResult planRider(KernelPlan &plan) {
   if (z.readouts.size() != 1 || z.readouts.front().prev)
     return refuse(z.state, "a vector state with other than one readout");
   ReadoutOp readout = z.readouts.front().op;
-  if (!sameValue(readout.getProbe(), plan.readout.getProbe()))
+  if (!sameValue(readout.getProbe(), plan.readoutProbe()))
     return refuse(readout, "a vector state read other than with the matrix "
                            "state's probe");
   plan.rider->readout = readout;
@@ -278,6 +285,30 @@ std::optional<KernelPlan::Bonus> planBonus(const KernelPlan &plan,
         return KernelPlan::Bonus{scalar, unsigned(m)};
   }
   return std::nullopt;
+}
+
+/// The output o = S p of a state stored transposed (the Oja rule's P [V, K]):
+/// the apply contracts S's value dim, so o runs over its key dim.
+LogicalResult planApply(KernelPlan &plan) {
+  const ApplyForm &apply = plan.state->applies.front();
+  plan.apply = apply.op;
+  if (apply.prev)
+    return refuse(plan.apply, "applies of the previous state (`prev`)");
+  if (plan.rider)
+    return refuse(plan.rider->state->state, "a vector state beside a state "
+                                            "read by an apply");
+  for (Operation &op : plan.rule.getBody().front()) {
+    auto output = dyn_cast<OutputOp>(op);
+    if (!output)
+      continue;
+    if (plan.output || output.getValue() != plan.apply.getResult())
+      return refuse(output, "outputs other than the state applied to a "
+                            "probe, S p");
+    plan.output = output;
+  }
+  if (!plan.output)
+    return refuse(plan.rule, "a rule without an output");
+  return success();
 }
 
 /// Checks that `form` is in the first slice and fills `plan`.
@@ -373,6 +404,9 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
       return refuse(rule, "dims other than the state's (here '" + name + "')");
   }
 
+  if (state.readouts.empty() && state.applies.size() == 1 &&
+      ApplyOp(state.applies.front().op).getProbe())
+    return planApply(plan);
   if (state.readouts.size() != 1)
     return refuse(stateOp, "a state with other than one readout");
   const ReadoutForm &readout = state.readouts.front();
@@ -423,7 +457,7 @@ StringRef dimOf(InputOp input) {
 int64_t sharedBytes(const KernelPlan &plan) {
   const int64_t C = plan.opts.chunkSize, K = plan.opts.keyDim;
   const int64_t V = plan.opts.valueDim; // X and S_0: every value tile
-  int64_t bytes = C * K * 2             // Q
+  int64_t bytes = C * (plan.apply ? V : K) * 2 // Q (an apply's p: values)
                   + plan.terms() * (C * K * 2 + C * V * 2) // A, X
                   + K * V * 2;                             // S_0 in bf16
   if (plan.hasProbe())
@@ -492,6 +526,7 @@ private:
   void emitCumsum();
   void emitStateCopy();
   void emitProbeTermNote();
+  void emitApplyOutput();
   void emitOutput();
   void emitStoreOutput();
   void emitStateUpdate();
@@ -548,8 +583,12 @@ void KernelEmitter::emitHeaderComment() {
                 : "//   sub-step " + std::to_string(j) + ": S = ") +
            decay + terms);
   }
-  w.line("//   " + plan.output.getName().str() + "_t = S_t^T (" +
-         expr(plan.readout.getProbe()) + ")");
+  w.line("//   " + plan.output.getName().str() +
+         (plan.apply ? "_t = S_t (" : "_t = S_t^T (") +
+         expr(plan.readoutProbe()) + ")" +
+         (plan.apply ? "   (the state applied to p: o over " + plan.dims.key +
+                           ")"
+                     : ""));
   if (plan.subSteps() > 1)
     w.line(llvm::formatv("// Sub-step j of token t is row {0} t + j of a chunk "
                          "of 64 / {0} tokens (the chunk",
@@ -603,6 +642,9 @@ void KernelEmitter::emitHeaderComment() {
     w.line("//   O   = Q S_0 + (Q Aᵀ ⊙ M) X,   M the causal mask (r ≥ s)");
     w.line("//   S_C = S_0 + Aᵀ X");
   }
+  if (plan.apply)
+    w.line("//   (the output is S p: O = Σ_vt P_vt S_0,vtᵀ + (P Cᵀ ⊙ Γ) A over "
+           "the keys, in place of O above)");
   if (plan.plainTerms()) {
     w.line("// Plain terms n beside the probe term p move to the right-hand "
            "side of the solve:");
@@ -683,8 +725,13 @@ void KernelEmitter::emitConstants() {
   w.blank();
   w.line("/// One chunk's bf16 wgmma operands (128-byte swizzled tiles).");
   w.open("struct Shared {");
-  w.line("SwizzledTile<bf16, kChunk, kKeyDim> q; // readout probes: " +
-         expr(plan.readout.getProbe()));
+  if (plan.apply)
+    w.line("SwizzledTile<bf16, kChunk, kValueTile> q[kValueTiles]; // apply "
+           "probes p, by value tile: " +
+           expr(plan.readoutProbe()));
+  else
+    w.line("SwizzledTile<bf16, kChunk, kKeyDim> q; // readout probes: " +
+           expr(plan.readoutProbe()));
   std::string as, xs, ys;
   for (const SubStep *step : plan.steps) {
     for (const RankOneTerm &term : step->terms) {
@@ -1354,7 +1401,7 @@ void KernelEmitter::emitPrologue() {
          "(g too).");
   emitTokenLoop(prologue, [&](StringRef row, const SubStep &step) {
     // The operand rows, anchored per key first (emitGatePass).
-    std::string qRow = prologue.ref(plan.readout.getProbe()), yRow;
+    std::string qRow = prologue.ref(plan.readoutProbe()), yRow;
     SmallVector<std::string> aRows;
     for (const RankOneTerm &term : step.terms) {
       aRows.push_back(prologue.ref(term.direction));
@@ -1362,10 +1409,12 @@ void KernelEmitter::emitPrologue() {
         yRow = prologue.ref(term.probe);
     }
     if (plan.perKey()) {
-      w.line(std::string(plan.prev ? "// Anchored per key: Q̃ = Q ⊙ e^{b' − m} "
-                                     "(prev), Ã = A ⊙ e^{m − b}"
-                                   : "// Anchored per key: Q̃ = Q ⊙ e^{b − m}, "
-                                     "Ã = A ⊙ e^{m − b}") +
+      w.line(std::string(plan.apply ? "// Anchored per key: Ã = A ⊙ e^{m − b}"
+                         : plan.prev
+                             ? "// Anchored per key: Q̃ = Q ⊙ e^{b' − m} "
+                               "(prev), Ã = A ⊙ e^{m − b}"
+                             : "// Anchored per key: Q̃ = Q ⊙ e^{b − m}, "
+                               "Ã = A ⊙ e^{m − b}") +
              std::string(yRow.empty() ? "" : ", Ỹ = Y ⊙ e^{b' − m}") + ".");
       w.line("const int key0 = kKeyPerLane * lane; // this lane's first key");
       auto anchor = [&](std::string &name, const std::string &bRow,
@@ -1379,15 +1428,21 @@ void KernelEmitter::emitPrologue() {
       std::string bRow = llvm::formatv("&sm.b[{0}][key0]", row).str();
       std::string bPrev =
           llvm::formatv("{0} ? &sm.b[{0} - 1][key0] : nullptr", row).str();
-      anchor(qRow, plan.prev ? bPrev : bRow, "1.0f"); // prev: e^{b' − m}
+      if (!plan.apply) // an apply's decay goes on its output keys
+        anchor(qRow, plan.prev ? bPrev : bRow, "1.0f"); // prev: e^{b' − m}
       for (std::string &aRow : aRows)
         anchor(aRow, bRow, "-1.0f");
       if (!yRow.empty())
         anchor(yRow, bPrev, "1.0f");
     }
     w.line("// The chunk's operand rows.");
-    w.line(llvm::formatv("storeRow(sm.q, {0}, {1}, valid); // q: {2}", row,
-                         qRow, expr(plan.readout.getProbe())));
+    if (plan.apply)
+      w.line(llvm::formatv("LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.q[vt], "
+                           "{0}, {1}, valid, kValueTile * vt); // p: {2}",
+                           row, qRow, expr(plan.readoutProbe())));
+    else
+      w.line(llvm::formatv("storeRow(sm.q, {0}, {1}, valid); // q: {2}", row,
+                           qRow, expr(plan.readoutProbe())));
     for (auto [m, term] : llvm::enumerate(step.terms)) {
       w.line(llvm::formatv("storeRow({0}, {1}, {2}, valid); // a: {3}",
                            termTile("a", m), row, aRows[m],
@@ -1626,7 +1681,75 @@ void KernelEmitter::emitProbeTermNote() {
                .str());
 }
 
+/// o_r = S_r p_r (an apply): contracts S's value dim, which the warpgroups
+/// split, so every warpgroup sums the products over all value tiles (C and
+/// S̃_0 of each are in shared memory) and writes the output's key blocks
+/// i ≡ wg (mod kValueTiles):
+///   O = Σ_vt P_vt S_0,vtᵀ + Σ_m (Σ_vt P_vt X_m,vtᵀ ⊙ M) A_m
+/// with the decays on the keys of O (per key: e^{b − m} on S̃_0 and Ã's
+/// anchored form, applied last; scalar: diag(e^b) and Γ).
+void KernelEmitter::emitApplyOutput() {
+  bool decay = plan.hasDecay() && !plan.perKey();
+  w.line(plan.perKey()
+             ? "// 3. O = e^{b − m} ⊙ [Σ_vt P_vt S̃_0,vtᵀ + Σ_m (Σ_vt P_vt "
+               "X_m,vtᵀ ⊙ M) Ã_m]   (o = S p, per key)"
+         : decay ? "// 3. O = diag(e^b) Σ_vt P_vt S_0,vtᵀ + Σ_m (Σ_vt P_vt "
+                   "X_m,vtᵀ ⊙ Γ) A_m   (o = S p)"
+                 : "// 3. O = Σ_vt P_vt S_0,vtᵀ + Σ_m (Σ_vt P_vt X_m,vtᵀ ⊙ M) "
+                   "A_m   (o = S p)");
+  w.line("//    o = S p contracts the value dim, which the warpgroups split: "
+         "each sums over every");
+  w.line("//    value tile (all in shared memory) and writes the key blocks "
+         "i ≡ wg (mod kValueTiles).");
+  emitProbeTermNote();
+  w.line("Accum<kChunk> scores[kTerms];");
+  w.line("wgmma::fence();");
+  w.line("LARC_FOR_LANE(vt, kValueTiles) LARC_FOR_LANE(m, kTerms) "
+         "wgmma::mma_ABt(scores[m], sm.q[vt], sm.x[vt][m], vt > 0); // P "
+         "X_mᵀ (SS)");
+  w.line("wgmma::commit();");
+  w.line("wgmma::wait<0>();");
+  w.line("AFrag<bf16, kChunk> probs[kTerms];");
+  w.open("LARC_FOR_LANE(m, kTerms) {");
+  w.line("wgmma::fence_operand(scores[m]);");
+  w.line(decay ? "apply_decay_mask(scores[m], sm.b, sm.b); // ⊙ Γ, Γ_rs = "
+                 "e^{b_r − b_s} for r ≥ s, else 0"
+               : "apply_causal_mask(scores[m]); // ⊙ M (r ≥ s)");
+  w.line("probs[m] = to_afrag<bf16>(scores[m]);");
+  w.line("wgmma::fence_operand(probs[m]);");
+  w.close();
+  w.open("for (int i = wg; i < kStateBlocks; i += kValueTiles) { // keys "
+         "[64 i, 64 i + 64)");
+  w.line("Accum<kValueTile> o;");
+  w.line("wgmma::fence();");
+  w.line("LARC_FOR_LANE(vt, kValueTiles) wgmma::mma_ABt(o, sm.q[vt], "
+         "sm.state[vt], vt > 0, 0, 64 * i); // P S_0ᵀ (SS)");
+  w.line("wgmma::commit();");
+  w.line("wgmma::wait<0>();");
+  w.line("wgmma::fence_operand(o);");
+  if (decay)
+    w.line("scale_rows_exp(o, sm.b); // diag(e^b) P S_0ᵀ");
+  w.line("wgmma::fence();");
+  w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_AB(o, probs[m], sm.a[m], true, "
+         "64 * i); // += P_m A_m (RS)");
+  w.line("wgmma::commit();");
+  w.line("wgmma::wait<0>();");
+  w.line("wgmma::fence_operand(o);");
+  if (plan.perKey())
+    w.line("scale_keys_exp(o, sm.b, sm.mid, 64 * i); // ⊙ e^{b − m} on each "
+           "key's column");
+  w.line("// 4. The output rows of this chunk: " + plan.output.getName().str() +
+         " [B, T, HV, " + plan.dims.key + "], bf16.");
+  w.line(llvm::formatv("storeOutputRows(o, p.outputs[{0}], batch, c0, head, "
+                       "64 * i, count);",
+                       plan.outputIndex));
+  w.close();
+  w.blank();
+}
+
 void KernelEmitter::emitOutput() {
+  if (plan.apply)
+    return emitApplyOutput();
   bool decay = plan.hasDecay() && !plan.perKey();
   const bool oneProbeTerm = plan.hasProbe() && !plan.plainTerms();
   if (plan.perKey())
@@ -1985,7 +2108,7 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     if (step.logDecay && failed(scan->collect(step.logDecay)))
       return failure();
   }
-  if (failed(prologue.collect(plan.readout.getProbe())) ||
+  if (failed(prologue.collect(plan.readoutProbe())) ||
       (plan.bonus && failed(prologue.collect(plan.bonus->scalar))))
     return failure();
   for (const SubStep *step : plan.steps)

@@ -100,6 +100,20 @@ __device__ inline void scale_rows_exp(Accum<N> &d, const float *b_row) {
     d.v[i] *= (i / 2) % 2 ? hi : lo;
 }
 
+/// d[r][c] *= exp(b[r][col0 + c] − mid[col0 + c]) on a [64, N] tile whose
+/// columns are the keys col0 + c: the per-key decay e^{b − m} of an output
+/// over keys (o = S p, the state applied to a probe), the anchor m undone.
+template <int C, int K, int N>
+__device__ inline void scale_keys_exp(Accum<N> &d, const float (&b)[C][K],
+                                      const float (&mid)[K], int col0) {
+  const int t = warpgroup_thread();
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i) {
+    const int r = Accum<N>::row(t, i), k = col0 + Accum<N>::col(t, i);
+    d.v[i] *= exp_fast(b[r][k] - mid[k]);
+  }
+}
+
 /// b[r][k] = Σ_{i ≤ r} g[r][k] in place over the C rows of a [C, K] fp32
 /// array (per-key log-gates), one column per thread k < K; also
 /// mid[k] = b[C−1][k] / 2, the anchor of key k (scale_by_key_decay), or NaN

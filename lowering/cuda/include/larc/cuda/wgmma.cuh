@@ -247,17 +247,21 @@ __device__ inline void mma_rs(Accum<N> &d, const uint32_t (&a)[4],
 // `accumulate` = false starts from zero.
 
 /// d (+)= A · Bᵀ: rows [a_row0, a_row0 + 64) of a row-major tile A [*, K],
-/// and B a row-major [N, K] tile (both K-major). E.g. S = Q Kᵀ.
+/// and rows [b_row0, b_row0 + N) of a row-major tile B [*, K] (both K-major;
+/// b_row0 a multiple of 64). E.g. S = Q Kᵀ.
 template <int N, class TA, class TB>
 __device__ inline void mma_ABt(Accum<N> &d, const TA &a, const TB &b,
-                               bool accumulate = false, int a_row0 = 0) {
+                               bool accumulate = false, int a_row0 = 0,
+                               int b_row0 = 0) {
   using T = typename TA::Elem;
   static_assert(std::is_same_v<T, typename TB::Elem>, "one input type");
-  static_assert(TA::kCols == TB::kCols && TB::kRows == N, "A [64,K] · [N,K]ᵀ");
+  static_assert(TA::kCols == TB::kCols && TB::kRows % N == 0,
+                "A [64,K] · [N,K]ᵀ");
 #pragma unroll
   for (int s = 0; s < TA::kCols / 16; ++s)
     mma_ss<T, Major::K, Major::K>(d, desc_k_major(a, a_row0, s),
-                                  desc_k_major(b, 0, s), accumulate || s > 0);
+                                  desc_k_major(b, b_row0, s),
+                                  accumulate || s > 0);
 }
 
 /// d (+)= A · B: rows [a_row0, a_row0 + 64) of a row-major tile A [*, K], and
@@ -292,16 +296,16 @@ __device__ inline void mma_AtB(Accum<N> &d, const TA &a, const TB &b,
 }
 
 /// d (+)= A · B with A [64, K] in registers (e.g. P = to_afrag<bf16>(S)) and
-/// B a row-major [K, N] tile. After writing `a`: fence_operand(a); fence().
-/// E.g. P V.
+/// columns [b_col0, b_col0 + N) of a row-major [K, *] tile B (b_col0 a
+/// multiple of 64). After writing `a`: fence_operand(a); fence(). E.g. P V.
 template <int N, class T, int K, class TB>
 __device__ inline void mma_AB(Accum<N> &d, const AFrag<T, K> &a, const TB &b,
-                              bool accumulate = false) {
+                              bool accumulate = false, int b_col0 = 0) {
   static_assert(std::is_same_v<T, typename TB::Elem>, "one input type");
-  static_assert(TB::kRows == K && TB::kCols == N, "A [64,K] · B [K,N]");
+  static_assert(TB::kRows == K && TB::kCols % N == 0, "A [64,K] · B [K,N]");
 #pragma unroll
   for (int s = 0; s < K / 16; ++s)
-    mma_rs<T, Major::MN>(d, a.v[s], desc_mn_major(b, 0, s),
+    mma_rs<T, Major::MN>(d, a.v[s], desc_mn_major(b, b_col0, s),
                          accumulate || s > 0);
 }
 
