@@ -34,11 +34,20 @@ compiles them. FlashQLA (QwenLM/FlashQLA, TileLang) runs beside them for
 gated_delta_rule at D = 128; the peer is kept on its Triton path (FLA_FLASH_QLA=0).
 One JSON per variant: OUT_DIR/<date>-<device>-<variant>.json.
 
+--peer-specs benches flash-linear-attention's rules instead (issue 9 item 4): each
+examples/peer/<variant>.larc that the peer has a chunk op for (comba, gdn2, dplr, ...),
+larc's package from build-bench/peer, the peer's op, the inputs and the fp64 reference
+as tests/gpu/device_table.py has them (peer_op, draw, reference); the same shapes and
+steps; no FlashQLA. Where larcc refuses a rule there is no package, hence no manifest to
+draw the inputs from, and the row says so. OUT_DIR/<date>-<device>-peer-<variant>.json,
+whose rows name the variant by the spec's stem (as tools/coverage.py's rules).
+
   # here (no GPU): bench/prepare.sh
   # on the GPU machine, carrying build-bench, .fla, .flashqla, .tilelang.tar.xz:
   mkdir -p /tmp/site && tar -C /tmp/site -xJf .tilelang.tar.xz
   export PYTHONPATH=/tmp/site:$PWD/.fla:$PWD/.flashqla:$PWD/python TRITON_CACHE_DIR=/tmp/triton
   python3 bench/bench.py --out-dir $OUT [--variants gated_delta_rule] [--shapes 1,3] [--quick]
+  python3 bench/bench.py --out-dir $OUT --peer-specs [--variants comba,gdn2] [--shapes 1]
 """
 
 import argparse
@@ -59,7 +68,7 @@ import torch  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 sys.path.insert(0, str(REPO / "tests" / "gpu"))
-from device_table import refusals  # noqa: E402  (bench/prepare.sh's REFUSED.txt)
+import device_table as dt  # noqa: E402  (REFUSED.txt; with --peer-specs the peer ops and draws)
 
 SHAPES = [  # (B, T, H, D), the issue's order
     (8, 2048, 16, 128),
@@ -172,12 +181,38 @@ VARIANTS = {
 }
 
 
-def matmul_flops(variant, B, T, H, K, V):
+# --peer-specs: the rules of examples/peer with a probe, the flop count's delta family. It counts
+# one probe term per token; gated_delta_product's two sub-steps and the two rank-1 terms of dplr,
+# iplr and rwkv7 take more, so their fraction of the matmul ceiling is a lower bound.
+PEER_DELTA = {"comba", "delta_rule", "gated_delta_rule", "kda", "gdn2", "gated_delta_product", "dplr",
+              "iplr", "rwkv7", "precond_gated_delta_rule", "precond_kda", "gated_oja_rule"}
+
+
+def parts(args, variant, D):
+    """(rule, package, draw(gen, B, T, H, D) or None, peer function name, peer call, delta family).
+    A variant of VARIANTS, or with --peer-specs examples/peer/<variant>.larc against
+    tests/gpu/device_table.py's peer op (peer_op) on its inputs (draw, which reads the names and
+    roles from the package's manifest: None where there is no package)."""
+    if not args.peer_specs:
+        draw, peer_name, peer, delta = VARIANTS[variant]
+        return variant, Path(args.packages) / f"{variant}_k{D}_v{D}", draw, peer_name, peer, delta
+    rule = "peer/" + variant
+    pkg = dt.package(args.packages, rule, D, D)
+    draw = None
+    if (pkg / "manifest.json").exists():
+        manifest = json.loads((pkg / "manifest.json").read_text())
+
+        def draw(gen, B, T, H, D):
+            return dt.draw(rule, manifest, B, T, H, gen)
+    op = dt.peer_op(rule)
+    return rule, pkg, draw, op.path, lambda x, final: op(x, final=final), variant in PEER_DELTA
+
+
+def matmul_flops(delta, B, T, H, K, V):
     """The chunk form's matrix-product flops, C = 64, the triangular solve not counted.
     Per chunk and head: Q K^T 2C^2K, P V 2C^2V, Q S 2CKV, K^T V 2CKV; the delta family
     adds K K^T 2C^2K, W = T K 2C^2K, U = T V 2C^2V and W S 2CKV."""
     C = CHUNK
-    delta = VARIANTS[variant][3]
     per_token = 2 * C * (K + V) + 4 * K * V
     if delta:
         per_token += 2 * C * (2 * K + V) + 2 * K * V
@@ -264,9 +299,15 @@ def device_tag(name):
 
 @torch.no_grad()
 def bench_shape(args, variant, shape, larc, reference_fn, refused, log):
-    draw, peer_name, peer, _ = VARIANTS[variant]
     B, T, H, D = shape
-    row = dict(variant=variant, shape=shape_name(shape), B=B, T=T, H=H, D=D, peer_function=peer_name)
+    rule, pkg, draw, peer_name, peer, delta = parts(args, variant, D)
+    row = dict(variant=variant, spec=f"examples/{rule}.larc", shape=shape_name(shape), B=B, T=T, H=H, D=D,
+               peer_function=peer_name)
+    if draw is None:  # a peer rule without a package: no manifest to draw its inputs from
+        row["larc_error"] = "no package" + (f" ({refused[pkg.name]})" if pkg.name in refused else
+                                            f" ({pkg} missing: run bench/prepare.sh)")
+        row["peer_error"] = "not timed: its inputs are drawn by larc's package manifest"
+        return row
     gen = torch.Generator(device="cuda").manual_seed(B * 1000003 + T * 101 + H * 7 + D)
     x0 = draw(gen, B, T, H, D)
     set_bytes = sum(t.numel() * t.element_size() for t in x0.values())
@@ -275,16 +316,15 @@ def bench_shape(args, variant, shape, larc, reference_fn, refused, log):
     out_bytes = B * T * H * D * 2  # o in bf16
     row.update(input_sets=nsets, bytes_moved=set_bytes + out_bytes,
                floor_ms=(set_bytes + out_bytes) / args.bw * 1e3,
-               ceiling_ms=matmul_flops(variant, B, T, H, D, D) / args.flops * 1e3)
+               ceiling_ms=matmul_flops(delta, B, T, H, D, D) / args.flops * 1e3)
 
     impls = {}  # name -> fn(x, final) ; or error string
-    pkg = Path(args.packages) / f"{variant}_k{D}_v{D}"
     if pkg.exists():
         try:
             t0 = time.perf_counter()
-            rule = larc.load(str(pkg))
+            kernel = larc.load(str(pkg))
             load_s = time.perf_counter() - t0
-            impls["larc"] = lambda x, final, rule=rule: rule(**x, output_final_state=final)
+            impls["larc"] = lambda x, final: kernel(**x, output_final_state=final)
             row["larc_load_s"] = load_s
         except Exception as error:
             impls["larc"] = "load failed: " + short(error)
@@ -292,7 +332,7 @@ def bench_shape(args, variant, shape, larc, reference_fn, refused, log):
         impls["larc"] = "no package" + (f" ({refused[pkg.name]})" if pkg.name in refused else
                                         f" ({pkg} missing: run bench/prepare.sh)")
     impls["peer"] = peer if not args.no_peer else "skipped (--no-peer)"
-    if variant == "gated_delta_rule" and D == 128 and not args.no_flashqla:
+    if rule == "gated_delta_rule" and D == 128 and not args.no_flashqla:
         impls["flashqla"] = flashqla_gated_delta
 
     # first calls and agreement. Forward without the final state throughout, as timed: a
@@ -318,7 +358,7 @@ def bench_shape(args, variant, shape, larc, reference_fn, refused, log):
         t0 = time.perf_counter()
         names = list(x0)
         seq = [{k: x0[k][0].double() for k in names}]
-        want_o, _ = reference_fn(variant, seq, None, D ** -0.5)
+        want_o, _ = reference_fn(rule, seq, None, D ** -0.5)
         row["reference_s"] = time.perf_counter() - t0
         row["reference_slice"] = f"batch row 0 of {B}, all {H} heads, all {T} tokens"
         for name, o in results.items():
@@ -400,10 +440,11 @@ def print_table(rows, header):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--packages", default=str(REPO / "build-bench"))
+    dt.add_package_arguments(ap)
     ap.add_argument("--out-dir", default=str(REPO / "bench" / "results"))
     ap.add_argument("--tag", default=None, help="appended to the JSON names (default: -quick with --quick)")
-    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--variants", help="comma-separated (default: " + ", ".join(VARIANTS)
+                    + "; with --peer-specs every examples/peer rule the peer has a chunk op for)")
     ap.add_argument("--shapes", default="1,2,3,4",
                     help="comma-separated indices 1-4 into " + ", ".join(map(shape_name, SHAPES))
                     + ", or names like B8-T1024-H8-D64")
@@ -429,14 +470,14 @@ def main():
         shapes, args.reps = shapes[:1], 20 if args.reps == 100 else args.reps
     if args.tag is None:
         args.tag = "-quick" if args.quick else ""
-    variants = [v for v in args.variants.split(",") if v]
+    args.packages = dt.packages_folder(args)
+    known = ([r.split("/", 1)[1] for r in dt.examples(peer=True) if dt.peer_op(r)] if args.peer_specs
+             else list(VARIANTS))
+    variants = [v for v in args.variants.split(",") if v] if args.variants else known
     for v in variants:
-        if v not in VARIANTS:
-            ap.error(f"--variants: unknown {v!r} (known: {', '.join(VARIANTS)})")
-
-    lib = Path(args.packages) / "liblarc_runtime.so"
-    if lib.exists() and "LARC_RUNTIME_LIBRARY" not in os.environ:
-        os.environ["LARC_RUNTIME_LIBRARY"] = str(lib.resolve())
+        if v not in known:
+            ap.error(f"--variants: unknown {v!r} (known{' with --peer-specs' if args.peer_specs else ''}: "
+                     f"{', '.join(known)})")
     import larc
     from device_table import reference as reference_fn
 
@@ -454,9 +495,10 @@ def main():
             versions[mod] = "not importable: " + short(error)
     header = (f"{date}, {device}: copy {args.bw / 1e12:.2f} TB/s (read + write), bf16 matmul "
               f"{args.flops / 1e12:.0f} TFLOP/s; median of {args.reps} calls; "
-              + ", ".join(f"{k} {v}" for k, v in versions.items()))
+              + ", ".join(f"{k} {v}" for k, v in versions.items())
+              + ("; the rules of examples/peer" if args.peer_specs else ""))
     print(header, flush=True)
-    refused = refusals(args.packages)
+    refused = dt.refusals(args.packages)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     all_rows = []
@@ -489,7 +531,7 @@ def main():
                       reps=args.reps, timing="device: calls queued behind a spin kernel (ms_*); eager: back to back (ms_eager_*)",
                       versions=versions, flash_qla_env=os.environ.get("FLA_FLASH_QLA"),
                       command=" ".join(sys.argv), rows=rows)
-        path = out_dir / f"{date}-{tag}-{variant}{args.tag}.json"
+        path = out_dir / f"{date}-{tag}-{'peer-' if args.peer_specs else ''}{variant}{args.tag}.json"
         path.write_text(json.dumps(result, indent=1))
         print(f"wrote {path}", flush=True)
         all_rows += rows

@@ -20,7 +20,7 @@ gated_delta_product verify for ~15-20 s each).
   python3 tools/coverage.py                                  # all rules, Markdown on stdout
   python3 tools/coverage.py --rules simple_gla,kda
   python3 tools/coverage.py --out /tmp/coverage.md --peer-json peer.json \\
-      --bench-json bench/results/2026-11-23-h100-*-s2*.json --packages build-bench
+      --bench-json bench/results/2026-11-23-h100-*-s2*.json --packages build-bench/peer
 """
 
 import argparse
@@ -41,6 +41,7 @@ PEER_SPECS = REPO / 'examples' / 'peer'
 PEER_CTEST = REPO / 'tests' / 'peer' / 'CMakeLists.txt'  # per-spec `larcc verify` options
 BENCH_SHAPE = 'B8-T2048-H16-D128'
 SPEED = f'larc / peer ms, {BENCH_SHAPE} (speed-up)'  # the bench column
+GPU_CHECK = 'GPU bf16 vs fp64, within 1.5× the peer (device table)'
 TIMEOUT_S = 60
 WORKERS = 2
 CUOBJDUMP_PLACES = [
@@ -204,6 +205,28 @@ def peer_agreement(results, rule):
     return Cell(False, f'FAIL ({bad})')
 
 
+def load_gpu_tables(paths):
+    """{rule: [rows]} of tests/gpu/device_table.py --peer-specs --out files."""
+    rows = {}
+    for path in paths:
+        for row in json.loads(Path(path).read_text()).get('rows', []):
+            rows.setdefault(row['rule'].removeprefix('peer/'), []).append(row)
+    return rows
+
+
+def gpu_agreement(tables, rule):
+    """The device table's rows of rule: how many pass (larc's bf16 GPU error vs an fp64
+    recurrence within 1.5x the peer's chunk kernel's), and the worst larc/peer ratio."""
+    rows = tables.get(rule)
+    if not rows:
+        return Cell(None, '-')
+    passed = sum(1 for r in rows if r['ok'])
+    ratios = [max(r['err_o'] / r['peer_err_o'], r['err_s'] / r['peer_err_s']) for r in rows
+              if r.get('peer_err_o') and r.get('peer_err_s') and r['peer_err_s'] <= 1e-2]
+    worst_ratio = f', worst {max(ratios):.2f}× peer' if ratios else ''
+    return Cell(passed == len(rows), f'{passed}/{len(rows)} rows{worst_ratio}')
+
+
 def load_bench(paths):
     """{variant: row} on BENCH_SHAPE (a later file wins) and the devices and dates named."""
     rows, devices = {}, set()
@@ -271,7 +294,7 @@ def package_cell(rule, packages, runs):
     return Cell(cell.ok, f'cubin, {cell.text}')
 
 
-def row_cells(rule, runs, peer, bench, packages):
+def row_cells(rule, runs, peer, bench, packages, tables):
     cells = {
         'rule': Cell(True, f'`{rule}`'),
         'peer function': Cell(True, f'`{peer_function(PEER_SPECS / f"{rule}.larc")}`'),
@@ -280,6 +303,7 @@ def row_cells(rule, runs, peer, bench, packages):
         'verify f32': verified(runs[(rule, 'f32')]),
         'agrees with the peer': peer_agreement(peer, rule),
         'GPU kernel': gpu_kernel(runs[(rule, 'cuda')]),
+        GPU_CHECK: gpu_agreement(tables, rule),
         SPEED: speed(bench, rule),
     }
     if packages:
@@ -303,6 +327,7 @@ def summary(table):
     compared = shown('agrees with the peer', 'not run')
     parts = [f'{verify} of {n} rules: CPU verify pass (f64 and f32)',
              f'{passed("GPU kernel")} generate a GPU kernel',
+             f'{passed(GPU_CHECK)} pass every row of the GPU check against the peer',
              f'{passed("agrees with the peer")} of {compared} compared agree with the peer'
              if compared else 'the comparison with the peer not run',
              f'{passed(SPEED)} timed beside the peer on {BENCH_SHAPE}']
@@ -353,10 +378,14 @@ def parse_args():
     ap.add_argument('--peer-json', help="compare_with_peer.py --json's output")
     ap.add_argument('--bench-json', nargs='+', default=[], metavar='PATH',
                     help="bench/bench.py's JSON files (a later file wins for the same variant)")
-    ap.add_argument('--packages', help='a folder of packages, DIR/<rule>_k128_v128 (bench/prepare.sh)')
+    ap.add_argument('--gpu-table-json', nargs='+', default=[], metavar='PATH',
+                    help="tests/gpu/device_table.py --peer-specs --out files (the GPU column)")
+    ap.add_argument('--packages', help='a folder of packages, DIR/<rule>_k128_v128 '
+                    '(bench/prepare.sh writes them to build-bench/peer)')
     args = ap.parse_args()
     for option, path in [('--larcc', args.larcc), ('--peer-json', args.peer_json),
-                         *(('--bench-json', p) for p in args.bench_json)]:
+                         *(('--bench-json', p) for p in args.bench_json),
+                         *(('--gpu-table-json', p) for p in args.gpu_table_json)]:
         if path and not Path(path).is_file():
             ap.error(f'{option}: no file {path}')
     known = sorted(p.stem for p in PEER_SPECS.glob('*.larc'))
@@ -380,7 +409,8 @@ def main():
     runs = run_all(jobs)
     peer = json.loads(Path(args.peer_json).read_text()) if args.peer_json else None
     bench, devices = load_bench(args.bench_json)
-    table = [row_cells(rule, runs, peer, bench, packages) for rule in args.rules]
+    tables = load_gpu_tables(args.gpu_table_json)
+    table = [row_cells(rule, runs, peer, bench, packages, tables) for rule in args.rules]
     text = table_markdown(args, table, devices)
     print(text, end='')
     if args.out:

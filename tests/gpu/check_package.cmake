@@ -67,11 +67,13 @@ message(STATUS "HGMMA.64x64x16.F32.BF16: ${n}")
 if(n EQUAL 0)
   message(FATAL_ERROR "no HGMMA in the SASS of ${KERNEL}")
 endif()
-# TMA loads of q, k, v unless the package was built with --gpu-loads=plain.
+# TMA loads of the inputs the manifest names ("tensor_maps": none when
+# shared memory has no room for their rows, or --gpu-loads=plain), else none.
 string(REGEX MATCHALL "UTMALDG" tma "${sass}")
 list(LENGTH tma n)
 message(STATUS "UTMALDG: ${n}")
-if(ARGS MATCHES "--gpu-loads=plain")
+file(READ ${DIR}/manifest.json manifest)
+if(ARGS MATCHES "--gpu-loads=plain" OR NOT manifest MATCHES "\"tensor_maps\": \\[ *{")
   if(n GREATER 0)
     message(FATAL_ERROR "TMA loads in ${KERNEL} built with --gpu-loads=plain")
   endif()
