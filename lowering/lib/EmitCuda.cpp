@@ -533,6 +533,10 @@ private:
   void emitFinalState();
   void emitEntryPoints(const std::string &name);
   void emitForEachStateElement(llvm::function_ref<void()> body);
+  void emitVectorStateIn(const std::string &comment, unsigned index,
+                         StringRef array);
+  void emitVectorStateOut(const std::string &comment, unsigned index,
+                          StringRef array);
 
   std::string termTile(const char *tile, unsigned m) const {
     return llvm::formatv("sm.{0}[{1}]", tile, m).str();
@@ -1186,22 +1190,15 @@ void KernelEmitter::emitInitialState() {
                            "of key threadIdx.x over the segment"
                          : "float segmentLogDecay = 0.0f; // phase 1: Σ b_C "
                            "over the segment");
-  if (plan.rider) {
-    w.line("// The vector state " + plan.rider->name +
-           " [K] in fp32 shared memory (one copy for every value tile).");
-    w.line(llvm::formatv("const LarcTensorRef &initialZ = p.initialStates[{0}];",
-                         plan.rider->index));
-    w.line("if (threadIdx.x < kKeyDim) sm.z[threadIdx.x] = initialZ.data ? "
-           "*vectorStateAt(initialZ, seq, head, threadIdx.x) : 0.0f;");
-  }
-  if (plan.prescan) {
-    w.line("// The scanned vector state " + plan.prescan->name +
-           " [K] in fp32 shared memory.");
-    w.line(llvm::formatv("const LarcTensorRef &initialZ = p.initialStates[{0}];",
-                         plan.prescan->index));
-    w.line("if (threadIdx.x < kKeyDim) sm.zScan[threadIdx.x] = initialZ.data ? "
-           "*vectorStateAt(initialZ, seq, head, threadIdx.x) : 0.0f;");
-  }
+  if (plan.rider)
+    emitVectorStateIn("// The vector state " + plan.rider->name +
+                          " [K] in fp32 shared memory (one copy for every "
+                          "value tile).",
+                      plan.rider->index, "sm.z");
+  if (plan.prescan)
+    emitVectorStateIn("// The scanned vector state " + plan.prescan->name +
+                          " [K] in fp32 shared memory.",
+                      plan.prescan->index, "sm.zScan");
   w.blank();
 }
 
@@ -1332,14 +1329,14 @@ void KernelEmitter::emitScanPass() {
          std::string(plan.prescan->prev ? "z_{r-1} (read `prev`)" : "z_r") +
          " for the prologue.");
   emitTokenLoop(*scan, [&](StringRef row, const SubStep &) {
-    std::string sum;
-    for (const RankOneTerm &term : step.terms)
-      sum += (sum.empty() ? "" : " + ") + scan->ref(term.direction, true) +
-             " * " + scan->ref(term.data, true);
-    std::string terms;
-    for (const RankOneTerm &term : step.terms)
-      terms += (terms.empty() ? "" : " + ") + ("(" + expr(term.direction) +
-                                                ") (" + expr(term.data) + ")");
+    std::string sum, terms; // the C++ of Σ a x, and its formula
+    for (const RankOneTerm &term : step.terms) {
+      const char *plus = sum.empty() ? "" : " + ";
+      sum += plus + scan->ref(term.direction, true) + " * " +
+             scan->ref(term.data, true);
+      terms +=
+          plus + ("(" + expr(term.direction) + ") (" + expr(term.data) + ")");
+    }
     w.line(llvm::formatv("LARC_FOR_LANE(j, kKeyPerLane) sm.scan[{0}][kKeyPerLane "
                          "* lane + j] = valid ? {1} : 0.0f; // {2}",
                          row, sum, terms));
@@ -1936,22 +1933,14 @@ void KernelEmitter::emitStateUpdate() {
 }
 
 void KernelEmitter::emitFinalState() {
-  if (plan.prescan) {
-    w.line("// The final " + plan.prescan->name +
-           ", when asked for: [N, HV, K] fp32.");
-    w.line(llvm::formatv("const LarcTensorRef &finalZ = p.finalStates[{0}];",
-                         plan.prescan->index));
-    w.line("if (finalZ.data && threadIdx.x < kKeyDim) *vectorStateAt(finalZ, "
-           "seq, head, threadIdx.x) = sm.zScan[threadIdx.x];");
-  }
-  if (plan.rider) {
-    w.line("// The final z, when asked for: [N, HV, K] fp32 (each thread "
-           "wrote its own keys).");
-    w.line(llvm::formatv("const LarcTensorRef &finalZ = p.finalStates[{0}];",
-                         plan.rider->index));
-    w.line("if (finalZ.data && threadIdx.x < kKeyDim) *vectorStateAt(finalZ, "
-           "seq, head, threadIdx.x) = sm.z[threadIdx.x];");
-  }
+  if (plan.prescan)
+    emitVectorStateOut("// The final " + plan.prescan->name +
+                           ", when asked for: [N, HV, K] fp32.",
+                       plan.prescan->index, "sm.zScan");
+  if (plan.rider)
+    emitVectorStateOut("// The final z, when asked for: [N, HV, K] fp32 (each "
+                       "thread wrote its own keys).",
+                       plan.rider->index, "sm.z");
   if (plan.splits()) {
     w.open("if constexpr (kSummary) {");
     w.line("// Phase 1: this segment's N (CTA x = 0) or M (x = 1) to the "
@@ -1978,6 +1967,31 @@ void KernelEmitter::emitFinalState() {
   emitForEachStateElement(
       [&] { w.line("*stateAt(finalState, seq, head, k, v) = s[i].v[e];"); });
   w.close();
+}
+
+/// A vector state (rider or scanned) from the initial state `index`, or
+/// zeros, into the fp32 shared array `array` [K], one key per thread.
+void KernelEmitter::emitVectorStateIn(const std::string &comment,
+                                      unsigned index, StringRef array) {
+  w.line(comment);
+  w.line(llvm::formatv("const LarcTensorRef &initialZ = p.initialStates[{0}];",
+                       index));
+  w.line(llvm::formatv("if (threadIdx.x < kKeyDim) {0}[threadIdx.x] = "
+                       "initialZ.data ? *vectorStateAt(initialZ, seq, head, "
+                       "threadIdx.x) : 0.0f;",
+                       array));
+}
+
+/// The shared array `array` to the final state `index`, when asked for.
+void KernelEmitter::emitVectorStateOut(const std::string &comment,
+                                       unsigned index, StringRef array) {
+  w.line(comment);
+  w.line(llvm::formatv("const LarcTensorRef &finalZ = p.finalStates[{0}];",
+                       index));
+  w.line(llvm::formatv("if (finalZ.data && threadIdx.x < kKeyDim) "
+                       "*vectorStateAt(finalZ, seq, head, threadIdx.x) = "
+                       "{0}[threadIdx.x];",
+                       array));
 }
 
 /// `body` once per element of this thread's part of the state tile, with
