@@ -528,7 +528,9 @@ private:
   void emitProbeTermNote();
   void emitApplyOutput();
   void emitOutput();
-  void emitStoreOutput();
+  /// Step 4: the output tile `o` to the output rows, its columns from `col0`
+  /// of the output's dim `dim`.
+  void emitStoreOutput(StringRef dim, StringRef col0);
   void emitStateUpdate();
   void emitFinalState();
   void emitEntryPoints(const std::string &name);
@@ -1735,11 +1737,7 @@ void KernelEmitter::emitApplyOutput() {
   if (plan.perKey())
     w.line("scale_keys_exp(o, sm.b, sm.mid, 64 * i); // ⊙ e^{b − m} on each "
            "key's column");
-  w.line("// 4. The output rows of this chunk: " + plan.output.getName().str() +
-         " [B, T, HV, " + plan.dims.key + "], bf16.");
-  w.line(llvm::formatv("storeOutputRows(o, p.outputs[{0}], batch, c0, head, "
-                       "64 * i, count);",
-                       plan.outputIndex));
+  emitStoreOutput(plan.dims.key, "64 * i");
   w.close();
   w.blank();
 }
@@ -1849,12 +1847,16 @@ void KernelEmitter::emitOutput() {
     w.line("o.v[e] = " + *outputMap(plan, plan.output.getValue()) + ";");
     w.close();
   }
-  w.line("// 4. The output rows of this chunk: " + plan.output.getName().str() +
-         " [B, T, HV, " + plan.dims.value + "], bf16.");
-  w.line(llvm::formatv("storeOutputRows(o, p.outputs[{0}], batch, c0, head, "
-                       "v0, count);",
-                       plan.outputIndex));
+  emitStoreOutput(plan.dims.value, "v0");
   w.blank();
+}
+
+void KernelEmitter::emitStoreOutput(StringRef dim, StringRef col0) {
+  w.line("// 4. The output rows of this chunk: " + plan.output.getName().str() +
+         " [B, T, HV, " + dim.str() + "], bf16.");
+  w.line(llvm::formatv("storeOutputRows(o, p.outputs[{0}], batch, c0, head, "
+                       "{1}, count);",
+                       plan.outputIndex, col0));
 }
 
 void KernelEmitter::emitStateUpdate() {
