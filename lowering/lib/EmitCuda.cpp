@@ -35,6 +35,7 @@
 
 #include "EmitCudaInternal.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <optional>
@@ -687,6 +688,10 @@ void KernelEmitter::emitHeaderComment() {
 
 void KernelEmitter::emitConstants() {
   const CudaOptions &o = plan.opts;
+  if (!plan.opts.stageNamespace.empty())
+    w.open("namespace " + plan.opts.stageNamespace +
+           " { // this stage's "
+           "kernel and its support");
   w.line("namespace larc_kernel {");
   w.line("using namespace larc::gpu;");
   w.blank();
@@ -2051,6 +2056,8 @@ void KernelEmitter::emit(const std::string &name) {
   w.close();
   if (plan.splits())
     emitEntryPoints(name);
+  if (!plan.opts.stageNamespace.empty())
+    w.close("} // namespace " + plan.opts.stageNamespace);
 }
 
 void KernelEmitter::emitEntryPoints(const std::string &name) {
@@ -2301,15 +2308,88 @@ std::string larc::emitCudaHeader(const RuleForm &form,
   return text;
 }
 
-std::string larc::emitManifest(const RuleForm &form, const CudaKernelInfo &info,
-                               StringRef cubinFile, StringRef headerFile) {
-  RuleOp rule = form.rule;
-  std::string dims, kernelDims, inputs, states, outputs, scaleDefault;
-  for (const auto &[dim, size] : info.dims) {
-    dims += (dims.empty() ? "" : ", ") + jsonString(dim);
+/// One kernel entry of the manifest's "kernels".
+static std::string manifestKernel(const CudaKernelInfo &info) {
+  std::string kernelDims;
+  for (const auto &[dim, size] : info.dims)
     kernelDims += (kernelDims.empty() ? "" : ", ") + jsonString(dim) + ": " +
                   std::to_string(size);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "    {\"name\": " << jsonString(info.name);
+  if (info.stage >= 0)
+    os << ", \"stage\": " << info.stage;
+  os << ", \"dims\": {" << kernelDims
+     << "}, \"dtype\": \"bf16\", \"chunk_size\": " << info.chunkSize << ",\n"
+     << "     \"block\": [" << info.threads
+     << ", 1, 1], \"shared_bytes\": " << info.sharedBytes
+     << ", \"grid\": " << jsonString(info.grid)
+     << ", \"value_tile\": " << info.valueTile << ", \"alignment\": 8";
+  if (!info.tensorMaps.empty()) {
+    os << ",\n     \"tensor_maps\": [";
+    for (auto [i, map] : llvm::enumerate(info.tensorMaps))
+      os << (i ? ", " : "") << "{\"tensor\": " << jsonString(map.first)
+         << ", \"box\": [1, " << info.chunkSize << ", 1, 64]}";
+    os << "]";
   }
+  if (info.segments)
+    os << ",\n     \"segments\": {\"summary\": "
+       << jsonString(info.name + "_summary")
+       << ", \"summary_grid_x\": " << info.summaryGridX
+       << ", \"combine\": " << jsonString(info.name + "_combine")
+       << ", \"combine_block\": [256, 1, 1], \"combine_grid_x\": "
+       << info.combineGridX
+       << ", \"workspace_floats\": " << info.workspaceFloats << "}";
+  os << "}";
+  return text;
+}
+
+/// A JSON list of the names of `rule`'s ops of type OpTy.
+template <class OpTy> static std::string nameList(RuleOp rule) {
+  std::string list;
+  for (OpTy op : rule.getBody().front().getOps<OpTy>())
+    list += (list.empty() ? "" : ", ") + jsonString(op.getName());
+  return "[" + list + "]";
+}
+
+/// "stages" and "intermediates": each stage's tensors in its kernel's order;
+/// an output of a stage that is not one of the rule's passes to later stages.
+static std::string manifestStages(RuleOp rule, ArrayRef<RuleOp> stages) {
+  llvm::StringSet<> ruleOutputs;
+  for (OutputOp output : rule.getBody().front().getOps<OutputOp>())
+    ruleOutputs.insert(output.getName());
+  std::string list, intermediates;
+  for (RuleOp stage : stages) {
+    list +=
+        (list.empty() ? "    " : ",\n    ") +
+        llvm::formatv("{{\"rule\": {0}, \"inputs\": {1}, \"states\": "
+                      "{2}, \"outputs\": {3}}",
+                      jsonString(stage.getSymName()), nameList<InputOp>(stage),
+                      nameList<StateOp>(stage), nameList<OutputOp>(stage))
+            .str();
+    for (OutputOp output : stage.getBody().front().getOps<OutputOp>())
+      if (!ruleOutputs.contains(output.getName()))
+        intermediates +=
+            (intermediates.empty() ? "    " : ",\n    ") +
+            llvm::formatv("{{\"name\": {0}, \"dim\": {1}, \"dtype\": "
+                          "\"bf16\"}",
+                          jsonString(output.getName()),
+                          jsonString(cast<VecType>(output.getValue().getType())
+                                         .getDim()
+                                         .getValue()))
+                .str();
+  }
+  return "  \"intermediates\": [\n" + intermediates + "\n  ],\n" +
+         "  \"stages\": [\n" + list + "\n  ],\n";
+}
+
+std::string larc::emitManifest(RuleOp rule, ArrayRef<CudaKernelInfo> kernels,
+                               ArrayRef<RuleOp> stages, StringRef cubinFile,
+                               StringRef headerFile) {
+  std::string dims, inputs, states, outputs, scaleDefault;
+  for (Attribute dim : rule.getDims())
+    dims += (dims.empty() ? "" : ", ") +
+            jsonString(cast<StringAttr>(dim).getValue());
   for (Operation &op : rule.getBody().front()) {
     if (auto input = dyn_cast<InputOp>(op)) {
       std::string entry =
@@ -2348,32 +2428,13 @@ std::string larc::emitManifest(const RuleForm &form, const CudaKernelInfo &info,
     os << "  \"header\": " << jsonString(headerFile) << ",\n";
   os << "  \"arch\": \"sm_90a\",\n"
      << "  \"dims\": [" << dims << "],\n"
-     << "  \"kernels\": [\n"
-     << "    {\"name\": " << jsonString(info.name) << ", \"dims\": {"
-     << kernelDims
-     << "}, \"dtype\": \"bf16\", \"chunk_size\": " << info.chunkSize << ",\n"
-     << "     \"block\": [" << info.threads
-     << ", 1, 1], \"shared_bytes\": " << info.sharedBytes
-     << ", \"grid\": " << jsonString(info.grid)
-     << ", \"value_tile\": " << info.valueTile << ", \"alignment\": 8";
-  if (!info.tensorMaps.empty()) {
-    os << ",\n     \"tensor_maps\": [";
-    for (auto [i, map] : llvm::enumerate(info.tensorMaps))
-      os << (i ? ", " : "") << "{\"tensor\": " << jsonString(map.first)
-         << ", \"box\": [1, " << info.chunkSize << ", 1, 64]}";
-    os << "]";
-  }
-  if (info.segments)
-    os << ",\n     \"segments\": {\"summary\": "
-       << jsonString(info.name + "_summary")
-       << ", \"summary_grid_x\": " << info.summaryGridX
-       << ", \"combine\": " << jsonString(info.name + "_combine")
-       << ", \"combine_block\": [256, 1, 1], \"combine_grid_x\": "
-       << info.combineGridX
-       << ", \"workspace_floats\": " << info.workspaceFloats << "}";
-  os << "}\n"
-     << "  ],\n"
-     << "  \"inputs\": [\n"
+     << "  \"kernels\": [\n";
+  for (auto [i, info] : llvm::enumerate(kernels))
+    os << (i ? ",\n" : "") << manifestKernel(info);
+  os << "\n  ],\n";
+  if (!stages.empty())
+    os << manifestStages(rule, stages);
+  os << "  \"inputs\": [\n"
      << inputs << "\n  ],\n"
      << "  \"states\": [\n"
      << states << "\n  ],\n"

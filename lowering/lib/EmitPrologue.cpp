@@ -6,8 +6,9 @@
 // CUDA C++ for one token row, evaluated by one warp: a vector over a dim of
 // size d is a `float name[d / 32]` array, lane l holding elements l + 32 j;
 // a scalar is one float, the same in every lane. Elementwise ops become one
-// loop over the lane's elements, larc.l2norm and larc.dot warp reductions,
-// larc.scale reads p.scale and larc.head_index the CTA's head. Values that
+// loop over the lane's elements; larc.l2norm, larc.softmax and larc.dot warp
+// reductions; larc.scale reads p.scale and larc.head_index the CTA's head.
+// Values that
 // depend on no input (a constant or per-head decay) are hoisted out of the
 // chunk loop. Generated from the rule's op DAG: a new rule needs no new C++.
 //
@@ -243,7 +244,8 @@ LogicalResult PrologueEmitter::collect(Value value) {
   if (!isa<InputOp>(def)) {
     if (!isa<ConstantOp, HeadIndexOp, ScaleOp, NegOp, ExpOp, LogOp, SqrtOp,
              SigmoidOp, SoftplusOp, ReluOp, EluOp, SiluOp, AbsOp, AddOp, SubOp,
-             MulOp, DivOp, PowOp, MinOp, MaxOp, L2NormOp, DotOp>(def))
+             MulOp, DivOp, PowOp, MinOp, MaxOp, L2NormOp, SoftmaxOp, DotOp>(
+            def))
       return def->emitOpError()
              << "GPU code generation does not handle this op in a per-token "
                 "prologue yet";
@@ -380,6 +382,24 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
                          floatLiteral(norm.getEps().convertToDouble())));
     w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] = {2} * inv;", n, name,
                          ref(x, true)));
+    w.close("}");
+    return;
+  }
+  if (auto softmax = dyn_cast<SoftmaxOp>(def)) {
+    // e^{x − max x} / Σ e^{x − max x}: two warp reductions of the row.
+    std::string x = ref(softmax.getX(), true);
+    w.line(llvm::formatv("// {0} = {1}", name, comment));
+    w.line(llvm::formatv("float {0}[{1}];", name, n));
+    w.open("{");
+    w.line("float top = -INFINITY;");
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) top = fmaxf(top, {1});", n, x));
+    w.line("top = warp_allreduce(top, MaxOp{});");
+    w.line("float sum = 0.0f;");
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) sum += {1}[j] = expf({2} - "
+                         "top);",
+                         n, name, x));
+    w.line("const float inv = 1.0f / warp_allreduce(sum, SumOp{});");
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] *= inv;", n, name));
     w.close("}");
     return;
   }

@@ -15,6 +15,7 @@
 #include "larc/Lowering/CpuRunner.h"
 #include "larc/Lowering/EmitCuda.h"
 #include "larc/Lowering/RecurrenceForm.h"
+#include "larc/Lowering/SplitChain.h"
 #include "larc/Lowering/Verify.h"
 #include "larc/Reference/Reference.h"
 
@@ -105,6 +106,11 @@ cl::opt<int64_t> valueDim("dv",
                                    "compile to CUDA: 64 or 128, default 128)"),
                           cl::init(32), cl::sub(verifyCmd), cl::sub(compileCmd),
                           cl::sub(exportCmd));
+cl::list<std::string> dimSizes(
+    "dims", cl::CommaSeparated,
+    cl::desc("compile to CUDA: sizes by dim name, NAME=SIZE,... (a dim not "
+             "named is --dk if it is some state's key dim, else --dv)"),
+    cl::sub(compileCmd));
 enum class GpuLoads { Tma, Plain };
 cl::opt<GpuLoads> gpuLoads(
     "gpu-loads", cl::desc("How generated kernels read q, k, v"),
@@ -166,14 +172,100 @@ static int report(llvm::Error err) {
   return 1;
 }
 
-/// The CUDA generation options of `larcc compile` (--dk/--dv default to 128).
-static larc::CudaOptions cudaOptions() {
+/// The size `larcc compile` gives dim `name` of `rule`: --dims NAME=SIZE,
+/// else --dk for a dim that is some state's key dim, else --dv (both 128
+/// unless given).
+static FailureOr<int64_t> dimSize(larc::RuleOp rule, StringRef name) {
+  for (StringRef entry : dimSizes) {
+    auto [dim, size] = entry.split('=');
+    int64_t value = 0;
+    if (size.getAsInteger(10, value) || value <= 0) {
+      errs() << "larcc: --dims expects NAME=SIZE, got '" << entry << "'\n";
+      return failure();
+    }
+    if (dim == name)
+      return value;
+  }
+  bool key = false;
+  for (larc::StateOp state : rule.getBody().front().getOps<larc::StateOp>())
+    key |= state.getType().getKeyDim().getValue() == name;
+  cl::opt<int64_t> &dim = key ? keyDim : valueDim;
+  return dim.getNumOccurrences() ? int64_t(dim) : int64_t(128);
+}
+
+/// The CUDA generation options of `larcc compile` for `kernelRule` (the rule
+/// itself or one of its stages): its first matrix state's dims, sized as
+/// dimSize says for `rule`.
+static FailureOr<larc::CudaOptions> cudaOptions(larc::RuleOp rule,
+                                                larc::RuleOp kernelRule) {
   larc::CudaOptions opts;
   opts.keyDim = keyDim.getNumOccurrences() ? int64_t(keyDim) : 128;
   opts.valueDim = valueDim.getNumOccurrences() ? int64_t(valueDim) : 128;
   opts.chunkSize = chunkSize;
   opts.tma = gpuLoads == GpuLoads::Tma;
+  for (larc::StateOp state :
+       kernelRule.getBody().front().getOps<larc::StateOp>()) {
+    if (state.getType().isVector())
+      continue;
+    FailureOr<int64_t> key =
+        dimSize(rule, state.getType().getKeyDim().getValue());
+    FailureOr<int64_t> value =
+        dimSize(rule, state.getType().getValueDim().getValue());
+    if (failed(key) || failed(value))
+      return failure();
+    opts.keyDim = *key;
+    opts.valueDim = *value;
+    break;
+  }
   return opts;
+}
+
+/// A rule's kernels: one, or one per stage of chained states (SplitChain.h),
+/// whose translation units share one .cu, each in its own namespace.
+struct Compiled {
+  std::string cuda, header;
+  std::vector<larc::CudaKernelInfo> kernels;
+  SmallVector<larc::RuleOp> stages; // empty: one kernel for the rule
+};
+
+static FailureOr<Compiled> compileKernels(larc::RuleOp rule) {
+  Compiled out;
+  FailureOr<SmallVector<larc::RuleOp>> stages = larc::splitChain(rule);
+  if (failed(stages))
+    return failure();
+  out.stages = *stages;
+  SmallVector<larc::RuleOp> kernelRules = out.stages;
+  if (kernelRules.empty())
+    kernelRules.push_back(rule);
+  for (auto [i, kernelRule] : llvm::enumerate(kernelRules)) {
+    mlir::FailureOr<larc::RuleForm> form = larc::classifyRule(kernelRule);
+    FailureOr<larc::CudaOptions> opts = cudaOptions(rule, kernelRule);
+    if (mlir::failed(form) || failed(opts))
+      return failure();
+    if (!out.stages.empty())
+      opts->stageNamespace = "larc_stage" + std::to_string(i);
+    larc::CudaKernelInfo info;
+    mlir::FailureOr<std::string> cuda = larc::emitCuda(*form, *opts, &info);
+    if (mlir::failed(cuda))
+      return failure();
+    if (!out.stages.empty()) {
+      // Every kernel names every dim of the rule, so the runtime picks one
+      // per stage by the same sizes.
+      info.stage = int64_t(i);
+      info.dims.clear();
+      for (mlir::Attribute dim : rule.getDims()) {
+        StringRef name = cast<mlir::StringAttr>(dim).getValue();
+        FailureOr<int64_t> size = dimSize(rule, name);
+        if (failed(size))
+          return failure();
+        info.dims.emplace_back(name.str(), *size);
+      }
+    }
+    out.cuda += (i ? "\n" : "") + *cuda;
+    out.header += (i ? "\n" : "") + larc::emitCudaHeader(*form, info);
+    out.kernels.push_back(std::move(info));
+  }
+  return out;
 }
 
 static bool writeFile(StringRef path, StringRef text) {
@@ -200,13 +292,8 @@ static std::string findNvcc() {
 
 /// larcc compile RULE.larc -o DIR: DIR/<rule>.cu, .cubin, .h, manifest.json.
 static int runPackage(mlir::ModuleOp module) {
-  mlir::FailureOr<larc::RuleForm> form = larc::classifyRule(theRule(module));
-  if (mlir::failed(form))
-    return 1;
-  larc::CudaKernelInfo info;
-  mlir::FailureOr<std::string> cuda =
-      larc::emitCuda(*form, cudaOptions(), &info);
-  if (mlir::failed(cuda))
+  FailureOr<Compiled> compiled = compileKernels(theRule(module));
+  if (failed(compiled))
     return 1;
   std::string rule = theRule(module).getSymName().str();
   StringRef dir = outputPath;
@@ -220,8 +307,8 @@ static int runPackage(mlir::ModuleOp module) {
     return std::string(path);
   };
   std::string cu = in(rule + ".cu"), cubin = in(rule + ".cubin");
-  if (!writeFile(cu, *cuda) ||
-      !writeFile(in(rule + ".h"), larc::emitCudaHeader(*form, info)))
+  if (!writeFile(cu, compiled->cuda) ||
+      !writeFile(in(rule + ".h"), compiled->header))
     return 1;
 
   std::string nvcc = findNvcc();
@@ -245,9 +332,14 @@ static int runPackage(mlir::ModuleOp module) {
     return 1;
   }
   if (!writeFile(in("manifest.json"),
-                 larc::emitManifest(*form, info, rule + ".cubin", rule + ".h")))
+                 larc::emitManifest(theRule(module), compiled->kernels,
+                                    compiled->stages, rule + ".cubin",
+                                    rule + ".h")))
     return 1;
-  outs() << "wrote package " << dir << " (" << info.name << ")\n";
+  std::string names;
+  for (const larc::CudaKernelInfo &info : compiled->kernels)
+    names += (names.empty() ? "" : ", ") + info.name;
+  outs() << "wrote package " << dir << " (" << names << ")\n";
   return 0;
 }
 
@@ -280,13 +372,10 @@ static int runCompile(mlir::ModuleOp module) {
     break;
   }
   case Emit::Cuda: {
-    mlir::FailureOr<larc::RuleForm> form = larc::classifyRule(theRule(module));
-    if (mlir::failed(form))
+    FailureOr<Compiled> compiled = compileKernels(theRule(module));
+    if (failed(compiled))
       return 1;
-    mlir::FailureOr<std::string> cuda = larc::emitCuda(*form, cudaOptions());
-    if (mlir::failed(cuda))
-      return 1;
-    output->os() << *cuda;
+    output->os() << compiled->cuda;
     break;
   }
   case Emit::Package:

@@ -40,6 +40,9 @@ struct CudaOptions {
   /// shared memory with TMA (tma::load_tile, the runtime encodes the maps);
   /// false: plain coalesced loads from global memory, row by row.
   bool tma = true;
+  /// Wraps the kernel and its support code in this namespace: the stages of
+  /// a chained rule (SplitChain.h) share one translation unit.
+  std::string stageNamespace;
 };
 
 /// How the generated kernel is launched (the manifest's kernel entry).
@@ -61,6 +64,8 @@ struct CudaKernelInfo {
   int64_t summaryGridX = 1;    // CTAs per segment in phase 1 (2: N and M)
   int64_t combineGridX = 1;    // phase 2: V / 32
   int64_t workspaceFloats = 0; // fp32 per (segment, value head)
+  /// The stage it computes (manifest "stage"), or -1 in a one-kernel rule.
+  int64_t stage = -1;
 };
 
 /// The kernel name for `form` under `opts`.
@@ -76,8 +81,11 @@ mlir::FailureOr<std::string> emitCuda(RuleForm &form, const CudaOptions &opts,
 /// declaration for CUDA C++ users.
 std::string emitCudaHeader(const RuleForm &form, const CudaKernelInfo &info);
 
-/// manifest.json of a package (docs/package-format.md) holding one kernel.
-std::string emitManifest(const RuleForm &form, const CudaKernelInfo &info,
+/// manifest.json of a package (docs/package-format.md) for `rule`: its
+/// kernels, and with `stages` (splitChain's rules, in launch order) the
+/// stages and the intermediates that pass between them.
+std::string emitManifest(RuleOp rule, llvm::ArrayRef<CudaKernelInfo> kernels,
+                         llvm::ArrayRef<RuleOp> stages,
                          llvm::StringRef cubinFile, llvm::StringRef headerFile);
 
 } // namespace larc

@@ -16,6 +16,22 @@ def LarcPrintClassification : Pass<"larc-print-classification", "mlir::ModuleOp"
   let dependentDialects = ["larc::LarcDialect"];
 }
 
+def LarcSplitChain : Pass<"larc-split-chain", "mlir::ModuleOp"> {
+  let summary = "Split a rule of chained states into one rule per stage";
+  let description = [{
+    For every `larc.rule` whose states are chained (a readout or apply of one
+    state feeds the update or a read of another through per-token ops, as in
+    GSA), inserts after it one rule per state in dependency order, named
+    `<rule>_s<i>` and marked `stage_of = "<rule>"`. A stage keeps its state's
+    update, its reads and the outputs that depend on it last; each read of an
+    earlier state that it uses becomes an input (`<state>_read`, role query)
+    that the earlier stage writes as an output. larcc compiles each stage to
+    a kernel of one package and the runtime runs them in order (design §4).
+    A rule without chained states is left alone.
+  }];
+  let dependentDialects = ["larc::LarcDialect"];
+}
+
 def LarcDeriveChunkForm : Pass<"larc-derive-chunk-form", "mlir::ModuleOp"> {
   let summary = "Derive the chunkwise-parallel form of every rule";
   let description = [{
