@@ -38,9 +38,13 @@ One JSON per variant: OUT_DIR/<date>-<device>-<variant>.json.
 examples/peer/<variant>.larc that the peer has a chunk op for (comba, gdn2, dplr, ...),
 larc's package from build-bench/peer, the peer's op, the inputs and the fp64 reference
 as tests/gpu/device_table.py has them (peer_op, draw, reference); the same shapes and
-steps; no FlashQLA. Where larcc refuses a rule there is no package, hence no manifest to
-draw the inputs from, and the row says so. OUT_DIR/<date>-<device>-peer-<variant>.json,
-whose rows name the variant by the spec's stem (as tools/coverage.py's rules).
+steps; no FlashQLA. A rule's dims other than K = V = D (gsa's M slots: a state's key dim, so
+bench/prepare.sh's --dk D makes M = D)
+are its package manifest's, named in the row and the table; gsa's matmul flops are its two
+chained recurrences' (K, M) and (M, V). Where larcc refuses a rule there is no package, hence
+no manifest to draw the inputs from, and the row says so.
+OUT_DIR/<date>-<device>-peer-<variant>.json, whose rows name the variant by the spec's stem
+(as tools/coverage.py's rules).
 
   # here (no GPU): bench/prepare.sh
   # on the GPU machine, carrying build-bench, .fla, .flashqla, .tilelang.tar.xz:
@@ -63,7 +67,10 @@ from pathlib import Path
 
 os.environ.setdefault("FLA_FLASH_QLA", "0")  # the peer on its own Triton path, FlashQLA timed apart
 
-import torch  # noqa: E402
+try:
+    import torch  # noqa: E402
+except ImportError:  # --help needs no torch
+    torch = None
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
@@ -188,6 +195,17 @@ PEER_DELTA = {"comba", "delta_rule", "gated_delta_rule", "kda", "gdn2", "gated_d
               "iplr", "rwkv7", "precond_gated_delta_rule", "precond_kda", "gated_oja_rule"}
 
 
+def gsa_flops(B, T, H, dims):
+    """gsa: two chained recurrences of the base form, hkT (keys K, values the M slots: q k^T,
+    its softmax not counted) and then hv (keys M, values V, probed by the softmax)."""
+    K, V, M = dims["K"], dims["V"], dims["M"]
+    return matmul_flops(False, B, T, H, K, M) + matmul_flops(False, B, T, H, M, V)
+
+
+# --peer-specs rules that are not one [K, V] state: variant -> flops(B, T, H, the manifest's dims)
+PEER_FLOPS = {"gsa": gsa_flops}
+
+
 def parts(args, variant, D):
     """(rule, package, draw(gen, B, T, H, D) or None, peer function name, peer call, delta family).
     A variant of VARIANTS, or with --peer-specs examples/peer/<variant>.larc against
@@ -204,6 +222,7 @@ def parts(args, variant, D):
 
         def draw(gen, B, T, H, D):
             return dt.draw(rule, manifest, B, T, H, gen)
+        draw.dims = manifest["kernels"][0]["dims"]  # K, V and any other (gsa's M)
     op = dt.peer_op(rule)
     return rule, pkg, draw, op.path, lambda x, final: op(x, final=final), variant in PEER_DELTA
 
@@ -297,12 +316,18 @@ def device_tag(name):
 # --------------------------------------------------------------------------
 
 
-@torch.no_grad()
+def no_grad(fn):  # torch.no_grad(), where torch is importable (--help needs no torch)
+    return torch.no_grad()(fn) if torch is not None else fn
+
+
+@no_grad
 def bench_shape(args, variant, shape, larc, reference_fn, refused, log):
     B, T, H, D = shape
     rule, pkg, draw, peer_name, peer, delta = parts(args, variant, D)
     row = dict(variant=variant, spec=f"examples/{rule}.larc", shape=shape_name(shape), B=B, T=T, H=H, D=D,
                peer_function=peer_name)
+    dims = getattr(draw, "dims", None) or dict(K=D, V=D)
+    row.update({d: n for d, n in dims.items() if d not in ("K", "V")})  # gsa: M
     if draw is None:  # a peer rule without a package: no manifest to draw its inputs from
         row["larc_error"] = "no package" + (f" ({refused[pkg.name]})" if pkg.name in refused else
                                             f" ({pkg} missing: run bench/prepare.sh)")
@@ -316,7 +341,8 @@ def bench_shape(args, variant, shape, larc, reference_fn, refused, log):
     out_bytes = B * T * H * D * 2  # o in bf16
     row.update(input_sets=nsets, bytes_moved=set_bytes + out_bytes,
                floor_ms=(set_bytes + out_bytes) / args.bw * 1e3,
-               ceiling_ms=matmul_flops(delta, B, T, H, D, D) / args.flops * 1e3)
+               ceiling_ms=(PEER_FLOPS[variant](B, T, H, dims) if args.peer_specs and variant in PEER_FLOPS
+                           else matmul_flops(delta, B, T, H, D, D)) / args.flops * 1e3)
 
     impls = {}  # name -> fn(x, final) ; or error string
     if pkg.exists():
@@ -420,7 +446,8 @@ def print_table(rows, header):
           "| eager ms: larc / peer / FQLA |")
     print("|" + "---|" * 13)
     for r in rows:
-        print(f"| {r['variant']} | {r['shape']} | {fmt_ms(r, 'larc')} | {fmt_ms(r, 'peer')} | {fmt_ms(r, 'flashqla')} | "
+        other = "".join(f" {d}{r[d]}" for d in ("M",) if d in r)  # gsa: " M64"
+        print(f"| {r['variant']}{other} | {r['shape']} | {fmt_ms(r, 'larc')} | {fmt_ms(r, 'peer')} | {fmt_ms(r, 'flashqla')} | "
               f"{fmt_x(r.get('speedup_vs_peer'))} | {fmt_x(r.get('speedup_vs_flashqla'))} | "
               f"{fmt_pct(r.get('larc_of_floor'))} / {fmt_pct(r.get('peer_of_floor'))} / {fmt_pct(r.get('flashqla_of_floor'))} | "
               f"{fmt_pct(r.get('larc_of_ceiling'))} / {fmt_pct(r.get('peer_of_ceiling'))} | "

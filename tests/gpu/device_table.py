@@ -5,7 +5,8 @@ For every examples/*.larc whose package bench/prepare.sh wrote (rules larcc
 refuses are listed with larcc's reason, from build-bench/REFUSED.txt) or, with
 --peer-specs, every examples/peer/*.larc (flash-linear-attention's rules, named
 peer/<stem>; packages and REFUSED.txt in build-bench/peer: issue 9 item 3), both
-dims (K = V = 128 and 64), and a handful of cases (T not a multiple of 64, an
+dims (K = V = 128 and 64; a rule's other dims, gsa's M slots, as its package's manifest
+has them: M = K, prepare.sh's --dk), and a handful of cases (T not a multiple of 64, an
 initial state or none, a packed variable-length batch with uneven lengths, one
 sequence empty and one of a single token), on fresh random inputs:
 
@@ -236,7 +237,17 @@ def step_gated_oja_rule(st, x, scale):
     return torch.einsum("hvk,hk->hv", st["P"], scale * x["q"])
 
 
-# The states, in the spec's order: (name, shape per head in the dims K, V).
+def step_gsa(st, x, scale):
+    # hkT = hk^T [M, K] and hv [M, V], both decayed over their rows (the M slots) by exp(g) and
+    # written by s; o = hv^T softmax(hkT (scale q)), the softmax over the slots
+    st["hkT"] = per_key(x["g"]) * st["hkT"] + outer(x["s"], x["k"])
+    st["hv"] = per_key(x["g"]) * st["hv"] + outer(x["s"], x["v"])
+    p = torch.softmax(torch.einsum("hmk,hk->hm", st["hkT"], scale * x["q"]), -1)
+    return read(st["hv"], p)
+
+
+# The states, in the spec's order: (name, shape per head in the dims K, V and a rule's others
+# (OTHER_DIMS)).
 S_ONLY = (("S", "KV"),)
 S_Z = (("S", "KV"), ("z", "K"))
 A_S = (("A", "K"), ("S", "KV"))
@@ -260,6 +271,12 @@ STEPS = {
     "peer/precond_gated_delta_rule": (step_precond_gated_delta_rule, A_S),
     "peer/precond_kda": (step_precond_kda, A_S),
     "peer/gated_oja_rule": (step_gated_oja_rule, (("P", "VK"),)),
+    "peer/gsa": (step_gsa, (("hkT", "MK"), ("hv", "MV"))),
+}
+
+# Dims other than K (q's last axis) and V (o's): {rule: {dim: the input whose last axis it is}}.
+OTHER_DIMS = {
+    "peer/gsa": {"M": "s"},  # the slots
 }
 
 
@@ -275,7 +292,7 @@ def reference(rule, seqs, h0, scale):
         q, v = (x["q"] if "q" in x else x["r"]), (x["v"] if "v" in x else x["v1"])
         T, H, K = q.shape
         V = v.shape[-1]
-        dims = dict(K=K, V=V)
+        dims = dict(K=K, V=V, **{d: x[name].shape[-1] for d, name in OTHER_DIMS.get(base, {}).items()})
         st = {name: h0[i][n].clone() if h0 is not None else
               torch.zeros((H, *(dims[d] for d in shape)), dtype=torch.float64, device=q.device)
               for i, (name, shape) in enumerate(states)}
@@ -368,6 +385,18 @@ def run_gated_oja_rule(op, x, h0, cu, final):  # the peer's state h is the spec'
     return o, [None if h is None else h.transpose(-1, -2)]
 
 
+def run_gsa(op, x, h0, cu, final):
+    """chunk_gsa(q, k, v, s, g) with states (hkT, hv): the peer's hk [N, H, K, M] is the spec's
+    hkT^T, its hv [N, H, M, V] the spec's hv; scale 1/sqrt(K), the spec's and the op's default."""
+    init = None
+    if h0 is not None:
+        init = (h0[0].transpose(-1, -2).contiguous(), h0[1])
+    o, finals = op(x["q"], x["k"], x["v"], x["s"], x["g"], scale=x["q"].shape[-1] ** -0.5,
+                   initial_state=init, output_final_state=final, cu_seqlens=as_long(cu))
+    hk, hv = finals if finals else (None, None)
+    return o, [None if hk is None else hk.transpose(-1, -2), hv]
+
+
 def precond_op(names):
     """chunk_precond_*: states (A, S) in the specs' order; the op returns (o, S, A)."""
     def run(op, x, h0, cu, final):
@@ -403,6 +432,7 @@ PEER_OPS = {
                                       precond_op("q k v g_atk g beta_atk beta")),
     "peer/precond_kda": ("precond_kda.chunk_precond_kda", precond_op("q k v g g_atk beta_atk beta")),
     "peer/gated_oja_rule": ("gated_oja_rule.chunk_gated_oja_rule", run_gated_oja_rule),
+    "peer/gsa": ("gsa.chunk_gsa", run_gsa),
 }
 
 
@@ -494,6 +524,17 @@ def rwkv7_domain(x, gen):  # and the RWKV-7 layer's log-decay w = -e^-1/2 sigmoi
     x["w"] = -math.exp(-0.5) * torch.sigmoid(normal_like(x["w"], gen))
 
 
+def gsa_domain(x, gen):
+    # as the GSA layer (fla.layers.gsa) feeds chunk_gsa: q, k through its default feature map
+    # swish and v through silu, each of N(0, 1); the log-gate g = logsigmoid(N(0, 1)) / 8
+    # (gate_logit_normalizer = 8: decays mostly 0.77 to 0.99) and s = 1 - exp(g) per slot
+    silu = torch.nn.functional.silu
+    for n in ("q", "k", "v"):
+        x[n] = silu(normal_like(x[n], gen)).bfloat16()
+    g = torch.nn.functional.logsigmoid(normal_like(x["g"], gen)) / 8.0
+    x["g"], x["s"] = g.float(), (1.0 - torch.exp(g)).bfloat16()
+
+
 def normal_like(t, gen):  # N(0, 1), fp32, t's shape
     return torch.randn(t.shape, generator=gen, device=gen.device)
 
@@ -506,12 +547,14 @@ DOMAINS = {
     "peer/dplr": contractive_ab,
     "peer/iplr": contractive_ab,
     "peer/rwkv7": rwkv7_domain,
+    "peer/gsa": gsa_domain,
 }
 
 
 def draw(rule, manifest, B, T, H, gen):
     """check_on_device's draws for the rules it has (or has the maths of); otherwise by
-    role: queries and values N(0, 1), keys N(0, 1/K) in bf16; scalar log-gates
+    role, each input's last axis the size of its dim in the manifest (K, V, or another, as
+    gsa's M): queries and values N(0, 1), keys N(0, 1/K) in bf16; scalar log-gates
     log U(0.01, 1), per-key log-gates logsigmoid(2 + 2 N(0, 1)) (decays about
     0.5 to 1), gates sigmoid(3 + N(0, 1)), all fp32; coefficients sigmoid(N(0, 1))
     in bf16; then DOMAINS' edits."""
@@ -720,6 +763,8 @@ def table(args):
                 continue
             manifest = json.loads((pkg / "manifest.json").read_text())
             fn = larc.load(str(pkg))
+            other = {d: n for d, n in manifest["kernels"][0]["dims"].items() if d not in ("K", "V")}
+            label = rule + "".join(f" {d}={n}" for d, n in other.items())  # peer/gsa M=64
             for case in CASES:
                 B, T, H, varlen, h0 = case
                 t0 = time.perf_counter()
@@ -732,12 +777,12 @@ def table(args):
                 good, bar = verdict(eo, es, po, ps)
                 es, ps = max(es), (max(ps) if ps else None)  # the table shows the worst state
                 fmt = lambda e: "-" if e is None else f"{e:.2e}"  # noqa: E731
-                line = (f"| {rule:<30} | {K:>4} | {B:>2} | {T:>5} | {H:>2} | {'yes' if varlen else 'no':>6} | "
+                line = (f"| {label:<30} | {K:>4} | {B:>2} | {T:>5} | {H:>2} | {'yes' if varlen else 'no':>6} | "
                         f"{'y' if h0 else 'n':>2} | {fmt(eo):>9} | {fmt(po):>9} | {fmt(es):>9} | {fmt(ps):>9} | "
                         f"{bar:<9} | {'PASS' if good else 'FAIL'} |" + (f" {note}" if note else ""))
                 lines.append(line)
                 print(line + f"  ({time.perf_counter() - t0:.1f} s)", flush=True)
-                rows.append(dict(rule=rule, K=K, V=V, B=B, T=T, H=H, varlen=varlen, initial_state=h0,
+                rows.append(dict(rule=rule, K=K, V=V, **other, B=B, T=T, H=H, varlen=varlen, initial_state=h0,
                                  err_o=eo, err_s=es, peer_err_o=po, peer_err_s=ps, bar=bar,
                                  ok=good, note=note))
                 if not good:
