@@ -108,6 +108,11 @@ struct Launcher::Impl {
   Impl(const Manifest &manifest, std::string cubin)
       : manifest(manifest), cubin(std::move(cubin)) {}
 
+  void launchStage(const DriverApi &api, const DeviceModule &loaded,
+                   const Plan &plan, size_t stage, const Arguments &args,
+                   const std::vector<TensorView> &intermediates,
+                   CUstream stream);
+
   ~Impl() {
     if (modules.empty())
       return;
@@ -284,26 +289,14 @@ struct Launcher::Impl {
                          manifest.inputs[0].name);
   }
 
-  const std::optional<TensorView> &slotView(const Arguments &args,
-                                            const TensorSlot &slot) const {
-    switch (slot.kind) {
-    case TensorSlot::Kind::Input:
-      return args.inputs[slot.index];
-    case TensorSlot::Kind::Output:
-      return args.outputs[slot.index];
-    case TensorSlot::Kind::InitialState:
-      return args.initialStates[slot.index];
-    case TensorSlot::Kind::FinalState:
-      return args.finalStates[slot.index];
-    }
-    return args.inputs[0];
-  }
-
   void encodeTensorMaps(const DriverApi &api, const KernelSpec &kernel,
-                        const Arguments &args, LarcLaunchParams &params) {
+                        const Arguments &args,
+                        const std::vector<TensorView> &intermediates,
+                        LarcLaunchParams &params) {
     for (size_t m = 0; m < kernel.tensorMaps.size(); ++m) {
       const TensorMapSpec &spec = kernel.tensorMaps[m];
-      const std::optional<TensorView> &view = slotView(args, spec.tensor);
+      const std::optional<TensorView> view =
+          slotTensor(args, intermediates, spec.tensor);
       if (!view || view->numElements() == 0)
         continue; // left zero: the kernel must not load it
       int rank = view->rank;
@@ -338,8 +331,8 @@ struct Launcher::Impl {
                 tensorMapL2(spec.l2PromotionBytes),
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
             fmt::format("encoding the TMA descriptor of '{}' "
-                        "(kernels[].tensor_maps[{}])",
-                        manifest.slotName(spec.tensor), m));
+                        "({}.tensor_maps[{}])",
+                        manifest.slotName(spec.tensor), kernel.name, m));
     }
   }
 };
@@ -367,13 +360,14 @@ void launchGrid(const DriverApi &api, CUfunction function, const char *name,
 // The sequence-split plan: phase 1 (summary) and phase 2 (combine) into a
 // stream-ordered fp32 workspace, then the kernel over every segment.
 void launchSplit(const DriverApi &api, const KernelSpec &kernel,
-                 const DeviceModule &loaded, int kernelIndex, const Plan &plan,
+                 const DeviceModule &loaded, const StagePlan &stage,
                  const SegmentChoice &choice, CUstream stream,
                  LarcLaunchParams &params) {
   const SegmentKernels &spec = *kernel.segments;
-  const SplitFunctions &split = loaded.split[kernelIndex];
+  const SplitFunctions &split = loaded.split[stage.kernelIndex];
+  const std::array<uint64_t, 3> &grid = stage.grid;
   const uint64_t segments = static_cast<uint64_t>(choice.segments);
-  const uint64_t rows = plan.grid[2] * segments * plan.grid[1];
+  const uint64_t rows = grid[2] * segments * grid[1];
   const size_t bytes = rows * spec.workspaceFloats * sizeof(float);
   CUdeviceptr workspace = 0;
   check(api.memAllocAsync(&workspace, bytes, stream),
@@ -383,14 +377,14 @@ void launchSplit(const DriverApi &api, const KernelSpec &kernel,
   params.workspace = reinterpret_cast<float *>(workspace);
   try {
     launchGrid(api, split.summary, spec.summary.c_str(),
-               {spec.summaryGridX, plan.grid[1], plan.grid[2] * segments},
-               kernel.block, kernel.sharedBytes, stream, params);
+               {spec.summaryGridX, grid[1], grid[2] * segments}, kernel.block,
+               kernel.sharedBytes, stream, params);
     launchGrid(api, split.combine, spec.combine.c_str(),
-               {spec.combineGridX, plan.grid[1], plan.grid[2]},
-               spec.combineBlock, 0, stream, params);
-    launchGrid(api, loaded.functions[kernelIndex], kernel.name.c_str(),
-               {plan.grid[0], plan.grid[1], plan.grid[2] * segments},
-               kernel.block, kernel.sharedBytes, stream, params);
+               {spec.combineGridX, grid[1], grid[2]}, spec.combineBlock, 0,
+               stream, params);
+    launchGrid(api, loaded.functions[stage.kernelIndex], kernel.name.c_str(),
+               {grid[0], grid[1], grid[2] * segments}, kernel.block,
+               kernel.sharedBytes, stream, params);
   } catch (...) {
     api.memFreeAsync(workspace, stream);
     throw;
@@ -399,12 +393,65 @@ void launchSplit(const DriverApi &api, const KernelSpec &kernel,
         "freeing the split plan's workspace");
 }
 
+// A kernel with a thread-block cluster: cuLaunchKernelEx.
+void launchClustered(const DriverApi &api, CUfunction function,
+                     const KernelSpec &kernel,
+                     const std::array<uint64_t, 3> &grid, CUstream stream,
+                     LarcLaunchParams &params) {
+  void *kernelArgs[] = {&params};
+  std::string what = fmt::format("launching {} with grid [{}, {}, {}]",
+                                 kernel.name, grid[0], grid[1], grid[2]);
+  CUlaunchAttribute cluster{};
+  cluster.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+  cluster.value.clusterDim.x = (*kernel.cluster)[0];
+  cluster.value.clusterDim.y = (*kernel.cluster)[1];
+  cluster.value.clusterDim.z = (*kernel.cluster)[2];
+  CUlaunchConfig config{};
+  config.gridDimX = static_cast<unsigned>(grid[0]);
+  config.gridDimY = static_cast<unsigned>(grid[1]);
+  config.gridDimZ = static_cast<unsigned>(grid[2]);
+  config.blockDimX = kernel.block[0];
+  config.blockDimY = kernel.block[1];
+  config.blockDimZ = kernel.block[2];
+  config.sharedMemBytes = kernel.sharedBytes;
+  config.hStream = stream;
+  config.attrs = &cluster;
+  config.numAttrs = 1;
+  check(api.launchKernelEx(&config, function, kernelArgs, nullptr), what);
+}
+
 } // namespace
+
+// One stage's kernel: its own parameters and tensor maps, and the split plan
+// when that kernel has one and the call pays for it.
+void Launcher::Impl::launchStage(const DriverApi &api,
+                                 const DeviceModule &loaded, const Plan &plan,
+                                 size_t stage, const Arguments &args,
+                                 const std::vector<TensorView> &intermediates,
+                                 CUstream stream) {
+  const StagePlan &stagePlan = plan.stages[stage];
+  const KernelSpec &kernel = manifest.kernels[stagePlan.kernelIndex];
+  LarcLaunchParams params =
+      buildLaunchParams(manifest, plan, args, stage, intermediates);
+  encodeTensorMaps(api, kernel, args, intermediates, params);
+  SegmentChoice choice =
+      chooseSegments(kernel, plan, stagePlan.grid, args.cuSeqlens.has_value(),
+                     loaded.smCount, std::getenv(kSegmentsEnv));
+  if (choice.split()) {
+    launchSplit(api, kernel, loaded, stagePlan, choice, stream, params);
+    return;
+  }
+  CUfunction function = loaded.functions[stagePlan.kernelIndex];
+  if (kernel.cluster)
+    launchClustered(api, function, kernel, stagePlan.grid, stream, params);
+  else
+    launchGrid(api, function, kernel.name.c_str(), stagePlan.grid, kernel.block,
+               kernel.sharedBytes, stream, params);
+}
 
 void Launcher::launch(const Plan &plan, const Arguments &args,
                       void *rawStream) {
   const DriverApi &api = driver();
-  const KernelSpec &kernel = impl->manifest.kernels[plan.kernelIndex];
   auto stream = static_cast<CUstream>(rawStream);
   int index = plan.device.index;
   DeviceModule &loaded = impl->moduleFor(api, index);
@@ -416,43 +463,25 @@ void Launcher::launch(const Plan &plan, const Arguments &args,
     impl->checkDeviceCuSeqlens(api, plan, args, stream);
   if (plan.empty())
     return;
-  LarcLaunchParams params = buildLaunchParams(impl->manifest, plan, args);
-  impl->encodeTensorMaps(api, kernel, args, params);
-  SegmentChoice choice =
-      chooseSegments(kernel, plan, args.cuSeqlens.has_value(), loaded.smCount,
-                     std::getenv(kSegmentsEnv));
-  if (choice.split()) {
-    launchSplit(api, kernel, loaded, plan.kernelIndex, plan, choice, stream,
-                params);
-    return;
+  // The intermediates of a staged package: one stream-ordered allocation
+  // for the call, freed after its last stage (or on failure).
+  size_t bytes = intermediateBytes(impl->manifest, plan);
+  CUdeviceptr block = 0;
+  if (bytes)
+    check(api.memAllocAsync(&block, bytes, stream),
+          fmt::format("allocating the intermediates ({} bytes)", bytes));
+  std::vector<TensorView> intermediates =
+      intermediateViews(impl->manifest, plan, reinterpret_cast<void *>(block));
+  try {
+    for (size_t stage = 0; stage < plan.stages.size(); ++stage)
+      impl->launchStage(api, loaded, plan, stage, args, intermediates, stream);
+  } catch (...) {
+    if (block)
+      api.memFreeAsync(block, stream);
+    throw;
   }
-  CUfunction function = loaded.functions[plan.kernelIndex];
-  if (!kernel.cluster) {
-    launchGrid(api, function, kernel.name.c_str(), plan.grid, kernel.block,
-               kernel.sharedBytes, stream, params);
-    return;
-  }
-  void *kernelArgs[] = {&params};
-  std::string what =
-      fmt::format("launching {} with grid [{}, {}, {}]", kernel.name,
-                  plan.grid[0], plan.grid[1], plan.grid[2]);
-  CUlaunchAttribute cluster{};
-  cluster.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
-  cluster.value.clusterDim.x = (*kernel.cluster)[0];
-  cluster.value.clusterDim.y = (*kernel.cluster)[1];
-  cluster.value.clusterDim.z = (*kernel.cluster)[2];
-  CUlaunchConfig config{};
-  config.gridDimX = static_cast<unsigned>(plan.grid[0]);
-  config.gridDimY = static_cast<unsigned>(plan.grid[1]);
-  config.gridDimZ = static_cast<unsigned>(plan.grid[2]);
-  config.blockDimX = kernel.block[0];
-  config.blockDimY = kernel.block[1];
-  config.blockDimZ = kernel.block[2];
-  config.sharedMemBytes = kernel.sharedBytes;
-  config.hStream = stream;
-  config.attrs = &cluster;
-  config.numAttrs = 1;
-  check(api.launchKernelEx(&config, function, kernelArgs, nullptr), what);
+  if (block)
+    check(api.memFreeAsync(block, stream), "freeing the intermediates");
 }
 
 bool driverAvailable(std::string &why) {

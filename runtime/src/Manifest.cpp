@@ -82,11 +82,32 @@ int Manifest::findOutput(std::string_view name) const {
   return findByName(outputs, name);
 }
 
+int Manifest::findIntermediate(std::string_view name) const {
+  return findByName(intermediates, name);
+}
+
+bool StageSpec::uses(const TensorSlot &slot) const {
+  switch (slot.kind) {
+  case TensorSlot::Kind::InitialState:
+  case TensorSlot::Kind::FinalState:
+    return std::count(states.begin(), states.end(), slot.index) > 0;
+  default:
+    return std::count(inputs.begin(), inputs.end(), slot) > 0 ||
+           std::count(outputs.begin(), outputs.end(), slot) > 0;
+  }
+}
+
 std::string Manifest::describeKernel(const KernelSpec &kernel) const {
   std::string text;
   for (size_t d = 0; d < dims.size(); ++d)
     text += fmt::format("{}={} ", dims[d], kernel.dims[d]);
   return text + std::string(dtypeName(kernel.dtype));
+}
+
+std::string Manifest::describeStage(size_t stage) const {
+  const std::string &name = stages[stage].rule;
+  return name.empty() ? fmt::format("stages[{}]", stage)
+                      : fmt::format("stages[{}] ({})", stage, name);
 }
 
 std::string Manifest::slotName(const TensorSlot &slot) const {
@@ -99,6 +120,8 @@ std::string Manifest::slotName(const TensorSlot &slot) const {
     return states[slot.index].name + ".initial";
   case TensorSlot::Kind::FinalState:
     return states[slot.index].name + ".final";
+  case TensorSlot::Kind::Intermediate:
+    return intermediates[slot.index].name;
   }
   return "?";
 }
@@ -209,6 +232,8 @@ public:
     readStates(top);
     readOutputs(top);
     findValueDim();
+    readIntermediates(top);
+    readStages(top);
     readKernels(top);
     readScale(top);
     if (const JsonValue *grouped = top.optional("grouped_value_heads")) {
@@ -223,8 +248,11 @@ public:
   }
 
 private:
+  static constexpr size_t kMaxIntermediates = 16, kMaxStages = 16;
+
   const std::string &path;
   Manifest manifest;
+  const JsonValue *intermediatesValue = nullptr;
 
   std::string string(const ObjectReader &in, const JsonValue &value,
                      std::string_view key) {
@@ -454,6 +482,222 @@ private:
     }
   }
 
+  // "intermediates": per-token tensors that pass between stages.
+  void readIntermediates(ObjectReader &top) {
+    intermediatesValue = top.optional("intermediates");
+    if (!intermediatesValue)
+      return;
+    const JsonValue &list = *intermediatesValue;
+    if (!list.isArray() || list.items.size() > kMaxIntermediates)
+      top.error(list,
+                "intermediates: expected an array of at most {} "
+                "entries, got {}",
+                kMaxIntermediates, list.describe());
+    for (size_t i = 0; i < list.items.size(); ++i) {
+      ObjectReader in(list.items[i], fmt::format("intermediates[{}]", i), path);
+      IntermediateSpec intermediate;
+      const JsonValue &name = in.require("name", "the intermediate's name");
+      intermediate.name = identifier(in, name, "name");
+      checkUniqueName(in, name, intermediate.name);
+      if (manifest.findIntermediate(intermediate.name) >= 0)
+        in.error(name, "name: \"{}\" is already an intermediate",
+                 intermediate.name);
+      if (const JsonValue *dim = in.optional("dim"))
+        intermediate.dim = dimIndex(in, *dim, "dim");
+      if (const JsonValue *dtype = in.optional("dtype")) {
+        std::optional<DType> parsed = parseDType(string(in, *dtype, "dtype"));
+        if (!parsed || (*parsed != DType::BFloat16 &&
+                        *parsed != DType::Float16 && *parsed != DType::Float32))
+          in.error(*dtype,
+                   "dtype: expected \"bf16\", \"fp16\" or \"fp32\", got "
+                   "\"{}\"",
+                   dtype->string);
+        intermediate.dtype = *parsed;
+      }
+      in.finish();
+      manifest.intermediates.push_back(std::move(intermediate));
+    }
+  }
+
+  // Which stage writes each intermediate, owns each state and writes each
+  // output (-1: none yet), to refuse a second writer or owner and to find
+  // the tensors no stage covers.
+  struct StageOwners {
+    std::vector<int> intermediates, states, outputs;
+  };
+
+  // "stages"; without it, one implicit stage of everything in manifest
+  // order, so that the rest of the runtime need not tell the two apart.
+  void readStages(ObjectReader &top) {
+    const JsonValue *list = top.optional("stages");
+    if (!list) {
+      if (intermediatesValue && !manifest.intermediates.empty())
+        top.error(*intermediatesValue, "intermediates: only a package with "
+                                       "\"stages\" has intermediates");
+      manifest.stages.push_back(implicitStage());
+      return;
+    }
+    if (!list->isArray() || list->items.empty() ||
+        list->items.size() > kMaxStages)
+      top.error(*list, "stages: expected an array of 1 to {} entries, got {}",
+                kMaxStages, list->describe());
+    StageOwners owners{std::vector<int>(manifest.intermediates.size(), -1),
+                       std::vector<int>(manifest.states.size(), -1),
+                       std::vector<int>(manifest.outputs.size(), -1)};
+    for (size_t s = 0; s < list->items.size(); ++s)
+      manifest.stages.push_back(
+          readStage(list->items[s], static_cast<int>(s), owners));
+    for (size_t i = 0; i < manifest.states.size(); ++i)
+      if (owners.states[i] < 0)
+        top.error(*list, "stages: state \"{}\" belongs to no stage",
+                  manifest.states[i].name);
+    for (size_t i = 0; i < manifest.outputs.size(); ++i)
+      if (owners.outputs[i] < 0)
+        top.error(*list, "stages: output \"{}\" is written by no stage",
+                  manifest.outputs[i].name);
+    for (size_t i = 0; i < manifest.intermediates.size(); ++i)
+      if (owners.intermediates[i] < 0)
+        top.error(intermediatesValue->items[i],
+                  "intermediates[{}]: \"{}\" is written by no stage", i,
+                  manifest.intermediates[i].name);
+  }
+
+  StageSpec implicitStage() const {
+    StageSpec stage;
+    stage.rule = manifest.rule;
+    for (size_t i = 0; i < manifest.inputs.size(); ++i)
+      stage.inputs.push_back({TensorSlot::Kind::Input, static_cast<int>(i)});
+    for (size_t i = 0; i < manifest.states.size(); ++i)
+      stage.states.push_back(static_cast<int>(i));
+    for (size_t i = 0; i < manifest.outputs.size(); ++i)
+      stage.outputs.push_back({TensorSlot::Kind::Output, static_cast<int>(i)});
+    stage.valueDim = manifest.valueDim;
+    return stage;
+  }
+
+  // The names of a stage's "inputs", "states" or "outputs", each once.
+  std::vector<std::pair<std::string, const JsonValue *>>
+  stageNames(const ObjectReader &in, const JsonValue &value,
+             std::string_view key, size_t max) {
+    if (!value.isArray() || value.items.size() > max)
+      in.error(value, "{}: expected an array of at most {} names, got {}", key,
+               max, value.describe());
+    std::vector<std::pair<std::string, const JsonValue *>> names;
+    for (size_t j = 0; j < value.items.size(); ++j) {
+      std::string name =
+          string(in, value.items[j], fmt::format("{}[{}]", key, j));
+      for (const auto &[other, at] : names)
+        if (other == name)
+          in.error(value.items[j], "{}[{}]: \"{}\" is listed twice", key, j,
+                   name);
+      names.emplace_back(name, &value.items[j]);
+    }
+    return names;
+  }
+
+  StageSpec readStage(const JsonValue &value, int index, StageOwners &owners) {
+    ObjectReader in(value, fmt::format("stages[{}]", index), path);
+    StageSpec stage;
+    if (const JsonValue *rule = in.optional("rule"))
+      stage.rule = identifier(in, *rule, "rule");
+    const JsonValue &inputs = in.require(
+        "inputs", "the rule inputs and intermediates its kernel reads");
+    auto inputNames = stageNames(in, inputs, "inputs", LARC_MAX_INPUTS);
+    for (size_t j = 0; j < inputNames.size(); ++j)
+      stage.inputs.push_back(stageInput(in, inputNames[j], j, owners));
+    if (const JsonValue *states = in.optional("states")) {
+      auto stateNames = stageNames(in, *states, "states", LARC_MAX_STATES);
+      for (size_t j = 0; j < stateNames.size(); ++j)
+        stage.states.push_back(
+            stageState(in, stateNames[j], j, index, owners.states));
+    }
+    const JsonValue &outputs = in.require(
+        "outputs", "the rule outputs and intermediates its kernel writes");
+    auto outputNames = stageNames(in, outputs, "outputs", LARC_MAX_OUTPUTS);
+    for (size_t j = 0; j < outputNames.size(); ++j)
+      stage.outputs.push_back(
+          stageOutput(in, outputNames[j], j, index, owners));
+    in.finish();
+    stage.valueDim = stageValueDim(stage);
+    return stage;
+  }
+
+  // A rule input, or an intermediate that an earlier stage wrote.
+  TensorSlot stageInput(const ObjectReader &in,
+                        const std::pair<std::string, const JsonValue *> &name,
+                        size_t j, const StageOwners &owners) {
+    if (int i = manifest.findInput(name.first); i >= 0)
+      return {TensorSlot::Kind::Input, i};
+    int m = manifest.findIntermediate(name.first);
+    if (m < 0)
+      in.error(*name.second,
+               "inputs[{}]: \"{}\" is not an input or an intermediate of the "
+               "rule",
+               j, name.first);
+    if (owners.intermediates[m] < 0)
+      in.error(*name.second,
+               "inputs[{}]: intermediate \"{}\" is read before a stage "
+               "writes it",
+               j, name.first);
+    return {TensorSlot::Kind::Intermediate, m};
+  }
+
+  int stageState(const ObjectReader &in,
+                 const std::pair<std::string, const JsonValue *> &name,
+                 size_t j, int stage, std::vector<int> &owner) {
+    int i = manifest.findState(name.first);
+    if (i < 0)
+      in.error(*name.second,
+               "states[{}]: \"{}\" is not a state of the rule "
+               "(its states: {})",
+               j, name.first, joinNames(manifest.states));
+    if (owner[i] >= 0)
+      in.error(*name.second,
+               "states[{}]: state \"{}\" already belongs to stages[{}]", j,
+               name.first, owner[i]);
+    owner[i] = stage;
+    return i;
+  }
+
+  // A rule output or an intermediate, neither written by another stage.
+  TensorSlot stageOutput(const ObjectReader &in,
+                         const std::pair<std::string, const JsonValue *> &name,
+                         size_t j, int stage, StageOwners &owners) {
+    TensorSlot slot;
+    int *owner = nullptr;
+    if (int i = manifest.findOutput(name.first); i >= 0) {
+      slot = {TensorSlot::Kind::Output, i};
+      owner = &owners.outputs[i];
+    } else if (int m = manifest.findIntermediate(name.first); m >= 0) {
+      slot = {TensorSlot::Kind::Intermediate, m};
+      owner = &owners.intermediates[m];
+    } else {
+      in.error(*name.second,
+               "outputs[{}]: \"{}\" is not an output or an intermediate of "
+               "the rule",
+               j, name.first);
+    }
+    if (*owner >= 0)
+      in.error(*name.second,
+               "outputs[{}]: \"{}\" is already written by "
+               "stages[{}]",
+               j, name.first, *owner);
+    *owner = stage;
+    return slot;
+  }
+
+  // The columns a stage's CTAs split: those of its state.
+  std::optional<int> stageValueDim(const StageSpec &stage) const {
+    for (int s : stage.states)
+      if (manifest.states[s].valueDim)
+        return manifest.states[s].valueDim;
+    for (const TensorSlot &slot : stage.inputs)
+      if (slot.kind == TensorSlot::Kind::Input &&
+          manifest.inputs[slot.index].role == Role::Value)
+        return manifest.inputs[slot.index].dim;
+    return std::nullopt;
+  }
+
   std::array<uint32_t, 3> triple(const ObjectReader &in, const JsonValue &value,
                                  std::string_view key) {
     if (!value.isArray() || value.items.size() != 3)
@@ -522,6 +766,11 @@ private:
       dtype = manifest.outputs[i].dtype;
       return {TensorSlot::Kind::Output, i};
     }
+    if (int i = manifest.findIntermediate(name); i >= 0) {
+      rank = manifest.intermediates[i].dim ? 4 : 3;
+      dtype = manifest.intermediates[i].dtype;
+      return {TensorSlot::Kind::Intermediate, i};
+    }
     size_t dot = name.rfind('.');
     if (dot != std::string::npos) {
       int i = manifest.findState(name.substr(0, dot));
@@ -535,9 +784,9 @@ private:
       }
     }
     in.error(value,
-             "tensor: \"{}\" is not an input, an output, or STATE.initial / "
+             "tensor: \"{}\" is not an input, an output, {}or STATE.initial / "
              "STATE.final",
-             name);
+             name, manifest.intermediates.empty() ? "" : "an intermediate, ");
   }
 
   uint32_t bytesChoice(const ObjectReader &in, const JsonValue &value,
@@ -554,15 +803,21 @@ private:
   }
 
   TensorMapSpec tensorMap(const JsonValue &value, const std::string &context,
-                          DType kernelDType) {
+                          const KernelSpec &kernel) {
     ObjectReader in(value, context, path);
     TensorMapSpec map;
     int rank = 0;
     std::optional<DType> dtype;
-    map.tensor = tensorSlot(in,
-                            in.require("tensor", "an input, output or "
-                                                 "STATE.initial/final"),
-                            rank, dtype);
+    const JsonValue &tensor =
+        in.require("tensor", "an input, output or STATE.initial/final");
+    map.tensor = tensorSlot(in, tensor, rank, dtype);
+    // A kernel gets only its stage's tensors in its parameters; a map of
+    // another stage's tensor is a generator's mistake.
+    const StageSpec &stage = manifest.stages[kernel.stage];
+    if (!stage.uses(map.tensor))
+      in.error(tensor, "tensor: \"{}\" is not a tensor of {}", tensor.string,
+               manifest.describeStage(kernel.stage));
+    const DType kernelDType = kernel.dtype;
     const JsonValue &box = in.require("box", "the box extent per dim");
     if (!box.isArray() || static_cast<int>(box.items.size()) != rank)
       in.error(box,
@@ -619,6 +874,7 @@ private:
       kernel.dims.push_back(integer(
           dimReader, dimReader.require(dim, "the dim's size"), dim, 1, 65536));
     dimReader.finish();
+    readKernelStage(in, value, kernel);
     const JsonValue &dtype = in.require("dtype", "\"bf16\" or \"fp16\"");
     std::optional<DType> parsed = parseDType(string(in, dtype, "dtype"));
     if (!parsed || (*parsed != DType::BFloat16 && *parsed != DType::Float16))
@@ -646,7 +902,7 @@ private:
                             GridAxis::ValueTiles);
     if (tiled && !tile)
       in.error(value, "missing key \"value_tile\": the grid has value_tiles");
-    if (tiled && !manifest.valueDim)
+    if (tiled && !manifest.stages[kernel.stage].valueDim)
       in.error(gridValue, "grid: value_tiles needs a value input or a matrix "
                           "state to split");
     if (const JsonValue *cluster = in.optional("cluster"))
@@ -663,15 +919,29 @@ private:
         in.error(*maps, "tensor_maps: expected an array of at most {}, got {}",
                  LARC_MAX_TENSOR_MAPS, maps->describe());
       for (size_t i = 0; i < maps->items.size(); ++i)
-        kernel.tensorMaps.push_back(tensorMap(
-            maps->items[i], in.member(fmt::format("tensor_maps[{}]", i)),
-            kernel.dtype));
+        kernel.tensorMaps.push_back(
+            tensorMap(maps->items[i],
+                      in.member(fmt::format("tensor_maps[{}]", i)), kernel));
     }
     if (const JsonValue *segments = in.optional("segments"))
       kernel.segments =
           segmentKernels(*segments, in.member("segments"), kernel.name);
     in.finish();
     return kernel;
+  }
+
+  // "stage": required of every kernel of a staged package, at most 0
+  // otherwise.
+  void readKernelStage(ObjectReader &in, const JsonValue &value,
+                       KernelSpec &kernel) {
+    const JsonValue *stage = in.optional("stage");
+    if (!stage && manifest.staged())
+      in.error(value, "missing key \"stage\" (the index of the "
+                      "kernel's entry in \"stages\")");
+    if (stage)
+      kernel.stage = static_cast<int>(
+          integer(in, *stage, "stage", 0,
+                  static_cast<int64_t>(manifest.stages.size()) - 1));
   }
 
   SegmentKernels segmentKernels(const JsonValue &value, const std::string &at,
@@ -712,12 +982,46 @@ private:
         if (other.name == kernel.name)
           top.error(kernels.items[i], "kernels[{}]: the name {} is taken", i,
                     kernel.name);
-        if (other.dims == kernel.dims && other.dtype == kernel.dtype)
+        if (other.stage == kernel.stage && other.dims == kernel.dims &&
+            other.dtype == kernel.dtype)
           top.error(kernels.items[i],
-                    "kernels[{}]: {} has the same dims and dtype ({}) as {}", i,
-                    kernel.name, manifest.describeKernel(kernel), other.name);
+                    "kernels[{}]: {} has the same dims and dtype ({}) as {}{}",
+                    i, kernel.name, manifest.describeKernel(kernel), other.name,
+                    manifest.staged()
+                        ? fmt::format(" in stages[{}]", kernel.stage)
+                        : "");
       }
       manifest.kernels.push_back(std::move(kernel));
+    }
+    checkStageKernels(top, kernels);
+  }
+
+  // A call picks its stage-0 kernel by dims and dtype, then every later
+  // stage's kernel of the same dims and dtype: each must exist.
+  void checkStageKernels(const ObjectReader &top, const JsonValue &kernels) {
+    for (size_t s = 0; s < manifest.stages.size(); ++s) {
+      auto inStage = [&](const KernelSpec &k) { return k.stage == int(s); };
+      if (std::none_of(manifest.kernels.begin(), manifest.kernels.end(),
+                       inStage))
+        top.error(kernels, "kernels: {} has no kernel",
+                  manifest.describeStage(s));
+    }
+    for (size_t k = 0; k < manifest.kernels.size(); ++k) {
+      const KernelSpec &first = manifest.kernels[k];
+      if (first.stage != 0)
+        continue;
+      for (size_t s = 1; s < manifest.stages.size(); ++s)
+        if (std::none_of(manifest.kernels.begin(), manifest.kernels.end(),
+                         [&](const KernelSpec &other) {
+                           return other.stage == int(s) &&
+                                  other.dims == first.dims &&
+                                  other.dtype == first.dtype;
+                         }))
+          top.error(kernels.items[k],
+                    "kernels[{}]: {} has no kernel for {}, the dims and dtype "
+                    "of {}",
+                    k, manifest.describeStage(s),
+                    manifest.describeKernel(first), first.name);
     }
   }
 

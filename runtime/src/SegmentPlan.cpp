@@ -29,14 +29,14 @@ int parseForced(const char *text) {
 // whole one (no outputs; 0.6 to 0.8 measured on the H100), then phase 3 in
 // waves of P times the kernel's CTAs, and half a step per segment for
 // phase 2 (P steps in order) and the launches.
-double cost(const KernelSpec &kernel, const Plan &plan, int64_t chunks,
-            int64_t segments, int smCount) {
+double cost(const KernelSpec &kernel, const std::array<uint64_t, 3> &grid,
+            int64_t chunks, int64_t segments, int smCount) {
   auto waves = [&](int64_t ctas) { return double(ceilDiv(ctas, smCount)); };
-  const int64_t ctas = int64_t(plan.grid[0]) * plan.grid[1] * plan.grid[2];
+  const int64_t ctas = int64_t(grid[0]) * grid[1] * grid[2];
   if (segments == 1)
     return chunks * waves(ctas);
-  const int64_t summaryCtas = int64_t(kernel.segments->summaryGridX) *
-                              plan.grid[1] * plan.grid[2] * (segments - 1);
+  const int64_t summaryCtas = int64_t(kernel.segments->summaryGridX) * grid[1] *
+                              grid[2] * (segments - 1);
   return ceilDiv(chunks, segments) *
              (0.75 * waves(summaryCtas) + waves(ctas * segments)) +
          0.5 * segments;
@@ -45,10 +45,16 @@ double cost(const KernelSpec &kernel, const Plan &plan, int64_t chunks,
 
 SegmentChoice chooseSegments(const KernelSpec &kernel, const Plan &plan,
                              bool varlen, int smCount, const char *forced) {
+  return chooseSegments(kernel, plan, plan.grid, varlen, smCount, forced);
+}
+
+SegmentChoice chooseSegments(const KernelSpec &kernel, const Plan &plan,
+                             const std::array<uint64_t, 3> &grid, bool varlen,
+                             int smCount, const char *forced) {
   SegmentChoice choice;
   const int64_t chunk = std::max<int64_t>(kernel.chunkSize, 1);
   if (!kernel.segments || kernel.cluster || varlen || plan.seqLen <= chunk ||
-      plan.empty() || smCount < 1)
+      grid[0] * grid[1] * grid[2] == 0 || smCount < 1)
     return choice;
   const int64_t chunks = ceilDiv(plan.seqLen, chunk);
   int64_t wanted = 1;
@@ -57,10 +63,10 @@ SegmentChoice chooseSegments(const KernelSpec &kernel, const Plan &plan,
   } else {
     // The cheapest P by the model above, with segments of at least 4 chunks;
     // split only if that saves a fifth of the unsplit time.
-    const double unsplit = cost(kernel, plan, chunks, 1, smCount);
+    const double unsplit = cost(kernel, grid, chunks, 1, smCount);
     double best = 0.8 * unsplit;
     for (int64_t p = 2; p <= std::min<int64_t>(chunks / 4, 256); ++p)
-      if (double c = cost(kernel, plan, chunks, p, smCount); c < best) {
+      if (double c = cost(kernel, grid, chunks, p, smCount); c < best) {
         best = c;
         wanted = p;
       }

@@ -37,13 +37,15 @@ public:
     checkInputShapes();
     checkInputDTypes();
     chooseKernel();
+    chooseStageKernels();
     checkCuSeqlens();
     checkStates();
     checkOutputs();
+    planIntermediates();
     checkDevices();
     checkLayouts();
     chooseScale();
-    computeGrid();
+    computeGrids();
     return std::move(plan);
   }
 
@@ -52,7 +54,6 @@ private:
   const Arguments &args;
   Stage stage;
   Plan plan;
-  const KernelSpec *kernel = nullptr;
   // Where each size came from, for messages.
   std::string batchFrom, headsFrom, valueHeadsFrom, dtypeFrom;
   std::vector<int64_t> dimValues; // -1: not bound yet
@@ -63,6 +64,7 @@ private:
     NamedTensor tensor;
     bool written;       // outputs and final states
     bool featureTensor; // innermost dim is a kernel dim: kernel alignment
+    std::optional<TensorSlot> slot; // none: cu_seqlens
   };
   std::vector<Given> given;
 
@@ -173,7 +175,8 @@ private:
         expected.push_back(dimValues[*input.dim]);
       NamedTensor tensor{input.name, *args.inputs[i], inputLabels(input)};
       checkShape(tensor, expected);
-      given.push_back({tensor, false, input.dim.has_value()});
+      given.push_back({tensor, false, input.dim.has_value(),
+                       TensorSlot{TensorSlot::Kind::Input, int(i)}});
     }
   }
 
@@ -207,14 +210,17 @@ private:
     return true;
   }
 
+  // The first stage's kernel by the dims the inputs fix and q's dtype; the
+  // other stages follow it (chooseStageKernels).
   void chooseKernel() {
     std::vector<int> candidates;
     for (size_t k = 0; k < manifest.kernels.size(); ++k)
-      if (matches(manifest.kernels[k]))
+      if (manifest.kernels[k].stage == 0 && matches(manifest.kernels[k]))
         candidates.push_back(static_cast<int>(k));
     std::vector<std::string> available;
     for (const KernelSpec &k : manifest.kernels)
-      available.push_back(manifest.describeKernel(k));
+      if (k.stage == 0)
+        available.push_back(manifest.describeKernel(k));
     std::vector<std::string> asked;
     for (size_t d = 0; d < dimValues.size(); ++d)
       asked.push_back(dimValues[d] < 0
@@ -232,10 +238,43 @@ private:
            "must fix every dim",
            manifest.rule, fmt::join(asked, " "), dtype, candidates.size());
     plan.kernelIndex = candidates[0];
-    kernel = &manifest.kernels[plan.kernelIndex];
-    plan.dims = kernel->dims;
+    const KernelSpec &kernel = manifest.kernels[plan.kernelIndex];
+    plan.dims = kernel.dims;
     if (plan.dtype == DType::Unknown)
-      plan.dtype = kernel->dtype;
+      plan.dtype = kernel.dtype;
+  }
+
+  // Every later stage runs its kernel of the first one's dims and dtype
+  // (the manifest reader makes sure there is one).
+  void chooseStageKernels() {
+    plan.stages.assign(manifest.stages.size(), StagePlan{});
+    plan.stages[0].kernelIndex = plan.kernelIndex;
+    for (size_t s = 1; s < manifest.stages.size(); ++s) {
+      for (size_t k = 0; k < manifest.kernels.size(); ++k) {
+        const KernelSpec &candidate = manifest.kernels[k];
+        if (candidate.stage == int(s) && candidate.dims == plan.dims &&
+            candidate.dtype == plan.dtype)
+          plan.stages[s].kernelIndex = static_cast<int>(k);
+      }
+      if (plan.stages[s].kernelIndex < 0)
+        fail("rule '{}' has no kernel for {} in {}", manifest.rule,
+             manifest.describeKernel(manifest.kernels[plan.kernelIndex]),
+             manifest.describeStage(s));
+    }
+  }
+
+  const KernelSpec &stageKernel(size_t stage) const {
+    return manifest.kernels[plan.stages[stage].kernelIndex];
+  }
+
+  // The shapes the launch allocates the intermediates with.
+  void planIntermediates() {
+    for (const IntermediateSpec &intermediate : manifest.intermediates) {
+      Shape shape = {plan.batch, plan.seqLen, plan.valueHeads};
+      if (intermediate.dim)
+        shape.push_back(plan.dims[*intermediate.dim]);
+      plan.intermediateShapes.push_back(shape);
+    }
   }
 
   void checkCuSeqlens() {
@@ -257,7 +296,7 @@ private:
       fail("argument 'cu_seqlens': T = {} (from '{}') does not fit the int32 "
            "offsets",
            plan.seqLen, batchFrom);
-    given.push_back({tensor, false, false});
+    given.push_back({tensor, false, false, std::nullopt});
     plan.sequences = offsets.shape[0] - 1;
     if (args.cuSeqlensHost) {
       const TensorView &host = *args.cuSeqlensHost;
@@ -307,7 +346,10 @@ private:
         checkRank(tensor);
         checkShape(tensor, shape, sequencesNote());
         checkDType(tensor, DType::Float32, "states are fp32");
-        given.push_back({tensor, final == 1, true});
+        given.push_back({tensor, final == 1, true,
+                         TensorSlot{final ? TensorSlot::Kind::FinalState
+                                          : TensorSlot::Kind::InitialState,
+                                    int(s)}});
       }
     }
   }
@@ -330,32 +372,28 @@ private:
       checkRank(tensor);
       checkShape(tensor, shape);
       checkDType(tensor, dtype);
-      given.push_back({tensor, true, output.dim.has_value()});
+      given.push_back({tensor, true, output.dim.has_value(),
+                       TensorSlot{TensorSlot::Kind::Output, int(o)}});
     }
   }
 
-  // The name under which a tensor map's tensor was checked, or none if that
-  // tensor was not given.
+  // The tensor a map's slot was checked as, or none if that tensor was not
+  // given (or is an intermediate).
   const Given *findGiven(const TensorSlot &slot) const {
-    std::string name;
-    switch (slot.kind) {
-    case TensorSlot::Kind::Input:
-      name = manifest.inputs[slot.index].name;
-      break;
-    case TensorSlot::Kind::Output:
-      name = manifest.outputs[slot.index].name;
-      break;
-    case TensorSlot::Kind::InitialState:
-      name = initialName(slot.index);
-      break;
-    case TensorSlot::Kind::FinalState:
-      name = finalName(slot.index);
-      break;
-    }
     for (const Given &g : given)
-      if (g.tensor.name == name)
+      if (g.slot == slot)
         return &g;
     return nullptr;
+  }
+
+  // The alignment the kernels that use a tensor ask of it: the largest
+  // "alignment" among the stages that read or write it.
+  size_t kernelAlignment(const Given &g) const {
+    size_t alignment = 0;
+    for (size_t s = 0; s < plan.stages.size(); ++s)
+      if (g.slot && manifest.stages[s].uses(*g.slot))
+        alignment = std::max<size_t>(alignment, stageKernel(s).alignment);
+    return alignment;
   }
 
   void checkLayouts() {
@@ -364,16 +402,36 @@ private:
       checkStrides(g.tensor);
       size_t element = dtypeSize(g.tensor.view.dtype);
       size_t alignment = g.featureTensor
-                             ? std::max<size_t>(kernel->alignment, element)
+                             ? std::max<size_t>(kernelAlignment(g), element)
                              : element;
       checkAlignment(g.tensor, alignment,
                      alignment > element ? "the kernel" : "its dtype");
       if (g.written)
         checkNoOverlap(g.tensor);
     }
-    for (const TensorMapSpec &map : kernel->tensorMaps)
-      if (const Given *g = findGiven(map.tensor))
-        checkAlignment(g->tensor, 16, "the kernel's TMA load");
+    for (size_t s = 0; s < plan.stages.size(); ++s)
+      for (const TensorMapSpec &map : stageKernel(s).tensorMaps) {
+        if (map.tensor.kind == TensorSlot::Kind::Intermediate)
+          checkIntermediateMap(s, map.tensor.index);
+        else if (const Given *g = findGiven(map.tensor))
+          checkAlignment(g->tensor, 16, "the kernel's TMA load");
+      }
+  }
+
+  // The runtime allocates intermediates packed (and 256-byte aligned), so
+  // only their shape can break TMA's 16-byte strides: say which size did.
+  void checkIntermediateMap(size_t stage, int index) {
+    const IntermediateSpec &intermediate = manifest.intermediates[index];
+    const Shape &shape = plan.intermediateShapes[index];
+    int64_t stride = static_cast<int64_t>(dtypeSize(intermediate.dtype));
+    for (size_t d = shape.size() - 1; d > 0; --d) {
+      stride *= shape[d]; // that of dim d - 1; any will do where it has one
+      if (stride % 16 && shape[d - 1] != 1)
+        fail("intermediate '{}' of shape {} has a stride of {} bytes, not a "
+             "multiple of the 16 that the TMA load of {} in {} needs",
+             intermediate.name, formatShape(shape.data(), int(shape.size())),
+             stride, stageKernel(stage).name, manifest.describeStage(stage));
+    }
   }
 
   void checkDevices() {
@@ -420,13 +478,33 @@ private:
     }
   }
 
-  void computeGrid() {
+  void computeGrids() {
+    for (size_t s = 0; s < plan.stages.size(); ++s)
+      plan.stages[s].grid = computeGrid(s);
+    plan.grid = plan.stages[0].grid;
+    if (plan.heads > INT32_MAX || plan.valueHeads > INT32_MAX ||
+        plan.sequences > INT32_MAX)
+      fail("H = {}, HV = {} or N = {} does not fit the kernel's int32 fields",
+           plan.heads, plan.valueHeads, plan.sequences);
+  }
+
+  // "the kernel", or for a staged package "the kernel NAME of stages[1]".
+  std::string kernelLabel(size_t stage) const {
+    if (!manifest.staged())
+      return "the kernel";
+    return fmt::format("the kernel {} of {}", stageKernel(stage).name,
+                       manifest.describeStage(stage));
+  }
+
+  std::array<uint64_t, 3> computeGrid(size_t stage) const {
     static constexpr const char *kAxisNames[] = {"x", "y", "z"};
+    const KernelSpec *kernel = &stageKernel(stage);
+    std::array<uint64_t, 3> grid = {1, 1, 1};
     for (int a = 0; a < 3; ++a) {
       int64_t extent = 1;
       switch (kernel->grid[a]) {
       case GridAxis::ValueTiles: {
-        int64_t values = plan.dims[*manifest.valueDim];
+        int64_t values = plan.dims[*manifest.stages[stage].valueDim];
         extent = (values + kernel->valueTile - 1) / kernel->valueTile;
         break;
       }
@@ -447,20 +525,17 @@ private:
       }
       int64_t limit = a == 0 ? kMaxGridX : kMaxGridYZ;
       if (extent > limit)
-        fail("the kernel's grid {} axis ({}) would be {}, above CUDA's limit "
-             "of {}",
-             kAxisNames[a], gridAxisName(kernel->grid[a]), extent, limit);
-      plan.grid[a] = static_cast<uint64_t>(extent);
+        fail("{}'s grid {} axis ({}) would be {}, above CUDA's limit of {}",
+             kernelLabel(stage), kAxisNames[a], gridAxisName(kernel->grid[a]),
+             extent, limit);
+      grid[a] = static_cast<uint64_t>(extent);
       if (kernel->cluster && extent % (*kernel->cluster)[a])
-        fail("the kernel's grid {} axis ({}) would be {}, not a multiple of "
-             "its cluster size {}",
-             kAxisNames[a], gridAxisName(kernel->grid[a]), extent,
-             (*kernel->cluster)[a]);
+        fail("{}'s grid {} axis ({}) would be {}, not a multiple of its "
+             "cluster size {}",
+             kernelLabel(stage), kAxisNames[a], gridAxisName(kernel->grid[a]),
+             extent, (*kernel->cluster)[a]);
     }
-    if (plan.heads > INT32_MAX || plan.valueHeads > INT32_MAX ||
-        plan.sequences > INT32_MAX)
-      fail("H = {}, HV = {} or N = {} does not fit the kernel's int32 fields",
-           plan.heads, plan.valueHeads, plan.sequences);
+    return grid;
   }
 };
 

@@ -198,7 +198,7 @@ TEST_CASE("manifest: errors name file, line, key and what was expected",
        "most 1024"},
       {R"("shared_bytes": 200000,)", R"("shared_byte": 200000,)",
        "larc: test/manifest.json:11:44: kernels[0]: unknown key "
-       "\"shared_byte\" (known: \"name\", \"dims\", \"dtype\", "
+       "\"shared_byte\" (known: \"name\", \"dims\", \"stage\", \"dtype\", "
        "\"chunk_size\", \"block\", \"shared_bytes\", \"grid\", "
        "\"value_tile\", \"cluster\", \"alignment\", \"tensor_maps\", "
        "\"segments\")"},
@@ -272,8 +272,8 @@ TEST_CASE("manifest: errors name file, line, key and what was expected",
       {R"("scale_default")", R"("scales": 1, "scale_default")",
        "larc: test/manifest.json:31:13: unknown key \"scales\" (known: "
        "\"format\", \"rule\", \"cubin\", \"header\", \"arch\", \"dims\", "
-       "\"inputs\", \"states\", \"outputs\", \"kernels\", \"scale_default\", "
-       "\"grouped_value_heads\")"},
+       "\"inputs\", \"states\", \"outputs\", \"intermediates\", "
+       "\"stages\", \"kernels\", \"scale_default\", \"grouped_value_heads\")"},
   };
   for (const Case &c : cases) {
     INFO(c.to);

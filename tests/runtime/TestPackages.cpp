@@ -33,6 +33,8 @@ std::string linearAttentionManifest() {
   return readManifestFile("linear_attention.json");
 }
 
+std::string gsaManifest() { return readManifestFile("gsa.json"); }
+
 Manifest parse(const std::string &text) {
   return parseManifest(text, "test/manifest.json");
 }
@@ -82,6 +84,17 @@ Arguments gatedDeltaCall(const Manifest &manifest, int64_t B, int64_t T,
       .input("v", cudaTensor(DType::BFloat16, {B, T, H, V}, 3))
       .input("g", cudaTensor(DType::Float32, {B, T, H}, 4))
       .input("beta", cudaTensor(DType::BFloat16, {B, T, H}, 5));
+  return args;
+}
+
+Arguments gsaCall(const Manifest &manifest, int64_t B, int64_t T, int64_t H,
+                  int64_t K, int64_t V, int64_t M) {
+  Arguments args(manifest);
+  args.input("q", cudaTensor(DType::BFloat16, {B, T, H, K}, 1))
+      .input("k", cudaTensor(DType::BFloat16, {B, T, H, K}, 2))
+      .input("v", cudaTensor(DType::BFloat16, {B, T, H, V}, 3))
+      .input("s", cudaTensor(DType::BFloat16, {B, T, H, M}, 4))
+      .input("g", cudaTensor(DType::Float32, {B, T, H, M}, 5));
   return args;
 }
 

@@ -20,6 +20,13 @@ namespace larc::test {
 std::string gatedDeltaManifest();
 // Linear attention with the normaliser: states S [K, V] and z [K], no gates.
 std::string linearAttentionManifest();
+// Gated slot attention as two stages: gsa_s0 (q, k, s, g; state hkT [M, K])
+// writes the intermediate hkT_read [M], which gsa_s1 (hkT_read, v, s, g;
+// state hv [M, V]) reads to write o [V]. Kernels per stage for K=V=M=64
+// (stage 0 value_tile 32 with maps of q and hkT.final; stage 1 value_tile
+// 64, alignment 16, maps of hkT_read and v) and K=V=128 M=64 (stage 1 with
+// the split plan).
+std::string gsaManifest();
 
 runtime::Manifest parse(const std::string &text);
 
@@ -53,6 +60,12 @@ runtime::TensorView cudaTensor(runtime::DType dtype,
 // [B, T, H] (fp32, bf16).
 runtime::Arguments gatedDeltaCall(const runtime::Manifest &manifest, int64_t B,
                                   int64_t T, int64_t H, int64_t K, int64_t V);
+
+// A valid gsa call: q, k [B, T, H, K], v [B, T, H, V] bf16, s [B, T, H, M]
+// bf16, g [B, T, H, M] fp32 at slots 1 to 5.
+runtime::Arguments gsaCall(const runtime::Manifest &manifest, int64_t B,
+                           int64_t T, int64_t H, int64_t K, int64_t V,
+                           int64_t M);
 
 } // namespace larc::test
 

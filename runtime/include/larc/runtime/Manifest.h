@@ -54,12 +54,46 @@ struct OutputSpec {
 enum class GridAxis { ValueTiles, Heads, KeyHeads, Sequences, Batch, One };
 std::string_view gridAxisName(GridAxis axis);
 
-// Which tensor of a call: the manifest's inputs, outputs, or the initial or
-// final value of a state, by index.
+// Which tensor of a call: the manifest's inputs, outputs, the initial or
+// final value of a state, or an intermediate (which the runtime allocates),
+// by index.
 struct TensorSlot {
-  enum class Kind { Input, Output, InitialState, FinalState };
+  enum class Kind { Input, Output, InitialState, FinalState, Intermediate };
   Kind kind = Kind::Input;
   int index = 0;
+
+  bool operator==(const TensorSlot &other) const {
+    return kind == other.kind && index == other.index;
+  }
+  bool operator!=(const TensorSlot &other) const { return !(*this == other); }
+};
+
+// A per-token tensor that one stage of a staged rule writes and later stages
+// read through global memory. The caller never sees it: the runtime
+// allocates it for each call, contiguous [B, T, HV, dim] (or [B, T, HV]).
+struct IntermediateSpec {
+  std::string name;
+  std::optional<int> dim; // index into Manifest::dims; none: a scalar
+  DType dtype = DType::BFloat16;
+};
+
+// One kernel of a rule computed by several in sequence (docs/package-
+// format.md, "stages"): the tensors its kernel reads from LarcLaunchParams,
+// in that order. A manifest without "stages" has one implicit stage holding
+// every input, state and output in manifest order.
+struct StageSpec {
+  std::string rule;                // the stage's name, for messages
+  std::vector<TensorSlot> inputs;  // Input or Intermediate slots
+  std::vector<int> states;         // into Manifest::states
+  std::vector<TensorSlot> outputs; // Output or Intermediate slots
+  // The dim that the grid axis value_tiles splits: the first matrix state's
+  // value dim, else that of the first value input (for the implicit stage,
+  // Manifest::valueDim).
+  std::optional<int> valueDim;
+
+  // Whether the stage's kernel gets this tensor (a state's initial and final
+  // values both belong to the stage of the state).
+  bool uses(const TensorSlot &slot) const;
 };
 
 // A TMA descriptor the runtime encodes for the kernel (LarcLaunchParams::
@@ -104,6 +138,7 @@ struct KernelSpec {
   uint32_t alignment = 0; // bytes; 0: the element size
   std::vector<TensorMapSpec> tensorMaps;
   std::optional<SegmentKernels> segments;
+  int stage = 0; // into Manifest::stages
 };
 
 // A GPU architecture "sm_<major><minor>[a|f]" (sm_90a: exactly 9.0).
@@ -136,6 +171,9 @@ struct Manifest {
   std::vector<InputSpec> inputs;
   std::vector<StateSpec> states;
   std::vector<OutputSpec> outputs;
+  std::vector<IntermediateSpec> intermediates;
+  // At least one; several when the rule runs as kernels in sequence.
+  std::vector<StageSpec> stages;
   ScaleDefault scaleDefault;
   bool groupedValueHeads = false;
   // The dim that the grid axis value_tiles splits: that of the first value
@@ -145,10 +183,14 @@ struct Manifest {
   int findInput(std::string_view name) const;  // -1 if none
   int findState(std::string_view name) const;  // -1 if none
   int findOutput(std::string_view name) const; // -1 if none
+  int findIntermediate(std::string_view name) const; // -1 if none
+  bool staged() const { return stages.size() > 1; }
   // "K=128 V=128 bf16".
   std::string describeKernel(const KernelSpec &kernel) const;
+  // "stages[1] (gsa_s1)", or "stages[1]" for a stage without a name.
+  std::string describeStage(size_t stage) const;
   // The name of a tensor slot as the manifest spells it: "q", "S.initial",
-  // "S.final".
+  // "S.final", or an intermediate's name.
   std::string slotName(const TensorSlot &slot) const;
   // The name of a state's argument in messages and in the Python API:
   // "initial_state" / "final_state" when the rule has one state, else

@@ -15,6 +15,7 @@
 #include "larc/runtime/Manifest.h"
 #include "larc/runtime/Validate.h"
 
+#include <array>
 #include <cstdint>
 
 namespace larc::runtime {
@@ -36,6 +37,11 @@ inline constexpr const char *kSegmentsEnv = "LARC_SEGMENTS";
 // only if that saves a fifth of the unsplit time.
 SegmentChoice chooseSegments(const KernelSpec &kernel, const Plan &plan,
                              bool varlen, int smCount, const char *forced);
+// The same for the kernel of one stage of a staged package, whose grid is
+// `grid` (Plan::stages[i].grid) rather than the first stage's.
+SegmentChoice chooseSegments(const KernelSpec &kernel, const Plan &plan,
+                             const std::array<uint64_t, 3> &grid, bool varlen,
+                             int smCount, const char *forced);
 
 } // namespace larc::runtime
 

@@ -22,8 +22,15 @@ namespace larc::runtime {
 
 using Shape = std::vector<int64_t>;
 
+// One kernel launch of a call, per Manifest::stages (one for a package
+// without "stages").
+struct StagePlan {
+  int kernelIndex = -1; // into Manifest::kernels
+  std::array<uint64_t, 3> grid = {1, 1, 1};
+};
+
 struct Plan {
-  int kernelIndex = -1;         // into Manifest::kernels
+  int kernelIndex = -1;         // the first stage's, into Manifest::kernels
   DType dtype = DType::Unknown; // of query, key and value inputs
   Device device;
   int64_t batch = 0, seqLen = 0;     // B, T
@@ -34,10 +41,21 @@ struct Plan {
   std::vector<Shape> outputShapes; // per manifest output
   std::vector<DType> outputDTypes;
   std::vector<Shape> stateShapes; // per manifest state, fp32
-  std::array<uint64_t, 3> grid = {1, 1, 1};
+  std::array<uint64_t, 3> grid = {1, 1, 1}; // the first stage's
+  // Per Manifest::stages, launched in this order; stages[0] is kernelIndex
+  // and grid above.
+  std::vector<StagePlan> stages;
+  // Per Manifest::intermediates: [B, T, HV, dim] or [B, T, HV], allocated
+  // contiguous by the launch.
+  std::vector<Shape> intermediateShapes;
 
   // Nothing to launch: no sequences (or no heads).
-  bool empty() const { return grid[0] * grid[1] * grid[2] == 0; }
+  bool empty() const {
+    for (const StagePlan &stage : stages)
+      if (stage.grid[0] * stage.grid[1] * stage.grid[2] == 0)
+        return true;
+    return grid[0] * grid[1] * grid[2] == 0;
+  }
 };
 
 // Plan: inputs, initial states, cu_seqlens and scale; outputs and final
