@@ -268,15 +268,6 @@ Operation *findInSlice(Value v, function_ref<bool(Operation *)> pred) {
   return nullptr;
 }
 
-/// The state a larc.readout or larc.apply reads, or null for other ops.
-Value stateRead(Operation *op) {
-  if (auto readout = dyn_cast<ReadoutOp>(op))
-    return readout.getState();
-  if (auto apply = dyn_cast<ApplyOp>(op))
-    return apply.getState();
-  return {};
-}
-
 /// The first larc.readout of `state` that `v` depends on, or null. Reads of
 /// other states are per-token values like inputs.
 ReadoutOp findReadout(Value v, Value state) {
@@ -1379,4 +1370,12 @@ std::string larc::describe(const RuleForm &form) {
     }
   }
   return out;
+}
+
+Value larc::stateRead(Operation *op) {
+  if (auto readout = dyn_cast<ReadoutOp>(op))
+    return readout.getState();
+  if (auto apply = dyn_cast<ApplyOp>(op))
+    return apply.getState();
+  return {};
 }

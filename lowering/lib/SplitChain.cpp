@@ -10,6 +10,7 @@
 
 #include "larc/Lowering/SplitChain.h"
 #include "larc/Lowering/Passes.h"
+#include "larc/Lowering/RecurrenceForm.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -27,15 +28,6 @@ using namespace mlir;
 using namespace larc;
 
 namespace {
-
-/// The state that a readout or apply reads; null for any other op.
-Value stateRead(Operation *op) {
-  if (auto readout = dyn_cast<ReadoutOp>(op))
-    return readout.getState();
-  if (auto apply = dyn_cast<ApplyOp>(op))
-    return apply.getState();
-  return {};
-}
 
 /// The chain's analysis over the original rule.
 struct Chain {

@@ -134,6 +134,9 @@ std::string describe(const RuleForm &form);
 /// written in a different order render the same (`beta * exp(g) * l2norm(k)`).
 std::string renderExpression(mlir::Value value);
 
+/// The state a larc.readout or larc.apply reads, or null for other ops.
+mlir::Value stateRead(mlir::Operation *op);
+
 } // namespace larc
 
 #endif // LARC_LOWERING_RECURRENCEFORM_H
