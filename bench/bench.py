@@ -202,8 +202,14 @@ def gsa_flops(B, T, H, dims):
     return matmul_flops(False, B, T, H, K, M) + matmul_flops(False, B, T, H, M, V)
 
 
+def feature_map_flops(B, T, H, dims):
+    """based, rebased: one [F, V] state of the base form, F the feature map's key dim (the
+    kernel's 64-key padding of 273 not counted); the feature map itself not counted."""
+    return matmul_flops(False, B, T, H, dims["F"], dims["V"])
+
+
 # --peer-specs rules that are not one [K, V] state: variant -> flops(B, T, H, the manifest's dims)
-PEER_FLOPS = {"gsa": gsa_flops}
+PEER_FLOPS = {"gsa": gsa_flops, "based": feature_map_flops, "rebased": feature_map_flops}
 
 
 def parts(args, variant, D):
@@ -215,7 +221,7 @@ def parts(args, variant, D):
         draw, peer_name, peer, delta = VARIANTS[variant]
         return variant, Path(args.packages) / f"{variant}_k{D}_v{D}", draw, peer_name, peer, delta
     rule = "peer/" + variant
-    pkg = dt.package(args.packages, rule, D, D)
+    pkg = dt.package(args.packages, rule, *dt.package_dims(rule, D))
     draw = None
     if (pkg / "manifest.json").exists():
         manifest = json.loads((pkg / "manifest.json").read_text())
@@ -327,7 +333,8 @@ def bench_shape(args, variant, shape, larc, reference_fn, refused, log):
     row = dict(variant=variant, spec=f"examples/{rule}.larc", shape=shape_name(shape), B=B, T=T, H=H, D=D,
                peer_function=peer_name)
     dims = getattr(draw, "dims", None) or dict(K=D, V=D)
-    row.update({d: n for d, n in dims.items() if d not in ("K", "V")})  # gsa: M
+    # gsa's M; based's F (and its q, k dim K = 16, not D)
+    row.update({d: n for d, n in dims.items() if d not in ("K", "V") or (d == "K" and n != D)})
     if draw is None:  # a peer rule without a package: no manifest to draw its inputs from
         row["larc_error"] = "no package" + (f" ({refused[pkg.name]})" if pkg.name in refused else
                                             f" ({pkg} missing: run bench/prepare.sh)")
@@ -446,7 +453,7 @@ def print_table(rows, header):
           "| eager ms: larc / peer / FQLA |")
     print("|" + "---|" * 13)
     for r in rows:
-        other = "".join(f" {d}{r[d]}" for d in ("M",) if d in r)  # gsa: " M64"
+        other = "".join(f" {d}{r[d]}" for d in ("K", "M", "F") if d in r)  # gsa: " M64"
         print(f"| {r['variant']}{other} | {r['shape']} | {fmt_ms(r, 'larc')} | {fmt_ms(r, 'peer')} | {fmt_ms(r, 'flashqla')} | "
               f"{fmt_x(r.get('speedup_vs_peer'))} | {fmt_x(r.get('speedup_vs_flashqla'))} | "
               f"{fmt_pct(r.get('larc_of_floor'))} / {fmt_pct(r.get('peer_of_floor'))} / {fmt_pct(r.get('flashqla_of_floor'))} | "

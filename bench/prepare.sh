@@ -33,9 +33,15 @@ compile_specs() {
     rule=$(basename "$spec" .larc)
     for d in 128 64; do
       name=${rule}_k${d}_v${d}
+      sizes=(--dk "$d" --dv "$d")
+      # A feature map that sets the key dim: q, k of Based's feature dim 16
+      # (tests/gpu/device_table.py's FEATURE_DIM), V = d.
+      case $rule in
+        based | rebased) name=${rule}_k16_v${d} sizes=(--dims K=16 --dv "$d") ;;
+      esac
       pkg="$dir/$name"
       rm -rf "$pkg"
-      log=$("$larcc" compile "$spec" -o "$pkg" --dk "$d" --dv "$d" 2>&1)
+      log=$("$larcc" compile "$spec" -o "$pkg" "${sizes[@]}" 2>&1)
       status=$?
       why=$(printf '%s\n' "$log" | grep -m1 'error:' | sed 's/.*error: //')
       if [ "$status" = 0 ]; then

@@ -47,6 +47,8 @@ using namespace larc::cudagen;
 namespace {
 
 constexpr int64_t kValueTile = 64;
+/// S [K, 64] of a warpgroup in fp32 registers: 32 per 64 keys and thread.
+constexpr int64_t kMaxKeyDim = 320;
 constexpr unsigned kMaxTerms = 4;
 /// The dynamic shared memory one CTA may have on sm_90 (227 KB).
 constexpr int64_t kMaxSharedBytes = 232448;
@@ -104,6 +106,15 @@ struct KernelPlan {
     unsigned term = 0;
   };
   std::optional<Bonus> bonus;
+  /// The scores Q Aᵀ of a feature map from the Gram matrix of its inputs:
+  /// φ(q)·φ(k) as a function of G = q kᵀ (Based: 1 + s G + (s G)² / 2),
+  /// one k16 step on the inputs' TMA rows instead of a product over F
+  /// features rounded to bf16 one by one (which loses G where it is near 0).
+  struct Gram {
+    std::string expr;     // of g, an element of G, and uniform scalars
+    std::string lhs, rhs; // the inputs' TMA tiles (sm.raw_q, sm.raw_k)
+  };
+  std::optional<Gram> gram;
   mutable OutputOp output;
   DimNames dims;
   CudaOptions opts;
@@ -159,8 +170,17 @@ struct KernelPlan {
   /// zero data, which needs as many value columns as keys. A rider would
   /// need its own chain: not split.
   bool splits() const {
-    return !rider && !prescan && (!hasProbe() || opts.keyDim == opts.valueDim);
+    return !rider && !prescan && !otherKeys() &&
+           (!hasProbe() || opts.keyDim == opts.valueDim);
   }
+  /// The key dim is not 64 or 128 (a feature map's): the parts of the kernel
+  /// written for those two are refused by name.
+  bool otherKeys() const { return opts.keyDim != 64 && opts.keyDim != 128; }
+  /// More than 128 keys: S [K, 64] takes 128-160 registers a thread, and the
+  /// kernel trades overlap for registers (emitOutput, emitTokenLoop).
+  bool wideKeys() const { return keyDim() > 128; }
+  /// K in whole 64-key blocks.
+  int64_t keyDim() const { return (opts.keyDim + 63) / 64 * 64; }
 };
 
 InFlightDiagnostic refuse(Operation *op, const Twine &what) {
@@ -326,11 +346,15 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
     return rule.emitError()
            << "GPU code generation supports chunk size 64 only (got "
            << opts.chunkSize << ")";
-  for (int64_t d : {opts.keyDim, opts.valueDim})
-    if (d != 64 && d != 128)
-      return rule.emitError() << "GPU code generation supports dims of 64 or "
-                                 "128 only (got "
-                              << d << ")";
+  if (opts.valueDim != 64 && opts.valueDim != 128)
+    return rule.emitError() << "GPU code generation supports value dims of 64 "
+                               "or 128 only (got "
+                            << opts.valueDim << ")";
+  if (opts.keyDim < 64 || opts.keyDim > kMaxKeyDim)
+    return rule.emitError()
+           << "GPU code generation supports key dims from 64 "
+              "to "
+           << kMaxKeyDim << " only (got " << opts.keyDim << ")";
   // One matrix state S, and at most one vector state riding along with it.
   for (auto [i, candidate] : llvm::enumerate(form.states)) {
     bool vector = candidate.state.getType().isVector();
@@ -399,10 +423,34 @@ LogicalResult planKernel(RuleForm &form, const CudaOptions &opts,
   plan.dims.value = type.getValueDim().getValue().str();
   if (plan.dims.key == plan.dims.value)
     return refuse(stateOp, "a state whose key and value dims are the same");
+  for (const auto &[name, size] : opts.dimSizes)
+    plan.dims.sizes[name] = size;
+  plan.dims.sizes[plan.dims.key] = opts.keyDim;
+  plan.dims.sizes[plan.dims.value] = opts.valueDim;
   for (Attribute dim : rule.getDims()) {
     StringRef name = cast<StringAttr>(dim).getValue();
-    if (name != plan.dims.key && name != plan.dims.value)
-      return refuse(rule, "dims other than the state's (here '" + name + "')");
+    if (plan.dims.size(name) <= 0)
+      return refuse(rule, "dims other than the state's without a size (here "
+                          "'" +
+                              name + "': larcc compile --dims " + name +
+                              "=SIZE)");
+  }
+  // Key dims other than 64 and 128 (a feature map's, Based's 1 + K + K²)
+  // are padded to whole 64-key blocks; the parts of the kernel that know
+  // only 64 and 128 are refused for them by name.
+  if (plan.otherKeys()) {
+    auto outside = [&](const Twine &what) {
+      return refuse(state.recur, "key dims other than 64 or 128 (here " +
+                                     plan.dims.key + " = " +
+                                     Twine(opts.keyDim) + ") with " + what);
+    };
+    if (state.hasProbes())
+      return outside("probes");
+    for (const SubStep &sub : state.steps)
+      if (sub.decayKind == DecayKind::PerKey)
+        return outside("a per-key decay");
+    if (state.readouts.empty())
+      return outside("an apply (S p)");
   }
 
   if (state.readouts.empty() && state.applies.size() == 1 &&
@@ -456,7 +504,7 @@ StringRef dimOf(InputOp input) {
 }
 
 int64_t sharedBytes(const KernelPlan &plan) {
-  const int64_t C = plan.opts.chunkSize, K = plan.opts.keyDim;
+  const int64_t C = plan.opts.chunkSize, K = plan.keyDim();
   const int64_t V = plan.opts.valueDim; // X and S_0: every value tile
   int64_t bytes = C * (plan.apply ? V : K) * 2 // Q (an apply's p: values)
                   + plan.terms() * (C * K * 2 + C * V * 2) // A, X
@@ -701,8 +749,17 @@ void KernelEmitter::emitConstants() {
   w.line(llvm::formatv("constexpr int kSubSteps = {0};    // rows per token",
                        plan.subSteps()));
   w.line("constexpr int kTokens = kChunk / kSubSteps; // tokens per chunk");
-  w.line(llvm::formatv("constexpr int kKeyDim = {0};    // {1}", o.keyDim,
-                       plan.dims.key));
+  if (plan.keyDim() != o.keyDim) {
+    w.line(llvm::formatv("constexpr int kKeyDim = {0};    // {1} in whole "
+                         "64-key blocks",
+                         plan.keyDim(), plan.dims.key));
+    w.line(llvm::formatv("constexpr int kKeyRows = {0};   // {1}: the keys "
+                         "from here on stay zero",
+                         o.keyDim, plan.dims.key));
+  } else {
+    w.line(llvm::formatv("constexpr int kKeyDim = {0};    // {1}", o.keyDim,
+                         plan.dims.key));
+  }
   w.line(llvm::formatv("constexpr int kValueDim = {0};  // {1}", o.valueDim,
                        plan.dims.value));
   w.line(llvm::formatv("constexpr int kValueTile = {0};  // columns of {1} "
@@ -717,6 +774,18 @@ void KernelEmitter::emitConstants() {
   w.line("constexpr int kKeyPerLane = kKeyDim / 32;     // a lane's elements "
          "of a key row");
   w.line("constexpr int kValuePerLane = kValueDim / 32; // ... of a value row");
+  for (Attribute dim : plan.rule.getDims()) {
+    StringRef name = cast<StringAttr>(dim).getValue();
+    bool held = prologue.holdsVectorsOver(name) ||
+                (gates && gates->holdsVectorsOver(name)) ||
+                (scan && scan->holdsVectorsOver(name));
+    if (name != plan.dims.key && name != plan.dims.value && held)
+      w.line(llvm::formatv("constexpr int kPerLane{0} = {1}; // ... of a row "
+                           "of {0} ({2}{3})",
+                           name, plan.dims.padded(name) / 32,
+                           plan.dims.size(name),
+                           plan.dims.size(name) % 64 ? ", zero-padded" : ""));
+  }
   w.line("constexpr int kStateBlocks = kKeyDim / 64;    // m64 accumulators "
          "of S");
   if (plan.splits()) {
@@ -790,7 +859,9 @@ void KernelEmitter::emitConstants() {
     w.line(llvm::formatv("SwizzledTile<bf16, kTokens, {0}> raw_{1}; // rows of "
                          "{2} (TMA)",
                          dimOf(in.input) == plan.dims.key ? "kKeyDim"
-                                                          : "kValueDim",
+                         : dimOf(in.input) == plan.dims.value
+                             ? "kValueDim"
+                             : std::to_string(in.size),
                          in.name, in.input.getName()));
   if (plan.perKey()) {
     w.line("float b[kChunk][kKeyDim]; // per-key log-decays g, then b = "
@@ -854,28 +925,41 @@ __device__ inline T *tokenRow(const LarcTensorRef &ref, int64_t b, int64_t t,
          h * ref.strides[2];
 }
 
-/// A row of d = 32 N elements: lane l holds the N consecutive elements from
-/// l N, so a warp reads a row in one coalesced pass of N-element vectors.
-/// A row past the sequence's end (!valid) is not read: zeros.
+/// A row of d = 32 N elements as LaneRow<N> lays it out over a warp (one
+/// load per group of 2 or 4), so a warp reads a row in one coalesced pass.
+/// A row past the sequence's end (!valid) is not read: zeros; so are the
+/// columns from `limit` on (a dim padded to whole 64-element blocks).
 template <int N, class T>
-__device__ inline void loadRow(float (&x)[N], const T *row, bool valid) {
+__device__ inline void loadRow(float (&x)[N], const T *row, bool valid,
+                               int limit = 32 * N) {
+  using Row = LaneRow<N>;
   const int lane = threadIdx.x % 32;
-  if (!valid) {
-    LARC_FOR_LANE(j, N) x[j] = 0.0f;
-  } else if constexpr (sizeof(T) == 2 && (N == 2 || N == 4)) {
-    load_bf16(x, row + N * lane);
-  } else {
-    LARC_FOR_LANE(j, N) x[j] = toFloat(row[N * lane + j]);
+  LARC_FOR_LANE(g, Row::kGroups) {
+    const int c = Row::column(lane, Row::kGroup * g);
+    float part[Row::kGroup];
+    if (sizeof(T) == 2 && valid && c + Row::kGroup <= limit) {
+      load_bf16(part, reinterpret_cast<const bf16 *>(row) + c);
+    } else {
+      LARC_FOR_LANE(j, Row::kGroup)
+      part[j] = valid && c + j < limit ? toFloat(row[c + j]) : 0.0f;
+    }
+    LARC_FOR_LANE(j, Row::kGroup) x[Row::kGroup * g + j] = part[j];
   }
 }
 
-/// Row r of a shared tile, distributed as loadRow does. N consecutive bf16
-/// (4 or 8 bytes) never cross a 16-byte swizzle chunk: one load per lane.
+/// Row r of a shared tile, laid out as loadRow does. A group of 2 or 4 bf16
+/// never crosses a 16-byte swizzle chunk: one load per group.
 template <int N, int Cols>
 __device__ inline void loadRow(float (&x)[N],
                                const SwizzledTile<bf16, kTokens, Cols> &tile,
                                int r) {
-  load_bf16(x, &tile.at(r, N * (threadIdx.x % 32)));
+  using Row = LaneRow<N>;
+  LARC_FOR_LANE(g, Row::kGroups) {
+    float part[Row::kGroup];
+    load_bf16(part, &tile.at(r, Row::column(threadIdx.x % 32,
+                                            Row::kGroup * g)));
+    LARC_FOR_LANE(j, Row::kGroup) x[Row::kGroup * g + j] = part[j];
+  }
 }
 
 /// The runtime's TMA descriptor i (manifest "tensor_maps" order).
@@ -885,22 +969,31 @@ __device__ inline const CUtensorMap *tensorMap(const LarcLaunchParams &p,
 }
 
 /// Columns [col0, col0 + Cols) of a lane-distributed row into row r of a
-/// tile; a lane's N elements lie wholly inside or outside those columns. A
-/// row past the sequence's end (!valid) is stored as zeros, whatever x holds.
+/// tile; a group lies wholly inside or outside those columns. A row past the
+/// sequence's end (!valid) is stored as zeros, whatever x holds; so are the
+/// columns from `limit` on (the padding of a dim to whole 64-element blocks).
 template <int N, int Cols>
 __device__ inline void storeRow(SwizzledTile<bf16, kChunk, Cols> &tile, int r,
-                                const float (&x)[N], bool valid, int col0 = 0) {
-  static_assert(N == 2 || N == 4, "rows of 64 or 128 elements");
-  const int c = N * (threadIdx.x % 32) - col0;
-  if (c < 0 || c >= Cols)
-    return;
-  uint32_t w[N / 2];
-  LARC_FOR_LANE(j, N / 2)
-  w[j] = valid ? pack_bf16(x[2 * j], x[2 * j + 1]) : 0u;
-  if constexpr (N == 4)
-    *reinterpret_cast<uint2 *>(&tile.at(r, c)) = make_uint2(w[0], w[1]);
-  else
-    *reinterpret_cast<uint32_t *>(&tile.at(r, c)) = w[0];
+                                const float (&x)[N], bool valid, int col0 = 0,
+                                int limit = 32 * N) {
+  using Row = LaneRow<N>;
+  LARC_FOR_LANE(g, Row::kGroups) {
+    const int col = Row::column(threadIdx.x % 32, Row::kGroup * g);
+    const int c = col - col0;
+    if (c < 0 || c >= Cols)
+      continue;
+    uint32_t w[Row::kGroup / 2];
+    LARC_FOR_LANE(j, Row::kGroup / 2) {
+      const float lo = col + 2 * j < limit ? x[Row::kGroup * g + 2 * j] : 0.0f;
+      const float hi =
+          col + 2 * j + 1 < limit ? x[Row::kGroup * g + 2 * j + 1] : 0.0f;
+      w[j] = valid ? pack_bf16(lo, hi) : 0u;
+    }
+    if constexpr (Row::kGroup == 4)
+      *reinterpret_cast<uint2 *>(&tile.at(r, c)) = make_uint2(w[0], w[1]);
+    else
+      *reinterpret_cast<uint32_t *>(&tile.at(r, c)) = w[0];
+  }
 }
 
 /// A ⊙ e^{b_C − b}: row r of a direction tile decayed to the chunk's end.
@@ -1187,6 +1280,9 @@ void KernelEmitter::emitInitialState() {
       w.line(
           "else s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) "
           ": 0.0f;");
+    } else if (plan.keyDim() != plan.opts.keyDim) {
+      w.line("s[i].v[e] = initial.data && k < kKeyRows ? *stateAt(initial, "
+             "seq, head, k, v) : 0.0f;");
     } else {
       w.line("s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) : "
              "0.0f;");
@@ -1373,7 +1469,9 @@ void KernelEmitter::emitScanPass() {
 void KernelEmitter::emitTokenLoop(
     const PrologueEmitter &values,
     llvm::function_ref<void(StringRef row, const SubStep &step)> storeRows) {
-  w.line("#pragma unroll 4");
+  // Four tokens in flight per warp, or one beside a state of more than 128
+  // keys, which leaves the registers no room for more.
+  w.line(plan.wideKeys() ? "#pragma unroll 1" : "#pragma unroll 4");
   w.open("for (int i = 0; i < kTokens / kWarps; ++i) {");
   w.line("const int r = warp + kWarps * i; // the chunk's token r");
   w.line("const bool valid = r < count;");
@@ -1440,17 +1538,19 @@ void KernelEmitter::emitPrologue() {
         anchor(yRow, bPrev, "1.0f");
     }
     w.line("// The chunk's operand rows.");
+    const std::string keyLimit =
+        plan.keyDim() != plan.opts.keyDim ? ", 0, kKeyRows" : "";
     if (plan.apply)
       w.line(llvm::formatv("LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.q[vt], "
                            "{0}, {1}, valid, kValueTile * vt); // p: {2}",
                            row, qRow, expr(plan.readoutProbe())));
     else
-      w.line(llvm::formatv("storeRow(sm.q, {0}, {1}, valid); // q: {2}", row,
-                           qRow, expr(plan.readoutProbe())));
+      w.line(llvm::formatv("storeRow(sm.q, {0}, {1}, valid{3}); // q: {2}", row,
+                           qRow, expr(plan.readoutProbe()), keyLimit));
     for (auto [m, term] : llvm::enumerate(step.terms)) {
-      w.line(llvm::formatv("storeRow({0}, {1}, {2}, valid); // a: {3}",
+      w.line(llvm::formatv("storeRow({0}, {1}, {2}, valid{4}); // a: {3}",
                            termTile("a", m), row, aRows[m],
-                           expr(term.direction)));
+                           expr(term.direction), keyLimit));
       if (term.data) // else only C, which the solve stores, fills X_m
         w.line(llvm::formatv(
           "LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], {1}, {2}, "
@@ -1473,11 +1573,16 @@ void KernelEmitter::emitPrologue() {
                            : "// q_r · z_0 (z's readout from the chunk's "
                              "start)");
       w.line("float zq = 0.0f;");
+      const std::string keyColumn =
+          plan.wideKeys() ? "LaneRow<kKeyPerLane>::column(lane, j)"
+                          : "kKeyPerLane * lane + j";
       w.line(llvm::formatv(
-          "LARC_FOR_LANE(j, kKeyPerLane) zq += {0}[j] * sm.z[kKeyPerLane * lane "
-          "+ j]{1};",
-          qRow,
-          plan.perKey() ? " * exp_fast(sm.mid[kKeyPerLane * lane + j])" : ""));
+          "LARC_FOR_LANE(j, kKeyPerLane) {3}zq += {0}[j] * sm.z[{1}]{2};", qRow,
+          keyColumn,
+          plan.perKey() ? " * exp_fast(sm.mid[" + keyColumn + "])" : "",
+          plan.keyDim() != plan.opts.keyDim
+              ? "if (" + keyColumn + " < kKeyRows) "
+              : ""));
       w.line("zq = warp_allreduce(zq, SumOp{});");
       w.line(llvm::formatv("if (lane == 0) sm.zq[{0}] = valid ? zq : 0.0f;",
                            row));
@@ -1777,19 +1882,50 @@ void KernelEmitter::emitOutput() {
                          "bonus_r x_r",
                          plan.bonus->term, expr(plan.bonus->scalar))
                .str());
-  w.line("Accum<kValueTile> o;");
-  w.line("Accum<kChunk> scores[kTerms];");
-  w.line("wgmma::fence();");
-  w.line("wgmma::mma_AB(o, sm.q, sm.state[wg]); // Q S_0 (SS)");
-  w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_ABt(scores[m], sm.q, sm.a[m]); "
-         "// Q A_mᵀ (SS)");
+  // Q S_0 and the scores in one batch, unless S [K, 64] takes so many
+  // registers (K > 128) that o and the scores must not be live together:
+  // then the scores first, and Q S_0 once they are bf16 fragments.
+  const bool scoresFirst = plan.wideKeys();
+  auto queryTimesState = [&] {
+    w.line("wgmma::mma_AB(o, sm.q, sm.state[wg]); // Q S_0 (SS)");
+  };
+  auto decayQueryTimesState = [&] {
+    w.line("wgmma::fence_operand(o);");
+    if (decay)
+      w.line(plan.prev ? "scale_rows_exp(o, sm.bx); // (Q ⊙ e^{b'}) S_0"
+                       : "scale_rows_exp(o, sm.b); // (Q ⊙ e^b) S_0 = "
+                         "diag(e^b) Q S_0");
+  };
+  if (scoresFirst) {
+    w.line("Accum<kChunk> scores[kTerms];");
+    w.line("wgmma::fence();");
+  } else {
+    w.line("Accum<kValueTile> o;");
+    w.line("Accum<kChunk> scores[kTerms];");
+    w.line("wgmma::fence();");
+    queryTimesState();
+  }
+  if (plan.gram)
+    w.line(llvm::formatv("wgmma::mma_ABt(scores[0], {0}, {1}); // G = q kᵀ "
+                         "of the feature map's inputs (SS)",
+                         plan.gram->lhs, plan.gram->rhs));
+  else
+    w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_ABt(scores[m], sm.q, "
+           "sm.a[m]); // Q A_mᵀ (SS)");
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
-  w.line("wgmma::fence_operand(o);");
-  if (decay)
-    w.line(plan.prev ? "scale_rows_exp(o, sm.bx); // (Q ⊙ e^{b'}) S_0"
-                     : "scale_rows_exp(o, sm.b); // (Q ⊙ e^b) S_0 = diag(e^b) "
-                       "Q S_0");
+  if (!scoresFirst)
+    decayQueryTimesState();
+  if (plan.gram) {
+    w.line("wgmma::fence_operand(scores[0]);");
+    w.line("// Q Aᵀ = φ(q)·φ(k) from G, element by element: " +
+           expr(plan.readoutProbe()) + " · " +
+           expr(plan.step->terms[0].direction));
+    w.open("LARC_FOR_LANE(e, kChunk / 2) {");
+    w.line("const float g = scores[0].v[e];");
+    w.line("scores[0].v[e] = " + plan.gram->expr + ";");
+    w.close();
+  }
   w.line("AFrag<bf16, kChunk> probs[kTerms];");
   if (plan.rider)
     w.line("float2 zDen = make_float2(0.0f, 0.0f); // zᵀq of this thread's "
@@ -1824,6 +1960,16 @@ void KernelEmitter::emitOutput() {
   w.line("probs[m] = to_afrag<bf16>(scores[m]);");
   w.line("wgmma::fence_operand(probs[m]);");
   w.close();
+  if (scoresFirst) {
+    w.line("Accum<kValueTile> o;");
+    w.line("wgmma::fence();");
+    queryTimesState();
+    if (decay) {
+      w.line("wgmma::commit();");
+      w.line("wgmma::wait<0>();");
+      decayQueryTimesState();
+    }
+  }
   w.line("wgmma::fence_operand(o);");
   w.line("wgmma::fence();");
   w.line("LARC_FOR_LANE(m, kTerms) wgmma::mma_AB(o, probs[m], sm.x[wg][m], "
@@ -1910,8 +2056,7 @@ void KernelEmitter::emitStateUpdate() {
   if (plan.rider) {
     w.line("// z_C, the rider's column of the same update: Σ_m (the A_m the "
            "update reads)ᵀ x_z,m.");
-    w.open("if (threadIdx.x < kKeyDim) {");
-    w.line("const int k = threadIdx.x;");
+    w.open("for (int k = threadIdx.x; k < kKeyDim; k += kThreads) {");
     w.line("float acc = 0.0f;");
     w.line("LARC_FOR_LANE(m, kTerms) for (int r = 0; r < kChunk; ++r) acc += "
            "__bfloat162float(sm.a[m].at(r, k)) * sm.zx[m][r];");
@@ -1971,8 +2116,11 @@ void KernelEmitter::emitFinalState() {
                        plan.stateIndex));
   w.open(plan.splits() ? "if (finalState.data && segment + 1 == segments) {"
                        : "if (finalState.data) {");
-  emitForEachStateElement(
-      [&] { w.line("*stateAt(finalState, seq, head, k, v) = s[i].v[e];"); });
+  emitForEachStateElement([&] {
+    w.line(std::string(plan.keyDim() != plan.opts.keyDim ? "if (k < kKeyRows) "
+                                                         : "") +
+           "*stateAt(finalState, seq, head, k, v) = s[i].v[e];");
+  });
   w.close();
 }
 
@@ -1983,10 +2131,11 @@ void KernelEmitter::emitVectorStateIn(const std::string &comment,
   w.line(comment);
   w.line(llvm::formatv("const LarcTensorRef &initialZ = p.initialStates[{0}];",
                        index));
-  w.line(llvm::formatv("if (threadIdx.x < kKeyDim) {0}[threadIdx.x] = "
-                       "initialZ.data ? *vectorStateAt(initialZ, seq, head, "
-                       "threadIdx.x) : 0.0f;",
-                       array));
+  w.line(llvm::formatv(
+      "for (int k = threadIdx.x; k < kKeyDim; k += kThreads) "
+      "{0}[k] = initialZ.data{1} ? *vectorStateAt(initialZ, "
+      "seq, head, k) : 0.0f;",
+      array, plan.keyDim() != plan.opts.keyDim ? " && k < kKeyRows" : ""));
 }
 
 /// The shared array `array` to the final state `index`, when asked for.
@@ -1995,10 +2144,11 @@ void KernelEmitter::emitVectorStateOut(const std::string &comment,
   w.line(comment);
   w.line(llvm::formatv("const LarcTensorRef &finalZ = p.finalStates[{0}];",
                        index));
-  w.line(llvm::formatv("if (finalZ.data && threadIdx.x < kKeyDim) "
-                       "*vectorStateAt(finalZ, seq, head, threadIdx.x) = "
-                       "{0}[threadIdx.x];",
-                       array));
+  w.line(llvm::formatv(
+      "if (finalZ.data) for (int k = threadIdx.x; k < {1}; "
+      "k += kThreads) *vectorStateAt(finalZ, seq, head, k) = "
+      "{0}[k];",
+      array, plan.keyDim() != plan.opts.keyDim ? "kKeyRows" : "kKeyDim"));
 }
 
 /// `body` once per element of this thread's part of the state tile, with
@@ -2032,7 +2182,18 @@ void KernelEmitter::emit(const std::string &name) {
   emitSetup();
   emitInitialState();
   emitFirstLoads();
+  if (plan.wideKeys())
+    w.line("Shared &smAll = sm;");
   w.open("for (int64_t c0 = bos; c0 < eos; c0 += kTokens) {");
+  if (plan.wideKeys()) {
+    // With S taking 128-160 registers a thread, the shared-memory addresses
+    // the compiler would compute once and hold across chunks spill: through
+    // an opaque copy of the pointer, each chunk computes its own.
+    w.line("Shared *smChunk = &smAll;");
+    w.line("asm volatile(\"\" : \"+l\"(smChunk)); // addresses per chunk, "
+           "not held across chunks");
+    w.line("Shared &sm = *smChunk;");
+  }
   w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
          "valid tokens");
   w.line("__syncthreads(); // the previous chunk's tiles are no longer read");
@@ -2041,7 +2202,8 @@ void KernelEmitter::emit(const std::string &name) {
   emitScanPass();
   emitGatePass();
   emitPrologue();
-  emitNextLoads();
+  if (!plan.gram)
+    emitNextLoads();
   emitCumsum();
   emitSolve();
   if (plan.splits())
@@ -2049,6 +2211,12 @@ void KernelEmitter::emit(const std::string &name) {
   emitOutput();
   if (plan.splits())
     w.close();
+  if (plan.gram) {
+    // G read the raw rows: the next chunk's land once every warpgroup's G
+    // product is done.
+    w.line("__syncthreads(); // every warpgroup's G is done with the raw rows");
+    emitNextLoads();
+  }
   emitStateUpdate();
   w.close();
   w.blank();
@@ -2100,6 +2268,72 @@ std::string larc::cudaKernelName(const RuleForm &form,
   return llvm::formatv("larc_{0}_fwd_k{1}_v{2}_{3}", rule.getSymName(),
                        opts.keyDim, opts.valueDim, opts.dtype)
       .str();
+}
+
+/// φ(p)·φ(a) as an expression of g = p0·a0 for one pair of inputs (p0, a0)
+/// landed by TMA, or none: p and a are built alike from p0 and a0 by concat,
+/// kron and uniform scalar factors (concat·concat = Σ of the pieces'
+/// products, kron(x, y)·kron(u, v) = (x·u)(y·v), (c x)·y = c (x·y)).
+static std::optional<std::string>
+gramOf(const PrologueEmitter &pe, Value p, Value a,
+       std::optional<std::pair<InputOp, InputOp>> &leaves) {
+  auto uniformScalar = [&](Value v) {
+    return !isa<VecType>(v.getType()) && pe.isUniform(v);
+  };
+  for (bool left : {true, false}) {
+    Value side = left ? p : a;
+    Operation *def = side.getDefiningOp();
+    if (!isa_and_nonnull<MulOp, DivOp>(def) || !isa<VecType>(side.getType()))
+      continue;
+    Value x = def->getOperand(0), c = def->getOperand(1);
+    if (isa<MulOp>(def) && uniformScalar(x))
+      std::swap(x, c);
+    if (!uniformScalar(c))
+      continue;
+    std::optional<std::string> inner =
+        left ? gramOf(pe, x, a, leaves) : gramOf(pe, p, x, leaves);
+    if (!inner)
+      return std::nullopt;
+    return "(" + *inner + (isa<MulOp>(def) ? " * " : " / ") + pe.ref(c) + ")";
+  }
+  bool vp = isa<VecType>(p.getType()), va = isa<VecType>(a.getType());
+  if (!vp && !va && uniformScalar(p) && uniformScalar(a))
+    return "(" + pe.ref(p) + " * " + pe.ref(a) + ")";
+  if (!vp || !va)
+    return std::nullopt;
+  Operation *dp = p.getDefiningOp(), *da = a.getDefiningOp();
+  if (auto cp = dyn_cast_or_null<ConcatOp>(dp)) {
+    auto ca = dyn_cast_or_null<ConcatOp>(da);
+    if (!ca || cp.getInputs().size() != ca.getInputs().size())
+      return std::nullopt;
+    std::string sum;
+    for (auto [x, y] : llvm::zip(cp.getInputs(), ca.getInputs())) {
+      if (x.getType() != y.getType())
+        return std::nullopt;
+      std::optional<std::string> term = gramOf(pe, x, y, leaves);
+      if (!term)
+        return std::nullopt;
+      sum += (sum.empty() ? "" : " + ") + *term;
+    }
+    return "(" + sum + ")";
+  }
+  if (auto kp = dyn_cast_or_null<KronOp>(dp)) {
+    auto ka = dyn_cast_or_null<KronOp>(da);
+    if (!ka)
+      return std::nullopt;
+    std::optional<std::string> l = gramOf(pe, kp.getLhs(), ka.getLhs(), leaves);
+    std::optional<std::string> r = gramOf(pe, kp.getRhs(), ka.getRhs(), leaves);
+    if (!l || !r)
+      return std::nullopt;
+    return "(" + *l + " * " + *r + ")";
+  }
+  auto ip = dyn_cast_or_null<InputOp>(dp), ia = dyn_cast_or_null<InputOp>(da);
+  if (!ip || !ia || pe.sharedRowsOf(ip).empty() || pe.sharedRowsOf(ia).empty())
+    return std::nullopt;
+  if (leaves && (leaves->first != ip || leaves->second != ia))
+    return std::nullopt;
+  leaves = std::make_pair(ip, ia);
+  return std::string("g");
 }
 
 FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
@@ -2199,8 +2433,7 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
         continue;
       if (plan.tmaInputs.size() == 8)
         return refuse(input, "more than 8 inputs loaded by TMA"), failure();
-      int64_t size = vec.getDim().getValue() == plan.dims.key ? opts.keyDim
-                                                              : opts.valueDim;
+      int64_t size = plan.dims.padded(vec.getDim().getValue());
       std::string name = prologue.inputName(input);
       plan.tmaInputs.push_back({input, name, size});
       if (sharedBytes(plan) > kMaxSharedBytes) {
@@ -2210,6 +2443,18 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
       eachPrologue(
           [&](PrologueEmitter &e) { e.setSharedRows(input, "sm.raw_" + name); });
     }
+  }
+  // A feature map's scores from the Gram matrix of its inputs, where the
+  // probe and the one direction are built alike from two inputs' TMA rows.
+  if (plan.wideKeys() && plan.terms() == 1 && plan.subSteps() == 1 &&
+      !plan.hasProbe() && !plan.prev && !plan.bonus) {
+    std::optional<std::pair<InputOp, InputOp>> leaves;
+    std::optional<std::string> expr = gramOf(
+        prologue, plan.readoutProbe(), plan.step->terms[0].direction, leaves);
+    if (expr && leaves && plan.dims.padded(dimOf(leaves->first)) == 64 &&
+        plan.dims.padded(dimOf(leaves->second)) == 64)
+      plan.gram = KernelPlan::Gram{*expr, prologue.sharedRowsOf(leaves->first),
+                                   prologue.sharedRowsOf(leaves->second)};
   }
   // The runtime passes one scale: every larc.scale must be over one dim.
   StringRef scaleDim;
@@ -2251,8 +2496,7 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     RuleOp rule = form.rule;
     for (Attribute dim : rule.getDims()) {
       StringRef d = cast<StringAttr>(dim).getValue();
-      info->dims.emplace_back(d.str(),
-                              d == plan.dims.key ? opts.keyDim : opts.valueDim);
+      info->dims.emplace_back(d.str(), plan.dims.size(d));
     }
   }
   return text;

@@ -13,6 +13,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -59,12 +60,22 @@ private:
   int depth = 0;
 };
 
-/// The names of the state's key and value dims in the rule.
+/// The names of the state's key and value dims in the rule, and the size of
+/// every dim of the rule the kernel is generated for.
 struct DimNames {
   std::string key, value;
+  llvm::StringMap<int64_t> sizes;
+  /// The size of `dim`, 0 if unknown.
+  int64_t size(llvm::StringRef dim) const { return sizes.lookup(dim); }
+  /// The size rounded up to whole 64-element blocks: a vector's row in the
+  /// kernel (the padding is zero wherever it reaches an operand or a sum).
+  int64_t padded(llvm::StringRef dim) const {
+    return (size(dim) + 63) / 64 * 64;
+  }
 };
 
-/// "kKeyPerLane" or "kValuePerLane": a lane's elements of a vector.
+/// "kKeyPerLane", "kValuePerLane" or kPerLane<dim>: a lane's elements of a
+/// vector.
 std::string perLaneCount(const DimNames &dims, VecType type);
 /// A float literal of C++ that rounds to the same float ("1.0f", "1e-06f").
 std::string floatLiteral(double value);
@@ -89,11 +100,18 @@ public:
   bool isUniform(mlir::Value value) const { return uniform.count(value); }
   /// The C++ name of an input's row (or scalar), whether collected or not.
   static std::string inputName(InputOp input);
+  /// True if a vector over `dim` is held in registers (not only read
+  /// element by element through a kron or concat).
+  bool holdsVectorsOver(llvm::StringRef dim) const;
   /// The collected inputs, in rule order.
   llvm::SmallVector<InputOp> inputs() const;
   /// Reads `input`'s rows from this shared tile (TMA) instead of global memory.
   void setSharedRows(InputOp input, std::string tile) {
     sharedRows[input] = std::move(tile);
+  }
+  /// The shared tile `input`'s rows land in, or "" (read from global memory).
+  std::string sharedRowsOf(InputOp input) const {
+    return sharedRows.lookup(input);
   }
   /// Reads the scalar `input` of row r from this shared array (prefetched).
   void setSharedScalars(InputOp input, std::string array) {
@@ -115,6 +133,13 @@ public:
 
 private:
   void emitValue(CodeWriter &w, mlir::Value value) const;
+  /// Collects what the elements of a kron or concat read: inputs and
+  /// scalars, through elementwise ops and nested krons and concats.
+  mlir::LogicalResult collectIndexed(mlir::Operation *op);
+  /// An expression for element `index` (an int expression) of `value`,
+  /// emitting the statements it needs first (temporaries i_n, e_n).
+  std::string elementAt(CodeWriter &w, mlir::Value value,
+                        const std::string &index, unsigned &counter) const;
 
   RuleOp rule;
   DimNames dims;

@@ -52,9 +52,12 @@ static bool isReservedName(StringRef name) {
                                              "t",
                                              "j",
                                              "c0",
+                                             "c",
                                              "lane",
                                              "warp",
                                              "sm",
+                                             "smAll",
+                                             "smChunk",
                                              "head",
                                              "keyHead",
                                              "seq",
@@ -190,12 +193,40 @@ static bool isReservedName(StringRef name) {
       (name.size() > 1 && name[0] == 'k' && llvm::isUpper(name[1])) ||
       name.starts_with("LARC") || name.starts_with("__"))
     return true;
+  // Temporaries: t0, t1, ...; in element loops i_0, e_0, ...
+  if (name.starts_with("i_") || name.starts_with("e_"))
+    return true;
   return name.starts_with("t") && name.size() > 1 &&
          llvm::all_of(name.drop_front(), llvm::isDigit);
 }
 
 std::string cudagen::perLaneCount(const DimNames &dims, VecType type) {
-  return type.getDim().getValue() == dims.key ? "kKeyPerLane" : "kValuePerLane";
+  StringRef dim = type.getDim().getValue();
+  if (dim == dims.key)
+    return "kKeyPerLane";
+  if (dim == dims.value)
+    return "kValuePerLane";
+  return "kPerLane" + dim.str();
+}
+
+/// "if (<element j's column> < d) " where a vector over `type`'s dim is
+/// padded (d not a multiple of 64): the guard of a sum over its elements,
+/// whose padding is not zero after an elementwise op such as exp.
+static std::string paddingGuard(const DimNames &dims, VecType type) {
+  int64_t size = dims.size(type.getDim().getValue());
+  if (size % 64 == 0)
+    return "";
+  return llvm::formatv("if (LaneRow<{0}>::column(lane, j) < {1}) ",
+                       perLaneCount(dims, type), size)
+      .str();
+}
+
+/// The elementwise ops, which commute with indexing (kron and concat read
+/// their operands element by element through them).
+static bool isElementwise(Operation *op) {
+  return isa<NegOp, ExpOp, LogOp, SqrtOp, SigmoidOp, SoftplusOp, ReluOp, EluOp,
+             SiluOp, AbsOp, AddOp, SubOp, MulOp, DivOp, PowOp, MinOp, MaxOp>(
+      op);
 }
 
 bool cudagen::isValueSide(InputOp input) {
@@ -233,13 +264,19 @@ LogicalResult PrologueEmitter::collect(Value value) {
     return def->emitOpError()
            << "GPU code generation does not handle a per-token matrix here";
   if (isa<VecType>(value.getType()) &&
-      !llvm::is_contained(
-          std::initializer_list<StringRef>{dims.key, dims.value},
-          cast<VecType>(value.getType()).getDim().getValue()))
+      dims.size(cast<VecType>(value.getType()).getDim().getValue()) <= 0)
     return def->emitOpError()
            << "GPU code generation does not handle vectors over dim '"
            << cast<VecType>(value.getType()).getDim().getValue()
-           << "' (only the state's key and value dims) yet";
+           << "' without a size yet";
+  if (isa<KronOp, ConcatOp>(def)) {
+    // Computed element by element from its operands' elements (emitValue).
+    if (failed(collectIndexed(def)))
+      return failure();
+    names[value] = llvm::formatv("{0}{1}", tempPrefix, nextTemp++).str();
+    order.push_back(value);
+    return success();
+  }
   bool dependsOnInput = isa<InputOp>(def);
   if (!isa<InputOp>(def)) {
     if (!isa<ConstantOp, HeadIndexOp, ScaleOp, NegOp, ExpOp, LogOp, SqrtOp,
@@ -265,6 +302,90 @@ LogicalResult PrologueEmitter::collect(Value value) {
   }
   order.push_back(value);
   return success();
+}
+
+static std::string unaryExpr(Operation *op, const std::string &x);
+static std::string binaryExpr(Operation *op, const std::string &x,
+                              const std::string &y);
+
+LogicalResult PrologueEmitter::collectIndexed(Operation *op) {
+  for (Value operand : op->getOperands()) {
+    Operation *def = operand.getDefiningOp();
+    if (!isa<VecType>(operand.getType()) || isa_and_nonnull<InputOp>(def)) {
+      if (failed(collect(operand)))
+        return failure();
+      continue;
+    }
+    if (def && (isa<KronOp, ConcatOp>(def) || isElementwise(def))) {
+      if (failed(collectIndexed(def)))
+        return failure();
+      continue;
+    }
+    return (def ? def : op)->emitOpError()
+           << "GPU code generation reads the operands of kron and concat "
+              "only from inputs and elementwise maps of them yet";
+  }
+  return success();
+}
+
+std::string PrologueEmitter::elementAt(CodeWriter &w, Value value,
+                                       const std::string &index,
+                                       unsigned &counter) const {
+  if (!isa<VecType>(value.getType()))
+    return ref(value);
+  Operation *def = value.getDefiningOp();
+  if (auto input = dyn_cast<InputOp>(def)) {
+    std::string tile = sharedRows.lookup(input);
+    if (!tile.empty())
+      return llvm::formatv("toFloat({0}.at(r, {1}))", tile, index);
+    return llvm::formatv("(valid ? toFloat({0}[{1}]) : 0.0f)",
+                         globalRow(input, "t"), index);
+  }
+  if (auto kron = dyn_cast<KronOp>(def)) {
+    // (a ⊗ b)_i = a_{i / |B|} b_{i % |B|}
+    int64_t size =
+        dims.size(cast<VecType>(kron.getRhs().getType()).getDim().getValue());
+    std::string lhs = llvm::formatv("i_{0}", counter++).str();
+    std::string rhs = llvm::formatv("i_{0}", counter++).str();
+    w.line(llvm::formatv("const int {0} = {2} / {3}, {1} = {2} % {3};", lhs,
+                         rhs, index, size));
+    std::string a = elementAt(w, kron.getLhs(), lhs, counter);
+    std::string b = elementAt(w, kron.getRhs(), rhs, counter);
+    return "(" + a + " * " + b + ")";
+  }
+  if (auto concat = dyn_cast<ConcatOp>(def)) {
+    // One branch per piece, by the range of i it covers.
+    std::string result = llvm::formatv("e_{0}", counter++).str();
+    w.line("float " + result + " = 0.0f;");
+    int64_t offset = 0;
+    for (auto [n, piece] : llvm::enumerate(concat.getInputs())) {
+      auto vec = dyn_cast<VecType>(piece.getType());
+      int64_t size = vec ? dims.size(vec.getDim().getValue()) : 1;
+      std::string test =
+          llvm::formatv("if ({0} < {1}) {{", index, offset + size);
+      if (n == 0)
+        w.open(test);
+      else
+        w.reopen("} else " + test);
+      std::string local = index;
+      if (offset) {
+        local = llvm::formatv("i_{0}", counter++).str();
+        w.line(
+            llvm::formatv("const int {0} = {1} - {2};", local, index, offset));
+      }
+      w.line(result + " = " + elementAt(w, piece, local, counter) + ";");
+      offset += size;
+    }
+    w.close();
+    return result;
+  }
+  std::string expr;
+  if (def->getNumOperands() == 1)
+    expr = unaryExpr(def, elementAt(w, def->getOperand(0), index, counter));
+  else
+    expr = binaryExpr(def, elementAt(w, def->getOperand(0), index, counter),
+                      elementAt(w, def->getOperand(1), index, counter));
+  return "(" + expr + ")";
 }
 
 std::string PrologueEmitter::inputName(InputOp input) {
@@ -343,6 +464,10 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
       if (!tile.empty())
         w.line(llvm::formatv("loadRow({0}, {1}, r); // (landed by TMA)", name,
                              tile));
+      else if (int64_t size = dims.size(vec.getDim().getValue()); size % 64)
+        w.line(llvm::formatv("loadRow({0}, {1}, valid, {2}); // {2} of {3}",
+                             name, row, size,
+                             dims.padded(vec.getDim().getValue())));
       else
         w.line(llvm::formatv("loadRow({0}, {1}, valid);", name, row));
     } else if (std::string array = sharedScalars.lookup(input);
@@ -368,6 +493,24 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
                          scale.getDim()));
     return;
   }
+  if (isa<KronOp, ConcatOp>(def)) {
+    // Element by element: lane l's element j is column c of the row
+    // (LaneRow), read from the operands' elements at c; zero from d on.
+    w.line(llvm::formatv("// {0} = {1}", name, comment));
+    w.line(llvm::formatv("float {0}[{1}];", name, n));
+    w.open(llvm::formatv("LARC_FOR_LANE(j, {0}) {{", n));
+    w.line(llvm::formatv("const int c = LaneRow<{0}>::column(lane, j);", n));
+    w.line("float e = 0.0f;");
+    w.open(
+        llvm::formatv("if (c < {0}) {{", dims.size(vec.getDim().getValue())));
+    unsigned counter = 0;
+    std::string element = elementAt(w, value, "c", counter);
+    w.line("e = " + element + ";");
+    w.close();
+    w.line(name + "[j] = e;");
+    w.close();
+    return;
+  }
   if (auto norm = dyn_cast<L2NormOp>(def)) {
     // l2norm(x) = x / sqrt(x.x + eps): a warp reduction of the row.
     Value x = norm.getX();
@@ -375,8 +518,8 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
     w.line(llvm::formatv("float {0}[{1}];", name, n));
     w.open("{");
     w.line("float ss = 0.0f;");
-    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) ss += {1} * {1};", n,
-                         ref(x, true)));
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {2}ss += {1} * {1};", n,
+                         ref(x, true), paddingGuard(dims, vec)));
     w.line(llvm::formatv("const float inv = rsqrtf(warp_allreduce(ss, "
                          "SumOp{{}) + {0});",
                          floatLiteral(norm.getEps().convertToDouble())));
@@ -392,12 +535,13 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
     w.line(llvm::formatv("float {0}[{1}];", name, n));
     w.open("{");
     w.line("float top = -INFINITY;");
-    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) top = fmaxf(top, {1});", n, x));
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {2}top = fmaxf(top, {1});", n,
+                         x, paddingGuard(dims, vec)));
     w.line("top = warp_allreduce(top, MaxOp{});");
     w.line("float sum = 0.0f;");
-    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) sum += {1}[j] = expf({2} - "
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {3}sum += {1}[j] = expf({2} - "
                          "top);",
-                         n, name, x));
+                         n, name, x, paddingGuard(dims, vec)));
     w.line("const float inv = 1.0f / warp_allreduce(sum, SumOp{});");
     w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] *= inv;", n, name));
     w.close("}");
@@ -407,9 +551,10 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
     auto type = cast<VecType>(dot.getLhs().getType());
     w.line(llvm::formatv("// {0} = {1}", name, comment));
     w.line(llvm::formatv("float {0} = 0.0f;", name));
-    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1} += {2} * {3};",
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {4}{1} += {2} * {3};",
                          perLaneCount(dims, type), name,
-                         ref(dot.getLhs(), true), ref(dot.getRhs(), true)));
+                         ref(dot.getLhs(), true), ref(dot.getRhs(), true),
+                         paddingGuard(dims, type)));
     w.line(llvm::formatv("{0} = warp_allreduce({0}, SumOp{{});", name));
     return;
   }
@@ -441,6 +586,13 @@ SmallVector<InputOp> PrologueEmitter::inputs() const {
       if (names.count(input.getResult()))
         result.push_back(input);
   return result;
+}
+
+bool PrologueEmitter::holdsVectorsOver(StringRef dim) const {
+  return llvm::any_of(order, [&](Value value) {
+    auto vec = dyn_cast<VecType>(value.getType());
+    return vec && vec.getDim().getValue() == dim;
+  });
 }
 
 void PrologueEmitter::emitUniform(CodeWriter &w) const {

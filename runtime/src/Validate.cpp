@@ -346,7 +346,9 @@ private:
         checkRank(tensor);
         checkShape(tensor, shape, sequencesNote());
         checkDType(tensor, DType::Float32, "states are fp32");
-        given.push_back({tensor, final == 1, true,
+        // A vector state is read and written one fp32 element at a time
+        // (Based's z [N, H, 273]): its dtype's alignment is enough.
+        given.push_back({tensor, final == 1, state.valueDim.has_value(),
                          TensorSlot{final ? TensorSlot::Kind::FinalState
                                           : TensorSlot::Kind::InitialState,
                                     int(s)}});

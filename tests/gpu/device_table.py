@@ -183,6 +183,28 @@ def linear_attention_step(phi, eps):
     return step
 
 
+def taylor2(x):  # Based's feature map (1, x, x (x) x / sqrt 2): [H, K] -> [H, 1 + K + K^2]
+    H, K = x.shape
+    kk = (x[:, :, None] * x[:, None, :]).reshape(H, K * K)
+    return torch.cat([x.new_ones(H, 1), x, kk / math.sqrt(2.0)], -1)
+
+
+def quadratic(x):  # ReBased's x (x) x: [H, K] -> [H, K^2]
+    H, K = x.shape
+    return (x[:, :, None] * x[:, None, :]).reshape(H, K * K)
+
+
+def feature_map_step(phi, eps):
+    """S += phi(k) v^T, z += phi(k), o = S^T phi(scale q) / (z^T phi(scale q) + eps): the
+    state's key dim is the feature map's (based, rebased)."""
+    def step(st, x, scale):
+        fk, fq = phi(x["k"]), phi(scale * x["q"])
+        st["S"] = st["S"] + outer(fk, x["v"])
+        st["z"] = st["z"] + fk
+        return read(st["S"], fq) / ((st["z"] * fq).sum(-1, keepdim=True) + eps)
+    return step
+
+
 def step_lightning_attn(st, x, scale):
     # log-decay -c h with c = 8 / 16 (1 - 0 / 24) = 0.5, as the spec writes it out
     heads = torch.arange(x["q"].shape[0], dtype=torch.float64, device=x["q"].device)
@@ -272,7 +294,20 @@ STEPS = {
     "peer/precond_kda": (step_precond_kda, A_S),
     "peer/gated_oja_rule": (step_gated_oja_rule, (("P", "VK"),)),
     "peer/gsa": (step_gsa, (("hkT", "MK"), ("hv", "MV"))),
+    "peer/based": (feature_map_step(taylor2, 1e-6), (("S", "FV"), ("z", "F"))),
+    "peer/rebased": (feature_map_step(quadratic, 1e-5), (("S", "FV"), ("z", "F"))),
 }
+
+# The q, k dim of rules whose feature map sets the state's key dim (F): Based's feature dim
+# 16 (the peer's fused_chunk_based takes at most 16). Their packages are <rule>_k16_v<D>
+# (bench/prepare.sh's --dims K=16), F = 1 + K + K^2 = 273 and K^2 = 256 keys.
+FEATURE_DIM = {"peer/based": 16, "peer/rebased": 16}
+DERIVED_DIMS = {"peer/based": {"F": lambda K: 1 + K + K * K}, "peer/rebased": {"F": lambda K: K * K}}
+
+
+def package_dims(rule, D):
+    """(K, V) of the package of rule at the bench's or the table's dim D."""
+    return FEATURE_DIM.get(rule, D), D
 
 # Dims other than K (q's last axis) and V (o's): {rule: {dim: the input whose last axis it is}}.
 OTHER_DIMS = {
@@ -293,6 +328,7 @@ def reference(rule, seqs, h0, scale):
         T, H, K = q.shape
         V = v.shape[-1]
         dims = dict(K=K, V=V, **{d: x[name].shape[-1] for d, name in OTHER_DIMS.get(base, {}).items()})
+        dims.update({d: size(K) for d, size in DERIVED_DIMS.get(base, {}).items()})
         st = {name: h0[i][n].clone() if h0 is not None else
               torch.zeros((H, *(dims[d] for d in shape)), dtype=torch.float64, device=q.device)
               for i, (name, shape) in enumerate(states)}
@@ -397,6 +433,22 @@ def run_gsa(op, x, h0, cu, final):
     return o, [None if hk is None else hk.transpose(-1, -2), hv]
 
 
+def feature_map_op(**options):
+    """parallel_based / parallel_rebased: o only (no initial or final state), no cu_seqlens:
+    a packed batch runs one call per sequence."""
+    def run(op, x, h0, cu, final):
+        if h0 is not None:
+            raise ValueError("the op takes no initial state")
+        names = ("q", "k", "v")
+        if cu is None:
+            return op(*(x[n] for n in names), **options), [None, None]
+        bounds = cu.tolist()
+        outs = [op(*(x[n][:, a:b] for n in names), **options) if b > a else x["v"][:, a:b]
+                for a, b in zip(bounds, bounds[1:])]
+        return torch.cat(outs, 1), [None, None]
+    return run
+
+
 def precond_op(names):
     """chunk_precond_*: states (A, S) in the specs' order; the op returns (o, S, A)."""
     def run(op, x, h0, cu, final):
@@ -433,6 +485,8 @@ PEER_OPS = {
     "peer/precond_kda": ("precond_kda.chunk_precond_kda", precond_op("q k v g g_atk beta_atk beta")),
     "peer/gated_oja_rule": ("gated_oja_rule.chunk_gated_oja_rule", run_gated_oja_rule),
     "peer/gsa": ("gsa.chunk_gsa", run_gsa),
+    "peer/based": ("based.parallel_based", feature_map_op(use_norm=True)),
+    "peer/rebased": ("rebased.parallel_rebased", feature_map_op(use_scale=True, use_normalize=True)),
 }
 
 
@@ -539,6 +593,13 @@ def normal_like(t, gen):  # N(0, 1), fp32, t's shape
     return torch.randn(t.shape, generator=gen, device=gen.device)
 
 
+def unit_normal_qk(x, gen):
+    # based, rebased: q, k of N(0, 1) over the feature dim (the ReBased layer normalises them),
+    # so s = (scale q) . k is of order 1 and the normaliser z^T phi(q) well away from 0
+    for n in ("q", "k"):
+        x[n] = normal_like(x[n], gen).bfloat16()
+
+
 DOMAINS = {
     "peer/rwkv6": per_head_u,
     "peer/linear_attn": positive_qk,
@@ -548,6 +609,8 @@ DOMAINS = {
     "peer/iplr": contractive_ab,
     "peer/rwkv7": rwkv7_domain,
     "peer/gsa": gsa_domain,
+    "peer/based": unit_normal_qk,
+    "peer/rebased": unit_normal_qk,
 }
 
 
@@ -607,6 +670,20 @@ def initial_states(manifest, N, H, gen):
             t = t.abs()  # vector states stay positive: linear attention's z, precond_*'s A
         out.append(t)
     return out
+
+
+# Rules whose initial states are those the recurrence reaches from zero over a random prefix of
+# PREFIX tokens: based and rebased divide by z^T phi(q), which a reached z keeps positive (a sum of
+# phi(k_j) . phi(q) = 1 + s + s^2 / 2 or s^2) and a random z does not (it crosses zero).
+REACHED_H0 = {"peer/based", "peer/rebased"}
+PREFIX = 32
+
+
+def reached_states(rule, manifest, N, H, gen):
+    x = draw(rule, manifest, N, PREFIX, H, gen)
+    seqs = [{k: v[n].double() for k, v in x.items()} for n in range(N)]
+    K = manifest["kernels"][0]["dims"]["K"]
+    return [f.float() for f in reference(rule, seqs, None, K ** -0.5)[1]]
 
 
 def as_list(value):
@@ -672,7 +749,10 @@ def run_case(fn, rule, manifest, case, gen, peer):
     x = draw(rule, manifest, B, T, H, gen)
     cu = torch.tensor(cuts_for(T), dtype=torch.int32, device="cuda") if varlen else None
     N = cu.numel() - 1 if varlen else B
-    h0 = initial_states(manifest, N, H, gen) if with_h0 else None
+    h0 = None
+    if with_h0:
+        h0 = (reached_states(rule, manifest, N, H, gen) if rule in REACHED_H0
+              else initial_states(manifest, N, H, gen))
     names = [i["name"] for i in manifest["inputs"]]
     o, finals = fn(**{n: x[n] for n in names},
                    initial_state=(None if h0 is None else (h0[0] if len(h0) == 1 else tuple(h0))),
@@ -701,7 +781,8 @@ def run_case(fn, rule, manifest, case, gen, peer):
                           [h.clone() for h in h0] if h0 else None, cu)
             torch.cuda.synchronize()
             peer_o = cod.rel_err(po.reshape(-1, H, V), want_o)
-            peer_s = [cod.rel_err(f, w) for f, w in zip(ps, want_s)]
+            # None: the op returns no such state (parallel_based): that state takes BAR_ABS
+            peer_s = [None if f is None else cod.rel_err(f, w) for f, w in zip(ps, want_s)]
         except Exception as error:  # the row says so and takes the absolute bar
             peer_note = f"peer failed: {type(error).__name__}: {str(error).splitlines()[0][:120]}"
     return err_o, err_s, peer_o, peer_s, peer_note
@@ -752,7 +833,7 @@ def table(args):
     print(head, flush=True)
     for rule in args.rules:
         peer = peer_op(rule) if not args.no_peer else None
-        for K, V in args.dims:
+        for K, V in [package_dims(rule, D) for D, _ in args.dims]:
             pkg = package(args.packages, rule, K, V)
             if not pkg.exists():
                 why = refused.get(pkg.name, "no package (run bench/prepare.sh)")
@@ -775,7 +856,8 @@ def table(args):
                     po = ps = None
                     note = f"larc failed: {type(error).__name__}: {str(error).splitlines()[0][:160]}"
                 good, bar = verdict(eo, es, po, ps)
-                es, ps = max(es), (max(ps) if ps else None)  # the table shows the worst state
+                # the table shows the worst state
+                es, ps = max(es), max((p for p in ps or [] if p is not None), default=None)
                 fmt = lambda e: "-" if e is None else f"{e:.2e}"  # noqa: E731
                 line = (f"| {label:<30} | {K:>4} | {B:>2} | {T:>5} | {H:>2} | {'yes' if varlen else 'no':>6} | "
                         f"{'y' if h0 else 'n':>2} | {fmt(eo):>9} | {fmt(po):>9} | {fmt(es):>9} | {fmt(ps):>9} | "
@@ -814,7 +896,7 @@ def child(args):
     gen = torch.Generator(device="cuda").manual_seed(args.seed)
     bad = 0
     for rule in args.rules:
-        pkg = package(args.packages, rule, 128, 128)
+        pkg = package(args.packages, rule, *package_dims(rule, 128))
         if not pkg.exists():
             continue
         manifest = json.loads((pkg / "manifest.json").read_text())
@@ -837,7 +919,7 @@ def child(args):
 
 
 def sanitize(args):
-    rules = [r for r in args.rules if package(args.packages, r, 128, 128).exists()]
+    rules = [r for r in args.rules if package(args.packages, r, *package_dims(r, 128)).exists()]
     print(f"compute-sanitizer on {', '.join(rules)} (K = V = 128, B = 1 varlen T = 200 H = 2, "
           f"initial state), kernels named larc_*", flush=True)
     result = 0

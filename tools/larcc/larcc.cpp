@@ -10,6 +10,7 @@
 
 #include "Npy.h"
 
+#include "larc/Dialect/DimSizes.h"
 #include "larc/Dialect/LarcDialect.h"
 #include "larc/Frontend/Parser.h"
 #include "larc/Lowering/CpuRunner.h"
@@ -24,6 +25,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -176,6 +178,27 @@ static int report(llvm::Error err) {
 /// else --dk for a dim that is some state's key dim, else --dv (both 128
 /// unless given).
 static FailureOr<int64_t> dimSize(larc::RuleOp rule, StringRef name) {
+  if (larc::isDerivedDim(rule, name)) {
+    // Sized by its definition over the base dims (`dim F = 1 + K + KK`).
+    FailureOr<larc::DimPolynomial> poly = larc::sizeOf(rule, name);
+    if (failed(poly))
+      return failure();
+    for (StringRef entry : dimSizes)
+      if (entry.split('=').first == name) {
+        errs() << "larcc: --dims cannot size " << name << ": it is "
+               << poly->str() << "; size " << llvm::join(poly->dims(), ", ")
+               << " instead\n";
+        return failure();
+      }
+    llvm::StringMap<int64_t> base;
+    for (const std::string &dim : poly->dims()) {
+      FailureOr<int64_t> size = dimSize(rule, dim);
+      if (failed(size))
+        return failure();
+      base[dim] = *size;
+    }
+    return poly->evaluate(base);
+  }
   for (StringRef entry : dimSizes) {
     auto [dim, size] = entry.split('=');
     int64_t value = 0;
@@ -216,6 +239,13 @@ static FailureOr<larc::CudaOptions> cudaOptions(larc::RuleOp rule,
     opts.keyDim = *key;
     opts.valueDim = *value;
     break;
+  }
+  for (mlir::Attribute dim : kernelRule.getDims()) {
+    StringRef name = cast<mlir::StringAttr>(dim).getValue();
+    FailureOr<int64_t> size = dimSize(rule, name);
+    if (failed(size))
+      return failure();
+    opts.dimSizes[name.str()] = *size;
   }
   return opts;
 }

@@ -25,6 +25,7 @@
 #include "mlir/Support/LLVM.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct CudaOptions {
   /// Wraps the kernel and its support code in this namespace: the stages of
   /// a chained rule (SplitChain.h) share one translation unit.
   std::string stageNamespace;
+  /// Sizes of the rule's other dims by name (the inputs' feature dim K of a
+  /// feature map, a derived dim's size); keyDim and valueDim size the
+  /// state's own.
+  std::map<std::string, int64_t> dimSizes;
 };
 
 /// How the generated kernel is launched (the manifest's kernel entry).

@@ -46,6 +46,21 @@ __device__ inline void load_bf16(float (&x)[N], const __nv_bfloat16 *p) {
   unpack_bf16(x, *reinterpret_cast<const Word *>(p));
 }
 
+/// How a warp holds a row of 32 N elements (N even), N per lane: in groups of
+/// G = 4 consecutive elements (2 where N is not a multiple of 4), group g of
+/// lane l at column G (32 g + l). A row of 64 or 128 is one group per lane
+/// (lane l holds [N l, N l + N)); one of 256 or 320 several, so a group never
+/// crosses a 16-byte swizzle chunk and a warp stores whole 128-byte rows.
+template <int N> struct LaneRow {
+  static_assert(N % 2 == 0, "rows of whole 64-element blocks");
+  static constexpr int kGroup = N % 4 == 0 ? 4 : 2;
+  static constexpr int kGroups = N / kGroup;
+  /// The column of element j of lane `lane`.
+  __host__ __device__ static constexpr int column(int lane, int j) {
+    return kGroup * (32 * (j / kGroup) + lane) + j % kGroup;
+  }
+};
+
 /// Row r of a [Rows, Cols] bf16 tile times factor(r), for every row, by
 /// Threads threads (thread = 0..Threads-1, e.g. one or two warpgroups):
 /// thread t takes row t / (Threads / Rows) and every (Threads / Rows)-th
