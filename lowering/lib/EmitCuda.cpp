@@ -181,6 +181,9 @@ struct KernelPlan {
   bool wideKeys() const { return keyDim() > 128; }
   /// K in whole 64-key blocks.
   int64_t keyDim() const { return (opts.keyDim + 63) / 64 * 64; }
+  /// K is not a whole number of 64-key blocks: the keys from kKeyRows on are
+  /// padding, masked wherever they are stored, loaded or summed.
+  bool paddedKeys() const { return keyDim() != opts.keyDim; }
 };
 
 InFlightDiagnostic refuse(Operation *op, const Twine &what) {
@@ -749,7 +752,7 @@ void KernelEmitter::emitConstants() {
   w.line(llvm::formatv("constexpr int kSubSteps = {0};    // rows per token",
                        plan.subSteps()));
   w.line("constexpr int kTokens = kChunk / kSubSteps; // tokens per chunk");
-  if (plan.keyDim() != o.keyDim) {
+  if (plan.paddedKeys()) {
     w.line(llvm::formatv("constexpr int kKeyDim = {0};    // {1} in whole "
                          "64-key blocks",
                          plan.keyDim(), plan.dims.key));
@@ -1280,7 +1283,7 @@ void KernelEmitter::emitInitialState() {
       w.line(
           "else s[i].v[e] = initial.data ? *stateAt(initial, seq, head, k, v) "
           ": 0.0f;");
-    } else if (plan.keyDim() != plan.opts.keyDim) {
+    } else if (plan.paddedKeys()) {
       w.line("s[i].v[e] = initial.data && k < kKeyRows ? *stateAt(initial, "
              "seq, head, k, v) : 0.0f;");
     } else {
@@ -1538,8 +1541,7 @@ void KernelEmitter::emitPrologue() {
         anchor(yRow, bPrev, "1.0f");
     }
     w.line("// The chunk's operand rows.");
-    const std::string keyLimit =
-        plan.keyDim() != plan.opts.keyDim ? ", 0, kKeyRows" : "";
+    const std::string keyLimit = plan.paddedKeys() ? ", 0, kKeyRows" : "";
     if (plan.apply)
       w.line(llvm::formatv("LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.q[vt], "
                            "{0}, {1}, valid, kValueTile * vt); // p: {2}",
@@ -1580,9 +1582,7 @@ void KernelEmitter::emitPrologue() {
           "LARC_FOR_LANE(j, kKeyPerLane) {3}zq += {0}[j] * sm.z[{1}]{2};", qRow,
           keyColumn,
           plan.perKey() ? " * exp_fast(sm.mid[" + keyColumn + "])" : "",
-          plan.keyDim() != plan.opts.keyDim
-              ? "if (" + keyColumn + " < kKeyRows) "
-              : ""));
+          plan.paddedKeys() ? "if (" + keyColumn + " < kKeyRows) " : ""));
       w.line("zq = warp_allreduce(zq, SumOp{});");
       w.line(llvm::formatv("if (lane == 0) sm.zq[{0}] = valid ? zq : 0.0f;",
                            row));
@@ -2117,8 +2117,7 @@ void KernelEmitter::emitFinalState() {
   w.open(plan.splits() ? "if (finalState.data && segment + 1 == segments) {"
                        : "if (finalState.data) {");
   emitForEachStateElement([&] {
-    w.line(std::string(plan.keyDim() != plan.opts.keyDim ? "if (k < kKeyRows) "
-                                                         : "") +
+    w.line(std::string(plan.paddedKeys() ? "if (k < kKeyRows) " : "") +
            "*stateAt(finalState, seq, head, k, v) = s[i].v[e];");
   });
   w.close();
@@ -2131,11 +2130,10 @@ void KernelEmitter::emitVectorStateIn(const std::string &comment,
   w.line(comment);
   w.line(llvm::formatv("const LarcTensorRef &initialZ = p.initialStates[{0}];",
                        index));
-  w.line(llvm::formatv(
-      "for (int k = threadIdx.x; k < kKeyDim; k += kThreads) "
-      "{0}[k] = initialZ.data{1} ? *vectorStateAt(initialZ, "
-      "seq, head, k) : 0.0f;",
-      array, plan.keyDim() != plan.opts.keyDim ? " && k < kKeyRows" : ""));
+  w.line(llvm::formatv("for (int k = threadIdx.x; k < kKeyDim; k += kThreads) "
+                       "{0}[k] = initialZ.data{1} ? *vectorStateAt(initialZ, "
+                       "seq, head, k) : 0.0f;",
+                       array, plan.paddedKeys() ? " && k < kKeyRows" : ""));
 }
 
 /// The shared array `array` to the final state `index`, when asked for.
@@ -2144,11 +2142,10 @@ void KernelEmitter::emitVectorStateOut(const std::string &comment,
   w.line(comment);
   w.line(llvm::formatv("const LarcTensorRef &finalZ = p.finalStates[{0}];",
                        index));
-  w.line(llvm::formatv(
-      "if (finalZ.data) for (int k = threadIdx.x; k < {1}; "
-      "k += kThreads) *vectorStateAt(finalZ, seq, head, k) = "
-      "{0}[k];",
-      array, plan.keyDim() != plan.opts.keyDim ? "kKeyRows" : "kKeyDim"));
+  w.line(llvm::formatv("if (finalZ.data) for (int k = threadIdx.x; k < {1}; "
+                       "k += kThreads) *vectorStateAt(finalZ, seq, head, k) = "
+                       "{0}[k];",
+                       array, plan.paddedKeys() ? "kKeyRows" : "kKeyDim"));
 }
 
 /// `body` once per element of this thread's part of the state tile, with

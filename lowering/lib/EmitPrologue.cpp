@@ -279,10 +279,8 @@ LogicalResult PrologueEmitter::collect(Value value) {
   }
   bool dependsOnInput = isa<InputOp>(def);
   if (!isa<InputOp>(def)) {
-    if (!isa<ConstantOp, HeadIndexOp, ScaleOp, NegOp, ExpOp, LogOp, SqrtOp,
-             SigmoidOp, SoftplusOp, ReluOp, EluOp, SiluOp, AbsOp, AddOp, SubOp,
-             MulOp, DivOp, PowOp, MinOp, MaxOp, L2NormOp, SoftmaxOp, DotOp>(
-            def))
+    if (!isElementwise(def) &&
+        !isa<ConstantOp, HeadIndexOp, ScaleOp, L2NormOp, SoftmaxOp, DotOp>(def))
       return def->emitOpError()
              << "GPU code generation does not handle this op in a per-token "
                 "prologue yet";
