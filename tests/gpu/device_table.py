@@ -173,10 +173,13 @@ def elu1(a):
     return torch.nn.functional.elu(a) + 1.0
 
 
-def linear_attention_step(phi, eps):
-    """S += phi(k) v^T, z += phi(k), o = S^T (scale phi(q)) / (z^T (scale phi(q)) + eps)."""
+def linear_attention_step(phi, eps, scale_first=False):
+    """S += phi(k) v^T, z += phi(k), o = S^T p / (z^T p + eps) with the probe p = scale phi(q),
+    or phi(scale q) (scale_first: a feature map that sets the state's key dim, based and
+    rebased)."""
     def step(st, x, scale):
-        fk, fq = phi(x["k"]), scale * phi(x["q"])
+        fk = phi(x["k"])
+        fq = phi(scale * x["q"]) if scale_first else scale * phi(x["q"])
         st["S"] = st["S"] + outer(fk, x["v"])
         st["z"] = st["z"] + fk
         return read(st["S"], fq) / ((st["z"] * fq).sum(-1, keepdim=True) + eps)
@@ -192,17 +195,6 @@ def taylor2(x):  # Based's feature map (1, x, x (x) x / sqrt 2): [H, K] -> [H, 1
 def quadratic(x):  # ReBased's x (x) x: [H, K] -> [H, K^2]
     H, K = x.shape
     return (x[:, :, None] * x[:, None, :]).reshape(H, K * K)
-
-
-def feature_map_step(phi, eps):
-    """S += phi(k) v^T, z += phi(k), o = S^T phi(scale q) / (z^T phi(scale q) + eps): the
-    state's key dim is the feature map's (based, rebased)."""
-    def step(st, x, scale):
-        fk, fq = phi(x["k"]), phi(scale * x["q"])
-        st["S"] = st["S"] + outer(fk, x["v"])
-        st["z"] = st["z"] + fk
-        return read(st["S"], fq) / ((st["z"] * fq).sum(-1, keepdim=True) + eps)
-    return step
 
 
 def step_lightning_attn(st, x, scale):
@@ -294,8 +286,8 @@ STEPS = {
     "peer/precond_kda": (step_precond_kda, A_S),
     "peer/gated_oja_rule": (step_gated_oja_rule, (("P", "VK"),)),
     "peer/gsa": (step_gsa, (("hkT", "MK"), ("hv", "MV"))),
-    "peer/based": (feature_map_step(taylor2, 1e-6), (("S", "FV"), ("z", "F"))),
-    "peer/rebased": (feature_map_step(quadratic, 1e-5), (("S", "FV"), ("z", "F"))),
+    "peer/based": (linear_attention_step(taylor2, 1e-6, scale_first=True), (("S", "FV"), ("z", "F"))),
+    "peer/rebased": (linear_attention_step(quadratic, 1e-5, scale_first=True), (("S", "FV"), ("z", "F"))),
 }
 
 # The q, k dim of rules whose feature map sets the state's key dim (F): Based's feature dim
