@@ -126,6 +126,10 @@ struct KernelPlan {
     int64_t size;
   };
   SmallVector<TmaInput> tmaInputs;
+  /// Whole output tiles leave through shared memory and one TMA store per
+  /// warpgroup (tensor map tmaInputs.size()), asynchronously: the direct
+  /// stores held the warps for about a sixth of each chunk (bench/NOTES.md).
+  bool tmaOutput = false;
   /// Per-token scalar inputs (gates, coefficients): each chunk's 64 values
   /// are loaded into registers one chunk ahead and kept in shared memory.
   struct TokenScalar {
@@ -520,6 +524,8 @@ int64_t sharedBytes(const KernelPlan &plan) {
   const int64_t tokens = plan.tokensPerChunk();
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += tokens * in.size * 2; // raw rows landed by TMA
+  if (plan.tmaOutput)
+    bytes += C * V * 2; // O's rows for the TMA store
   // The fp32 arrays and the barrier after the tiles, up to the 1024 alignment.
   int64_t tail = tokens * 4 * plan.tokenScalars.size();
   if (plan.perKey())
@@ -866,6 +872,9 @@ void KernelEmitter::emitConstants() {
                              ? "kValueDim"
                              : std::to_string(in.size),
                          in.name, in.input.getName()));
+  if (plan.tmaOutput)
+    w.line("SwizzledTile<bf16, kChunk, kValueTile> out[kValueTiles]; // O's "
+           "rows, by value tile (TMA store)");
   if (plan.perKey()) {
     w.line("float b[kChunk][kKeyDim]; // per-key log-decays g, then b = "
            "cumsum(g) down each column");
@@ -901,6 +910,8 @@ void KernelEmitter::emitConstants() {
     std::string order;
     for (const KernelPlan::TmaInput &in : plan.tmaInputs)
       order += (order.empty() ? "" : ", ") + in.input.getName().str();
+    if (plan.tmaOutput)
+      order += ", " + plan.output.getName().str() + " (stored)";
     w.line(
         "// TMA descriptors p.tensorMaps[i], manifest \"tensor_maps\" order: " +
         order);
@@ -1009,19 +1020,24 @@ __device__ inline void decayRowsToEnd(SwizzledTile<bf16, kChunk, Cols> &a,
 
 /// The output tile O [64, kValueTile] to global memory: row r is token
 /// r / kSubSteps, read at its last sub-step; tokens [0, count) are written.
+/// A thread holds two rows of O (r and r + 8, registers 4j + 2h for row h):
+/// each row's address is computed once, since the 64-bit index arithmetic per
+/// element cost more issue slots than the stores themselves.
 __device__ inline void storeOutputRows(const Accum<kValueTile> &o,
                                        const LarcTensorRef &out, int64_t batch,
                                        int64_t t0, int head, int v0,
                                        int count) {
   const int tid = warpgroup_thread();
-  LARC_FOR_LANE(i, kValueTile / 4) {
-    const int r = Accum<kValueTile>::row(tid, 2 * i);
-    const int c = Accum<kValueTile>::col(tid, 2 * i);
+  LARC_FOR_LANE(h, 2) {
+    const int r = Accum<kValueTile>::row(tid, 2 * h);
     const int token = r / kSubSteps;
-    if (r % kSubSteps == kSubSteps - 1 && token < count)
-      *reinterpret_cast<__nv_bfloat162 *>(
-          tokenRow<bf16>(out, batch, t0 + token, head) + v0 + c) =
-          __floats2bfloat162_rn(o.v[2 * i], o.v[2 * i + 1]);
+    if (r % kSubSteps != kSubSteps - 1 || token >= count)
+      continue;
+    bf16 *row = tokenRow<bf16>(out, batch, t0 + token, head) + v0 +
+                Accum<kValueTile>::col(tid, 0);
+    LARC_FOR_LANE(j, kValueTile / 8) // columns 8 j + 2 (tid % 4), + 1
+      *reinterpret_cast<__nv_bfloat162 *>(row + 8 * j) =
+          __floats2bfloat162_rn(o.v[4 * j + 2 * h], o.v[4 * j + 2 * h + 1]);
   }
 }
 
@@ -1033,6 +1049,22 @@ __device__ inline float *stateAt(const LarcTensorRef &ref, int64_t n,
          int64_t(v) * ref.strides[3];
 }
 )");
+  if (plan.tmaOutput)
+    w.line(R"(
+/// The output tile O [64, kValueTile] at tokens [t0, t0 + 64) by TMA: the
+/// warpgroup writes it to its shared tile, and one thread stores the tile
+/// (rows past T are clipped). The store runs on while the chunk goes on; the
+/// tile is rewritten only after the next chunk's first barrier, before which
+/// the storing thread waits for the store to have read it.
+__device__ inline void storeOutputTile(
+    const Accum<kValueTile> &o, SwizzledTile<bf16, kChunk, kValueTile> &tile,
+    const CUtensorMap *map, int64_t t0, int v0, int head, int64_t batch) {
+  store(o, tile);
+  tma::fence_shared_to_async(); // generic stores -> the TMA's async proxy
+  warpgroup::barrier_sync(1 + warpgroup::index()); // the warpgroup's rows are in
+  if (warpgroup_thread() == 0)
+    tma::store_tile(map, tile, int(t0), v0, head, int(batch));
+})");
   if (plan.rider || plan.prescan)
     w.line(R"(
 /// Element k of a [N, H, K] fp32 vector state of sequence n, head h.
@@ -1381,7 +1413,7 @@ void KernelEmitter::emitNextLoads() {
   if (plan.tmaInputs.empty())
     return;
   w.line("// The prologue is done with the raw rows: load the next chunk's.");
-  w.open("if (threadIdx.x == 0 && c0 + kTokens < eos) {");
+  w.open("if (threadIdx.x == kThreads - 32 && c0 + kTokens < eos) {");
   emitLoads("c0 + kTokens");
   w.close();
   w.blank();
@@ -2005,9 +2037,24 @@ void KernelEmitter::emitOutput() {
 void KernelEmitter::emitStoreOutput(StringRef dim, StringRef col0) {
   w.line("// 4. The output rows of this chunk: " + plan.output.getName().str() +
          " [B, T, HV, " + dim.str() + "], bf16.");
-  w.line(llvm::formatv("storeOutputRows(o, p.outputs[{0}], batch, c0, head, "
-                       "{1}, count);",
-                       plan.outputIndex, col0));
+  std::string rows = llvm::formatv("storeOutputRows(o, p.outputs[{0}], batch, "
+                                   "c0, head, {1}, count);",
+                                   plan.outputIndex, col0);
+  if (!plan.tmaOutput) {
+    w.line(rows);
+    return;
+  }
+  // A TMA store writes its whole box, clipped only at T: the last chunk of a
+  // varlen sequence would write the next sequence's rows.
+  w.line("//    Whole chunks (and the last one of a batch row, which TMA "
+         "clips at T) by TMA.");
+  w.open("if (count == kTokens || (!p.cuSeqlens && c0 + count == p.seqLen)) {");
+  w.line(llvm::formatv("storeOutputTile(o, sm.out[wg], tensorMap(p, {0}), c0, "
+                       "{1}, head, batch);",
+                       plan.tmaInputs.size(), col0));
+  w.reopen("} else {");
+  w.line(rows);
+  w.close();
 }
 
 void KernelEmitter::emitStateUpdate() {
@@ -2193,6 +2240,9 @@ void KernelEmitter::emit(const std::string &name) {
   }
   w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
          "valid tokens");
+  if (plan.tmaOutput)
+    w.line("if (warpgroup_thread() == 0) tma::store_wait_read(); // the last "
+           "chunk's O is read");
   w.line("__syncthreads(); // the previous chunk's tiles are no longer read");
   w.blank();
   emitChunkInputs();
@@ -2217,6 +2267,9 @@ void KernelEmitter::emit(const std::string &name) {
   emitStateUpdate();
   w.close();
   w.blank();
+  if (plan.tmaOutput)
+    w.line("if (warpgroup_thread() == 0) tma::store_wait_read(); // O's tile "
+           "is read before the CTA's shared memory goes");
   emitFinalState();
   w.close();
   if (plan.splits())
@@ -2441,6 +2494,15 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
           [&](PrologueEmitter &e) { e.setSharedRows(input, "sm.raw_" + name); });
     }
   }
+  // O by TMA store: rows that are tokens (no sub-steps), S not transposed,
+  // a tensor map left, and shared memory for one more [C, V] tile. A staged
+  // rule's output may be an intermediate, which has no tensor map.
+  if (opts.tma && plan.subSteps() == 1 && !plan.apply &&
+      plan.tmaInputs.size() < 8 && plan.opts.stageNamespace.empty()) {
+    plan.tmaOutput = true;
+    if (sharedBytes(plan) > kMaxSharedBytes)
+      plan.tmaOutput = false;
+  }
   // A feature map's scores from the Gram matrix of its inputs, where the
   // probe and the one direction are built alike from two inputs' TMA rows.
   if (plan.wideKeys() && plan.terms() == 1 && plan.subSteps() == 1 &&
@@ -2482,6 +2544,8 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     info->tensorMaps.clear();
     for (const KernelPlan::TmaInput &in : plan.tmaInputs)
       info->tensorMaps.emplace_back(in.input.getName().str(), in.size);
+    if (plan.tmaOutput)
+      info->tensorMaps.emplace_back(plan.output.getName().str(), opts.valueDim);
     info->segments = plan.splits();
     if (plan.splits()) {
       const int64_t K = opts.keyDim, V = opts.valueDim;
