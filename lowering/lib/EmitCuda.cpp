@@ -130,6 +130,9 @@ struct KernelPlan {
   /// warpgroup (tensor map tmaInputs.size()), asynchronously: the direct
   /// stores held the warps for about a sixth of each chunk (bench/NOTES.md).
   bool tmaOutput = false;
+  /// O's tile shares the space of the solve's fp32 L and T, which are read
+  /// before O is written and rewritten only in the next chunk.
+  bool outputInSolve() const { return tmaOutput && hasProbe() && !prescan; }
   /// Per-token scalar inputs (gates, coefficients): each chunk's 64 values
   /// are loaded into registers one chunk ahead and kept in shared memory.
   struct TokenScalar {
@@ -524,7 +527,7 @@ int64_t sharedBytes(const KernelPlan &plan) {
   const int64_t tokens = plan.tokensPerChunk();
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += tokens * in.size * 2; // raw rows landed by TMA
-  if (plan.tmaOutput)
+  if (plan.tmaOutput && !plan.outputInSolve())
     bytes += C * V * 2; // O's rows for the TMA store
   // The fp32 arrays and the barrier after the tiles, up to the 1024 alignment.
   int64_t tail = tokens * 4 * plan.tokenScalars.size();
@@ -856,6 +859,15 @@ void KernelEmitter::emitConstants() {
       w.line("  float scan[kChunk][kKeyDim]; // " + plan.prescan->name +
              (plan.prescan->prev ? " before" : " after") + " each row");
       w.line("};");
+    } else if (plan.outputInSolve()) {
+      w.line("union { // O is written after the solve is done with L and T");
+      w.line("  struct {");
+      w.line("    float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
+      w.line("    float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
+      w.line("  };");
+      w.line("  SwizzledTile<bf16, kChunk, kValueTile> out[kValueTiles]; // "
+             "O's rows, by value tile (TMA store)");
+      w.line("};");
     } else {
       w.line("float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
       w.line("float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
@@ -872,7 +884,7 @@ void KernelEmitter::emitConstants() {
                              ? "kValueDim"
                              : std::to_string(in.size),
                          in.name, in.input.getName()));
-  if (plan.tmaOutput)
+  if (plan.tmaOutput && !plan.outputInSolve())
     w.line("SwizzledTile<bf16, kChunk, kValueTile> out[kValueTiles]; // O's "
            "rows, by value tile (TMA store)");
   if (plan.perKey()) {
@@ -1110,10 +1122,10 @@ __device__ inline void storeMatrix(const Accum<kChunk> &d,
   m[Accum<kChunk>::row(tid, i)][Accum<kChunk>::col(tid, i)] = d.v[i];
 }
 
-/// out[k] = Σ_{s < Inner} a[row0 + 4 k][col0 + s] · b[brow0 + s][bcol] for
-/// k < Rows: one thread's rows of a block product of the solve (a's rows read
-/// 16 bytes at a time).
-template <int Inner, int Rows>
+/// out[k] = Σ_{s < Inner} a[row0 + Stride k][col0 + s] · b[brow0 + s][bcol]
+/// for k < Rows: one thread's rows of a block product of the solve (a's rows
+/// read 16 bytes at a time).
+template <int Inner, int Rows, int Stride>
 __device__ inline void blockRowsTimesColumn(float (&out)[Rows],
                                             const float (&a)[kChunk][kChunk],
                                             int row0, int col0,
@@ -1126,7 +1138,7 @@ __device__ inline void blockRowsTimesColumn(float (&out)[Rows],
                 b2 = b[brow0 + s + 2][bcol], b3 = b[brow0 + s + 3][bcol];
     LARC_FOR_LANE(k, Rows) {
       const float4 ar =
-          *reinterpret_cast<const float4 *>(&a[row0 + 4 * k][col0 + s]);
+          *reinterpret_cast<const float4 *>(&a[row0 + Stride * k][col0 + s]);
       out[k] += ar.x * b0 + ar.y * b1 + ar.z * b2 + ar.w * b3;
     }
   }
@@ -1141,35 +1153,34 @@ __device__ inline void storeT(float (&tInv)[kChunk][kChunk],
 }
 
 /// T = (I + L)^{-1} for a strictly lower L, exact in fp32 (no tensor cores),
-/// by 16×16 blocks on all 128 threads (C = 64; 4 barriers). With
+/// by 16×16 blocks (C = 64; 4 barriers). With
 /// (I + L) = [[I + L_A, 0], [L_BA, I + L_B]] the inverse is
 /// [[T_A, 0], [−T_B L_BA T_A, T_B]], applied twice:
 ///   1. T_ii = (I + L_ii)^{-1}, i < 4, by forward substitution: warp i, lane
-///      c < 16 holds column c in registers, x_r = δ_rc − Σ_{s<r} L_rs x_s;
+///      c < 16 holds column c in registers, x_r = δ_rc − Σ_{s<r} L_rs x_s,
+///      while the last warpgroup zeroes T's upper blocks;
 ///   2. the 32×32 halves: T_10 = −T_11 (L_10 T_00), T_32 = −T_33 (L_32 T_22);
 ///   3. the whole: T_BA = −T_B (L_BA T_A), A = rows/columns [0, 32), B = [32, 64).
-/// The products L·T (M below) go to the strictly upper part of `l` (no step
-/// reads L there) as scratch. T goes to fp32 `tInv`, whose strictly upper
-/// blocks are zeroed first so that the products run over whole blocks, and to
-/// bf16 `t` (the wgmma A operand). L_rs = 0 for s ≥ r, so the 16-byte loads
-/// of a row of L may run past the diagonal. Called by every thread of the
-/// CTA: warpgroup 0 does the work, and the steps meet at __syncthreads (the
-/// other warpgroups wait for T anyway; with a named barrier of warpgroup 0
-/// alone, compute-sanitizer's racecheck reported hazards across barriers).
+/// The products of 2 and 3 are shared by every warp: the loop is latency-bound
+/// (one warp per scheduler with one warpgroup), so a second warpgroup halves
+/// each thread's rows and hides the other's load latencies.
 __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
                                        float (&tInv)[kChunk][kChunk],
                                        SwizzledTile<bf16, kChunk, kChunk> &t) {
-  static_assert(kChunk == 64, "the block solve assumes C = 64, 128 threads");
+  static_assert(kChunk == 64 && kWarps % 4 == 0 && kWarps <= 16,
+                "the block solve assumes C = 64 and whole warpgroups");
+  constexpr int kGroups = kWarps / 4; // warps sharing each warp's rows
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  const bool worker = threadIdx.x < 128; // warpgroup 0
-  // 0. The strictly upper 16×16 blocks of T are 0 (row r: two threads).
-  if (worker) {
-    const int r = threadIdx.x / 2;
-    for (int c = 16 * (r / 16 + 1) + threadIdx.x % 2; c < kChunk; c += 2)
+  // 0. The strictly upper 16×16 blocks of T are 0 (row r: two threads of the
+  //    last warpgroup, which is warpgroup 0 when there is one).
+  const int i = int(threadIdx.x) - (kThreads - 128);
+  if (i >= 0) {
+    const int r = i / 2;
+    for (int c = 16 * (r / 16 + 1) + i % 2; c < kChunk; c += 2)
       storeT(tInv, t, r, c, 0.0f);
   }
   // 1. T_ii = (I + L_ii)^{-1}: warp i, lane c < 16 solves column c.
-  if (worker && lane < 16) {
+  if (warp < 4 && lane < 16) {
     const int o = 16 * warp, c = lane;
     float x[16];
 #pragma unroll
@@ -1193,40 +1204,39 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
       storeT(tInv, t, o + r, o + c, x[r]);
   }
   __syncthreads();
-  // 2. Half p = warp / 2 (rows/columns 32p + [0, 32)): the block at rows
-  //    i0 + [0, 16), columns j0 + [0, 16); thread: column c, rows r0 + 4k.
+  // 2. Half p = (warp % 4) / 2 (rows/columns 32p + [0, 32)): the block at
+  //    rows i0 + [0, 16), columns j0 + [0, 16); thread: column c, rows
+  //    r0 + 4 kGroups k.
   {
-    const int i0 = 32 * (warp / 2) + 16, j0 = i0 - 16, c = lane % 16;
-    const int r0 = 2 * (warp % 2) + lane / 16;
-    float m[4], v[4];
-    if (worker) { // M = L_10 T_00, to scratch: the upper block of L
-      blockRowsTimesColumn<16>(m, l, i0 + r0, j0, tInv, j0, j0 + c);
-      LARC_FOR_LANE(k, 4)
-        l[j0 + r0 + 4 * k][i0 + c] = m[k];
-    }
+    constexpr int kRows = 4 / kGroups;
+    const int q = warp % 4, i0 = 32 * (q / 2) + 16, j0 = i0 - 16, c = lane % 16;
+    const int r0 = 2 * (q % 2) + lane / 16 + 4 * (warp / 4);
+    float m[kRows], v[kRows];
+    // M = L_10 T_00, to scratch: the upper block of L
+    blockRowsTimesColumn<16, kRows, 4 * kGroups>(m, l, i0 + r0, j0, tInv, j0,
+                                                j0 + c);
+    LARC_FOR_LANE(k, kRows) l[j0 + r0 + 4 * kGroups * k][i0 + c] = m[k];
     __syncthreads();
-    if (worker) { // T_10 = −T_11 M
-      blockRowsTimesColumn<16>(v, tInv, i0 + r0, i0, l, j0, i0 + c);
-      LARC_FOR_LANE(k, 4)
-        storeT(tInv, t, i0 + r0 + 4 * k, j0 + c, -v[k]);
-    }
+    // T_10 = −T_11 M
+    blockRowsTimesColumn<16, kRows, 4 * kGroups>(v, tInv, i0 + r0, i0, l, j0,
+                                                i0 + c);
+    LARC_FOR_LANE(k, kRows)
+      storeT(tInv, t, i0 + r0 + 4 * kGroups * k, j0 + c, -v[k]);
   }
   __syncthreads();
-  // 3. T_BA = −T_B (L_BA T_A): thread: column c = lane, rows warp + 4k.
+  // 3. T_BA = −T_B (L_BA T_A): thread: column c = lane, rows warp + kWarps k.
   {
+    constexpr int kRows = 32 / kWarps;
     const int c = lane;
-    float m[8], v[8];
-    if (worker) { // M = L_BA T_A, to scratch: the upper right of L
-      blockRowsTimesColumn<32>(m, l, 32 + warp, 0, tInv, 0, c);
-      LARC_FOR_LANE(k, 8)
-        l[warp + 4 * k][32 + c] = m[k];
-    }
+    float m[kRows], v[kRows];
+    // M = L_BA T_A, to scratch: the upper right of L
+    blockRowsTimesColumn<32, kRows, kWarps>(m, l, 32 + warp, 0, tInv, 0, c);
+    LARC_FOR_LANE(k, kRows) l[warp + kWarps * k][32 + c] = m[k];
     __syncthreads();
-    if (worker) { // T_BA = −T_B M
-      blockRowsTimesColumn<32>(v, tInv, 32 + warp, 32, l, 0, 32 + c);
-      LARC_FOR_LANE(k, 8)
-        storeT(tInv, t, 32 + warp + 4 * k, c, -v[k]);
-    }
+    // T_BA = −T_B M
+    blockRowsTimesColumn<32, kRows, kWarps>(v, tInv, 32 + warp, 32, l, 0,
+                                            32 + c);
+    LARC_FOR_LANE(k, kRows) storeT(tInv, t, 32 + warp + kWarps * k, c, -v[k]);
   }
 }
 
@@ -1734,7 +1744,7 @@ fp32, and every product accumulates in fp32.)");
   w.blank();
   w.line("// 2b. T = (I + L)^{-1} in fp32 by 16×16 blocks: T_ii by forward "
          "substitution, then T_BA = −T_B L_BA T_A");
-  w.line("//     (warpgroup 0 works, every thread meets its barriers).");
+  w.line("//     (every warp works on the products).");
   w.line("invertUnitLower(sm.l, sm.tInv, sm.t);");
   if (decay) {
     w.line("__syncthreads(); // T is whole; every warp is done reading Y");
