@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Copies a larc package with clock stamps between the phases of its chunk loop (here).
+
+A profiling aid for kernel work (bench/NOTES.md, session 8): the copy's kernel adds the
+SM clock cycles each warpgroup spends in every phase of the chunk loop (TMA wait,
+prologue, cumsum, L, the solve, the output products, the output store, the state
+update, ...) and CTA (0, 0, 0) writes the sums, one row per warpgroup, over the first
+columns of the final state of sequence 0, head 0. tools/time-phases.py runs such copies
+on the GPU and prints cycles per chunk. The stamps are placed after the generated code's
+own phase comments and barriers, so a phase that a rule does not have is not stamped;
+phases.json in the copy names them in order.
+
+  tools/stamp-phases.py build-bench/gated_delta_rule_k128_v128 build-prof/gdr
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# (phase, where, the generated line it is anchored on): the stamp goes before or
+# after the first line inside the chunk loop that starts with the text.
+ANCHORS = [
+    ("wait", "after", "__syncthreads(); // the scalars are in shared memory"),
+    ("gates", "before", "// 1. Prologue (design.md"), # after a gate pass ("// 1a.") only
+    ("prologue", "before", "// S_0 in bf16 for the shared-memory operand"),
+    ("prologue", "before", "// S̃_0 = diag(e^m) S_0 in bf16"),
+    ("state copy", "before", "// The prologue is done with the raw rows"),
+    ("cumsum", "after-barrier", "// 2. b = cumsum"),
+    ("L", "after", "__syncthreads(); // L is whole"),
+    ("solve", "after", "__syncthreads(); // T is whole"),
+    ("scale Y", "before", "// 2c."),
+    ("W U", "before", "// 2d."),
+    ("C", "before", "if constexpr (!kSummary) { // phase 1"),
+    ("O products", "before", "// 4. The output rows"),
+    ("O store", "before", "// 5. S_C"),
+    # "decay A": before the state update's first wgmma::fence after a barrier.
+    ("update", "after", "LARC_FOR_LANE(i, kStateBlocks) wgmma::fence_operand(s[i]);"),
+]
+
+STAMP_SUPPORT = """
+// tools/stamp-phases.py: cycles per phase of the chunk loop, summed per thread.
+__device__ __forceinline__ unsigned larcClock() {
+  unsigned c;
+  asm volatile("mov.u32 %0, %%clock;" : "=r"(c)::"memory");
+  return c;
+}
+#define LARC_STAMP(i)                                                          \\
+  do {                                                                         \\
+    const unsigned now = larcClock();                                          \\
+    larcCycles[i] += now - larcLast;                                           \\
+    larcLast = now;                                                            \\
+  } while (0)
+"""
+
+
+def stamp(source):
+    """The source with stamps, and the names of the phases stamped, in order."""
+    out, names = [], []
+    in_loop, after_barrier, in_update = False, None, False
+    gate_pass = False
+
+    def add(name):
+        names.append(name)
+        out.append(f"    LARC_STAMP({len(names) - 1}); // {name}")
+
+    for line in source.split("\n"):
+        text = line.strip()
+        if text.startswith("for (int64_t c0 = bos;"):
+            in_loop = True
+            out.append("  unsigned larcCycles[16] = {}, larcLast = larcClock();")
+            out.append(line)
+            continue
+        before = after = None
+        if in_loop:
+            gate_pass = gate_pass or text.startswith("// 1a.")
+            for name, where, anchor in ANCHORS:
+                if name in names or not text.startswith(anchor):
+                    continue
+                if name == "gates" and not gate_pass:
+                    continue
+                if where == "before":
+                    before = name
+                elif where == "after":
+                    after = name
+                elif where == "after-barrier":
+                    after_barrier = name
+                break
+            if text.startswith("// 5. S_C"):
+                in_update = True
+            # The state update's operands are ready at its wgmma::fence after a barrier.
+            if in_update and text == "wgmma::fence();" and out[-1].strip() == "__syncthreads();":
+                before, in_update = "decay A", False
+            if after_barrier and text == "__syncthreads();" and after is None:
+                after, after_barrier = after_barrier, None
+            if after == "update":
+                in_loop = False
+        if before:
+            add(before)
+        out.append(line)
+        if after:
+            add(after)
+    text = "\n".join(out)
+    if not names:
+        sys.exit("stamp-phases: no chunk loop found")
+    report = (
+        "  __syncthreads();\n"
+        "  if (blockIdx.x == 0 && blockIdx.y == 0 && blockIdx.z == 0 &&\n"
+        "      threadIdx.x % 128 == 0 && p.finalStates[0].data) {\n"
+        "    unsigned *row = reinterpret_cast<unsigned *>(\n"
+        "        stateAt(p.finalStates[0], 0, 0, threadIdx.x / 128, 0));\n"
+        f"    for (int i = 0; i < {len(names)}; ++i) row[i] = larcCycles[i];\n"
+        "  }\n")
+    # The end of the kernel's body: run<> before the entry points of a split plan,
+    # else the kernel itself, the file's last function.
+    marker = "\n}\n\n// The package's kernels"
+    end = text.rindex(marker) if marker in text else text.rstrip().rindex("\n}")
+    text = text[:end] + "\n" + report + text[end:]
+    text = text.replace("using namespace larc_kernel;\n",
+                        "using namespace larc_kernel;\n" + STAMP_SUPPORT, 1)
+    return text, names
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("package")
+    ap.add_argument("out")
+    ap.add_argument("--nvcc", default=shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc")
+    args = ap.parse_args()
+    package, out = Path(args.package), Path(args.out)
+    manifest = json.loads((package / "manifest.json").read_text())
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(package, out)
+    cu = out / manifest["cubin"].replace(".cubin", ".cu")
+    text, names = stamp(cu.read_text())
+    cu.write_text(text)
+    (out / "phases.json").write_text(json.dumps(names) + "\n")
+    subprocess.run([args.nvcc, "-std=c++17", "-O3", "-gencode=arch=compute_90a,code=sm_90a",
+                    "--cubin", f"-I{REPO}/lowering/cuda/include", f"-I{REPO}/runtime/include",
+                    str(cu), "-o", str(out / manifest["cubin"])], check=True)
+    print(f"{out}: {len(names)} phases: {', '.join(names)}")
+
+
+if __name__ == "__main__":
+    main()
