@@ -738,6 +738,10 @@ void KernelEmitter::emitHeaderComment() {
     w.line("// loads fly while this chunk's maths run. The prologue reads the "
            "rows from there.");
   }
+  if (plan.tmaOutput)
+    w.line("// O leaves through shared memory by one TMA store per warpgroup, "
+           "which runs on");
+  w.line("// while the chunk's state update and the next chunk start.");
   w.blank();
   w.line("#include \"larc/cuda/larc.cuh\"");
   if (plan.splits())
