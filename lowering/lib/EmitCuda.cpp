@@ -1165,9 +1165,16 @@ __device__ inline void storeT(float (&tInv)[kChunk][kChunk],
 ///      while the last warpgroup zeroes T's upper blocks;
 ///   2. the 32×32 halves: T_10 = −T_11 (L_10 T_00), T_32 = −T_33 (L_32 T_22);
 ///   3. the whole: T_BA = −T_B (L_BA T_A), A = rows/columns [0, 32), B = [32, 64).
-/// The products of 2 and 3 are shared by every warp: the loop is latency-bound
-/// (one warp per scheduler with one warpgroup), so a second warpgroup halves
-/// each thread's rows and hides the other's load latencies.
+/// The products L·T (M below) go to the strictly upper part of `l` (no step
+/// reads L there) as scratch. T goes to fp32 `tInv`, whose strictly upper
+/// blocks are zeroed first so that the products run over whole blocks, and to
+/// bf16 `t` (the wgmma A operand). L_rs = 0 for s ≥ r, so the 16-byte loads
+/// of a row of L may run past the diagonal. Called by every thread of the
+/// CTA; the steps meet at __syncthreads (with a named barrier of warpgroup 0
+/// alone, compute-sanitizer's racecheck reported hazards across barriers).
+/// The products of 2 and 3 are shared by every warp. That measured no faster
+/// than warpgroup 0 alone (bench/NOTES.md, session 8): the solve's time is
+/// step 1's chain and the barriers, not the products' instructions.
 __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
                                        float (&tInv)[kChunk][kChunk],
                                        SwizzledTile<bf16, kChunk, kChunk> &t) {
