@@ -37,6 +37,13 @@ def draw(role, shape, gen):
     return 1.0 - u  # coefficient in (0, 1]
 
 
+def draw_inputs(manifest, B, T, H, gen):
+    """Every input of a package's manifest, [B, T, H] (and its dim), by its role."""
+    dims = manifest["kernels"][0]["dims"]
+    return {inp["name"]: draw(inp["role"], [B, T, H] + ([dims[inp["dim"]]] if "dim" in inp else []),
+                              gen) for inp in manifest["inputs"]}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("package")
@@ -49,10 +56,7 @@ def main():
     dims = manifest["kernels"][0]["dims"]
     gen = torch.Generator(device="cuda").manual_seed(0)
     B, T, H = (1, args.B * args.T, args.H) if args.varlen else (args.B, args.T, args.H)
-    named = {}
-    for inp in manifest["inputs"]:
-        shape = [B, T, H] + ([dims[inp["dim"]]] if "dim" in inp else [])
-        named[inp["name"]] = draw(inp["role"], shape, gen)
+    named = draw_inputs(manifest, B, T, H, gen)
     cu = None
     if args.varlen:  # uneven lengths, one of them empty
         cuts = sorted({0, T, T // 3, T // 3, T // 2 + 1})

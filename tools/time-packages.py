@@ -47,8 +47,7 @@ def main():
             gen = torch.Generator(device="cuda").manual_seed(0)
             sets = []
             for _ in range(args.sets):
-                sets.append({i["name"]: run_package.draw(i["role"], [B, T, H] + (
-                    [dims[i["dim"]]] if "dim" in i else []), gen) for i in manifest["inputs"]})
+                sets.append(run_package.draw_inputs(manifest, B, T, H, gen))
             for x in sets:
                 rule(**x)
             torch.cuda.synchronize()

@@ -53,8 +53,7 @@ def main():
             if (d == 64) != (H == 8) or B == 1:
                 continue  # the D64 shape for D64 packages; not the split plan's
             gen = torch.Generator(device="cuda").manual_seed(0)
-            named = {i["name"]: run_package.draw(i["role"], [B, T, H] + (
-                [dims[i["dim"]]] if "dim" in i else []), gen) for i in manifest["inputs"]}
+            named = run_package.draw_inputs(manifest, B, T, H, gen)
             h0 = tuple(torch.zeros(B, H, dims[s["key_dim"]], *(
                 [dims[s["value_dim"]]] if "value_dim" in s else []), device="cuda")
                 for s in manifest["states"])
