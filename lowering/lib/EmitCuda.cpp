@@ -47,6 +47,8 @@ using namespace larc::cudagen;
 namespace {
 
 constexpr int64_t kValueTile = 64;
+/// The output's TMA box: one warp's 16 accumulator rows (storeOutputTile).
+constexpr int64_t kOutputBoxRows = 16;
 /// S [K, 64] of a warpgroup in fp32 registers: 32 per 64 keys and thread.
 constexpr int64_t kMaxKeyDim = 320;
 constexpr unsigned kMaxTerms = 4;
@@ -127,7 +129,7 @@ struct KernelPlan {
   };
   SmallVector<TmaInput> tmaInputs;
   /// Whole output tiles leave through shared memory and one TMA store per
-  /// warpgroup (tensor map tmaInputs.size()), asynchronously: the direct
+  /// warp (tensor map tmaInputs.size()), asynchronously: the direct
   /// stores held the warps for about a sixth of each chunk (bench/NOTES.md).
   bool tmaOutput = false;
   /// O's tile shares the space of the solve's fp32 L and T, which are read
@@ -188,6 +190,22 @@ struct KernelPlan {
   bool wideKeys() const { return keyDim() > 128; }
   /// K in whole 64-key blocks.
   int64_t keyDim() const { return (opts.keyDim + 63) / 64 * 64; }
+  /// Warpgroups that own a 64-column tile of V: its state tile, products and
+  /// output rows.
+  int64_t valueTiles() const { return opts.valueDim / kValueTile; }
+  /// Warpgroups beside them that hold no state and skip the products but share
+  /// the chunk's CUDA-core phases (prologue, gate and scan passes, cumsum,
+  /// solve, row scalings): one when a single warpgroup holds all of V. Those
+  /// phases are latency-bound with one warp per scheduler, and a second
+  /// warpgroup halves each warp's rows (gated delta D64: 15 020 -> 12 690
+  /// cycles a chunk, bench/NOTES.md session 9). At two value tiles the
+  /// threads could not have the registers S takes (255 at 256 threads, 168 at
+  /// 384); with more than 128 keys, ptxas serialises the products behind the
+  /// helpers' branch.
+  int64_t helperWarpgroups() const {
+    return valueTiles() == 1 && !wideKeys() ? 1 : 0;
+  }
+  int64_t threads() const { return 128 * (valueTiles() + helperWarpgroups()); }
   /// K is not a whole number of 64-key blocks: the keys from kKeyRows on are
   /// padding, masked wherever they are stored, loaded or summed.
   bool paddedKeys() const { return keyDim() != opts.keyDim; }
@@ -596,6 +614,11 @@ private:
   void emitFinalState();
   void emitEntryPoints(const std::string &name);
   void emitForEachStateElement(llvm::function_ref<void()> body);
+  /// Around the parts of a phase that only the value warpgroups run (their
+  /// state tiles, products and output rows), with no barrier inside: the
+  /// helper warpgroups skip them. Nothing when there are no helpers.
+  void openTileWork();
+  void closeTileWork();
   void emitVectorStateIn(const std::string &comment, unsigned index,
                          StringRef array);
   void emitVectorStateOut(const std::string &comment, unsigned index,
@@ -738,10 +761,17 @@ void KernelEmitter::emitHeaderComment() {
     w.line("// loads fly while this chunk's maths run. The prologue reads the "
            "rows from there.");
   }
-  if (plan.tmaOutput)
-    w.line("// O leaves through shared memory by one TMA store per warpgroup, "
+  if (plan.tmaOutput) {
+    w.line("// O leaves through shared memory by one TMA store per warp, "
            "which runs on");
-  w.line("// while the chunk's state update and the next chunk start.");
+    w.line("// while the chunk's state update and the next chunk start.");
+  }
+  if (plan.helperWarpgroups()) {
+    w.line("// A helper warpgroup with no tile shares the chunk's CUDA-core "
+           "phases (prologue,");
+    w.line("// solve, row scalings), which one warp per scheduler would leave "
+           "latency-bound.");
+  }
   w.blank();
   w.line("#include \"larc/cuda/larc.cuh\"");
   if (plan.splits())
@@ -782,9 +812,18 @@ void KernelEmitter::emitConstants() {
                        "per warpgroup",
                        kValueTile, plan.dims.value));
   w.line("constexpr int kValueTiles = kValueDim / kValueTile; // warpgroups "
-         "per CTA");
-  w.line("constexpr int kThreads = 128 * kValueTiles;");
+         "that own a tile");
+  if (plan.helperWarpgroups()) {
+    w.line(llvm::formatv("constexpr int kHelperWarpgroups = {0}; // no tile: "
+                         "CUDA-core phases only",
+                         plan.helperWarpgroups()));
+    w.line("constexpr int kThreads = 128 * (kValueTiles + kHelperWarpgroups);");
+  } else {
+    w.line("constexpr int kThreads = 128 * kValueTiles;");
+  }
   w.line("constexpr int kWarps = kThreads / 32;");
+  w.line("static_assert(kTokens % kWarps == 0, \"the token loops give every "
+         "warp whole tokens\");");
   w.line(llvm::formatv("constexpr int kTerms = {0};       // rank-1 terms",
                        plan.terms()));
   w.line("constexpr int kKeyPerLane = kKeyDim / 32;     // a lane's elements "
@@ -1067,19 +1106,25 @@ __device__ inline float *stateAt(const LarcTensorRef &ref, int64_t n,
 )");
   if (plan.tmaOutput)
     w.line(R"(
-/// The output tile O [64, kValueTile] at tokens [t0, t0 + 64) by TMA: the
-/// warpgroup writes it to its shared tile, and one thread stores the tile
-/// (rows past T are clipped). The store runs on while the chunk goes on; the
-/// tile is rewritten only after the next chunk's first barrier, before which
-/// the storing thread waits for the store to have read it.
+/// The output tile O [64, kValueTile] at tokens [t0, t0 + 64) by TMA: each
+/// warp writes its own 16 rows of the accumulator to the shared tile, and its
+/// lane 0 stores them as one box (rows past T are clipped; a warp whose rows
+/// all lie past the `count` valid tokens stores nothing), so no warp waits on
+/// another. The stores run on while the chunk goes on; the tile is rewritten
+/// only after the next chunk's first barrier, before which each storing lane
+/// waits for its store to have read it.
 __device__ inline void storeOutputTile(
     const Accum<kValueTile> &o, SwizzledTile<bf16, kChunk, kValueTile> &tile,
-    const CUtensorMap *map, int64_t t0, int v0, int head, int64_t batch) {
+    const CUtensorMap *map, int64_t t0, int count, int v0, int head,
+    int64_t batch) {
+  constexpr int kRows = 16; // a warp's rows of the m64 accumulator
   store(o, tile);
   tma::fence_shared_to_async(); // generic stores -> the TMA's async proxy
-  warpgroup::barrier_sync(1 + warpgroup::index()); // the warpgroup's rows are in
-  if (warpgroup_thread() == 0)
-    tma::store_tile(map, tile, int(t0), v0, head, int(batch));
+  __syncwarp();                 // the warp's rows are in
+  const int row0 = kRows * (warpgroup_thread() / 32);
+  if (threadIdx.x % 32 == 0 && row0 < count)
+    tma::store_rows<kRows>(map, tile, row0, int(t0) + row0, v0, head,
+                           int(batch));
 })");
   if (plan.rider || plan.prescan)
     w.line(R"(
@@ -1268,6 +1313,9 @@ void KernelEmitter::emitSetup() {
   w.line("const int wg = warpgroup::index(); // this warpgroup's value tile");
   w.line("const int v0 = kValueTile * wg; // its first column of " +
          plan.dims.value + " of this CTA");
+  if (plan.helperWarpgroups())
+    w.line("const bool ownsTile = wg < kValueTiles; // else a helper: no "
+           "state, no products");
   w.line("const int head = blockIdx.y;            // value head (HV)");
   w.line("const int keyHead = head / (p.valueHeads / p.heads); // head of "
          "query/key inputs");
@@ -1661,15 +1709,18 @@ void KernelEmitter::emitStateCopy() {
   if (plan.perKey()) {
     w.line("// S̃_0 = diag(e^m) S_0 in bf16, the shared-memory operand of "
            "Q̃ S̃_0 (and of W S̃_0).");
+    openTileWork();
     w.open("LARC_FOR_LANE(i, kStateBlocks) {");
     w.line("Accum<kValueTile> scaled = s[i];");
     w.line("scale_rows_exp(scaled, sm.mid + 64 * i);");
     w.line("store(scaled, sm.state[wg], 64 * i, 0);");
     w.close();
+    closeTileWork();
     return;
   }
   w.line("// S_0 in bf16 for the shared-memory operand of Q S_0.");
-  w.line("LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state[wg], 64 * i, "
+  w.line(std::string(plan.helperWarpgroups() ? "if (ownsTile) " : "") +
+         "LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state[wg], 64 * i, "
          "0);");
 }
 
@@ -1791,12 +1842,13 @@ fp32, and every product accumulates in fp32.)");
   std::string u = plan.probeHasData() ? "T X" : "";
   for (unsigned n : plan.plainTermIndices())
     u += llvm::formatv("{0}(T L_{1}) X_{1}", u.empty() ? "−" : " − ", n).str();
-  w.line(decay           ? "// 2c. W = T (Y ⊙ e^{b'}),  U = " + u
-         : plan.perKey() ? "// 2c. W = T Ỹ,  U = " + u +
-                               "  (then C = U − W S̃_0)"
-                         : "// 2c. W = T Y,  U = " + u);
-  w.line("Accum<kKeyDim> w;");
+  w.line(decay ? "// 2c. W = T (Y ⊙ e^{b'}),  U = " + u
+         : plan.perKey()
+             ? "// 2c. W = T Ỹ,  U = " + u + "  (then C = U − W S̃_0)"
+             : "// 2c. W = T Y,  U = " + u);
   w.line("Accum<kValueTile> u;");
+  openTileWork();
+  w.line("Accum<kKeyDim> w;");
   w.line("wgmma::fence();");
   w.line("wgmma::mma_AB(w, sm.t, sm.y);    // (SS)");
   bool accumulate = plan.probeHasData();
@@ -1825,8 +1877,10 @@ fp32, and every product accumulates in fp32.)");
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(u);");
+  closeTileWork();
   w.line("__syncthreads(); // every warp is done reading X");
-  w.line("store(u, " + xTile(plan.probeTerm) +
+  w.line(std::string(plan.helperWarpgroups() ? "if (ownsTile) " : "") +
+         "store(u, " + xTile(plan.probeTerm) +
          "); // C replaces X: O and S_C read it below");
   w.line("tma::fence_shared_to_async();");
   w.line("__syncthreads();");
@@ -2071,7 +2125,7 @@ void KernelEmitter::emitStoreOutput(StringRef dim, StringRef col0) {
          "clips at T) by TMA.");
   w.open("if (count == kTokens || (!p.cuSeqlens && c0 + count == p.seqLen)) {");
   w.line(llvm::formatv("storeOutputTile(o, sm.out[wg], tensorMap(p, {0}), c0, "
-                       "{1}, head, batch);",
+                       "count, {1}, head, batch);",
                        plan.tmaInputs.size(), col0));
   w.reopen("} else {");
   w.line(rows);
@@ -2102,13 +2156,16 @@ void KernelEmitter::emitStateUpdate() {
       w.line("if (kSummary) segmentLogDecay += bLast;");
     w.line("LARC_FOR_LANE(m, kTerms) decayRowsToEnd(sm.a[m], sm.b, bLast);");
     w.line("const float stateDecay = exp_fast(bLast);");
+    openTileWork();
     w.open("LARC_FOR_LANE(i, kStateBlocks) {");
     w.line("LARC_FOR_LANE(e, kValueTile / 2) s[i].v[e] *= stateDecay;");
     w.line("wgmma::fence_operand(s[i]);");
     w.close();
+    closeTileWork();
     w.line("tma::fence_shared_to_async();");
     w.line("__syncthreads();");
   }
+  openTileWork();
   if (plan.perKey()) {
     w.open("LARC_FOR_LANE(i, kStateBlocks) {");
     w.line("scale_rows_exp(s[i], sm.mid + 64 * i); // diag(e^m) S_0");
@@ -2122,6 +2179,7 @@ void KernelEmitter::emitStateUpdate() {
   w.close();
   w.line("wgmma::commit();");
   if (plan.rider) {
+    closeTileWork(); // every thread takes keys of z while the products run
     w.line("// z_C, the rider's column of the same update: Σ_m (the A_m the "
            "update reads)ᵀ x_z,m.");
     w.open("for (int k = threadIdx.x; k < kKeyDim; k += kThreads) {");
@@ -2137,6 +2195,7 @@ void KernelEmitter::emitStateUpdate() {
                    : "sm.z[k] += acc;");
     }
     w.close();
+    openTileWork();
   }
   w.line("wgmma::wait<0>();");
   w.line("LARC_FOR_LANE(i, kStateBlocks) wgmma::fence_operand(s[i]);");
@@ -2146,10 +2205,11 @@ void KernelEmitter::emitStateUpdate() {
            "e^{2m} = e^{b_C}");
     w.line("wgmma::fence_operand(s[i]);");
     w.close();
-    if (plan.splits() && !plan.hasProbe())
-      w.line("if (kSummary && threadIdx.x < kKeyDim) segmentLogDecay += 2.0f "
-             "* sm.mid[threadIdx.x];");
   }
+  closeTileWork();
+  if (plan.perKey() && plan.splits() && !plan.hasProbe())
+    w.line("if (kSummary && threadIdx.x < kKeyDim) segmentLogDecay += 2.0f * "
+           "sm.mid[threadIdx.x];");
 }
 
 void KernelEmitter::emitFinalState() {
@@ -2219,6 +2279,7 @@ void KernelEmitter::emitVectorStateOut(const std::string &comment,
 /// `body` once per element of this thread's part of the state tile, with
 /// block i, element e, and its key row k and value column v.
 void KernelEmitter::emitForEachStateElement(llvm::function_ref<void()> body) {
+  openTileWork();
   w.open("LARC_FOR_LANE(i, kStateBlocks) {");
   w.open("LARC_FOR_LANE(e, kValueTile / 2) {");
   w.line("const int tid = warpgroup_thread();");
@@ -2227,6 +2288,17 @@ void KernelEmitter::emitForEachStateElement(llvm::function_ref<void()> body) {
   body();
   w.close();
   w.close();
+  closeTileWork();
+}
+
+void KernelEmitter::openTileWork() {
+  if (plan.helperWarpgroups())
+    w.open("if (ownsTile) {");
+}
+
+void KernelEmitter::closeTileWork() {
+  if (plan.helperWarpgroups())
+    w.close();
 }
 
 void KernelEmitter::emit(const std::string &name) {
@@ -2262,7 +2334,7 @@ void KernelEmitter::emit(const std::string &name) {
   w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
          "valid tokens");
   if (plan.tmaOutput)
-    w.line("if (warpgroup_thread() == 0) tma::store_wait_read(); // the last "
+    w.line("if (lane == 0) tma::store_wait_read(); // the last "
            "chunk's O is read");
   w.line("__syncthreads(); // the previous chunk's tiles are no longer read");
   w.blank();
@@ -2276,7 +2348,9 @@ void KernelEmitter::emit(const std::string &name) {
   emitSolve();
   if (plan.splits())
     w.open("if constexpr (!kSummary) { // phase 1 writes no outputs");
+  openTileWork();
   emitOutput();
+  closeTileWork();
   if (plan.splits())
     w.close();
   if (plan.gram) {
@@ -2289,8 +2363,8 @@ void KernelEmitter::emit(const std::string &name) {
   w.close();
   w.blank();
   if (plan.tmaOutput)
-    w.line("if (warpgroup_thread() == 0) tma::store_wait_read(); // O's tile "
-           "is read before the CTA's shared memory goes");
+    w.line("if (lane == 0) tma::store_wait_read(); // O's rows are read "
+           "before the CTA's shared memory goes");
   emitFinalState();
   w.close();
   if (plan.splits())
@@ -2558,15 +2632,15 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
 
   if (info) {
     info->name = name;
-    info->threads = 128 * (opts.valueDim / kValueTile);
+    info->threads = plan.threads();
     info->sharedBytes = sharedBytes(plan);
     info->valueTile = opts.valueDim; // the CTA's columns: one warpgroup per 64
     info->chunkSize = plan.tokensPerChunk(); // tokens (rows / sub-steps)
     info->tensorMaps.clear();
     for (const KernelPlan::TmaInput &in : plan.tmaInputs)
-      info->tensorMaps.emplace_back(in.input.getName().str(), in.size);
+      info->tensorMaps.push_back({in.input.getName().str(), info->chunkSize});
     if (plan.tmaOutput)
-      info->tensorMaps.emplace_back(plan.output.getName().str(), opts.valueDim);
+      info->tensorMaps.push_back({plan.output.getName().str(), kOutputBoxRows});
     info->segments = plan.splits();
     if (plan.splits()) {
       const int64_t K = opts.keyDim, V = opts.valueDim;
@@ -2654,8 +2728,8 @@ static std::string manifestKernel(const CudaKernelInfo &info) {
   if (!info.tensorMaps.empty()) {
     os << ",\n     \"tensor_maps\": [";
     for (auto [i, map] : llvm::enumerate(info.tensorMaps))
-      os << (i ? ", " : "") << "{\"tensor\": " << jsonString(map.first)
-         << ", \"box\": [1, " << info.chunkSize << ", 1, 64]}";
+      os << (i ? ", " : "") << "{\"tensor\": " << jsonString(map.tensor)
+         << ", \"box\": [1, " << map.boxRows << ", 1, 64]}";
     os << "]";
   }
   if (info.segments)

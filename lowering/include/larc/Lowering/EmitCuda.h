@@ -58,9 +58,14 @@ struct CudaKernelInfo {
   int64_t valueTile = 64; // columns of V per CTA
   int64_t chunkSize = 64;
   std::string grid = "value_tiles,heads,sequences";
-  /// Inputs given a TMA descriptor, in LarcLaunchParams.tensorMaps order,
-  /// each with its box [1, C, 1, d].
-  std::vector<std::pair<std::string, int64_t>> tensorMaps;
+  /// Tensors given a TMA descriptor, in LarcLaunchParams.tensorMaps order.
+  struct TensorMap {
+    std::string tensor;
+    /// Tokens per box [1, rows, 1, 64]: the chunk for an input, a warp's 16
+    /// rows for the output.
+    int64_t boxRows;
+  };
+  std::vector<TensorMap> tensorMaps;
   /// The dim name of each rule dim, in rule order, with its size.
   std::vector<std::pair<std::string, int64_t>> dims;
   /// The sequence-split plan (manifest "segments"), when the rule has one:

@@ -64,13 +64,18 @@ template <int N> struct LaneRow {
 /// Row r of a [Rows, Cols] bf16 tile times factor(r), for every row, by
 /// Threads threads (thread = 0..Threads-1, e.g. one or two warpgroups):
 /// thread t takes row t / (Threads / Rows) and every (Threads / Rows)-th
-/// 16-byte chunk of it, so `factor` runs once per thread.
+/// 16-byte chunk of it, so `factor` runs once per thread. A row of fewer
+/// 16-byte chunks than that (a 16-wide feature tile) takes one thread per
+/// chunk, and the threads past them do nothing.
 template <int Threads, int Rows, int Cols, class Factor>
 __device__ inline void scale_rows(SwizzledTile<__nv_bfloat16, Rows, Cols> &tile,
                                   Factor factor, int thread) {
   static_assert(Threads % Rows == 0 && Cols % 8 == 0, "whole rows per thread");
-  constexpr int kThreadsPerRow = Threads / Rows;
+  constexpr int kThreadsPerRow =
+      8 * (Threads / Rows) <= Cols ? Threads / Rows : Cols / 8;
   static_assert(Cols % (8 * kThreadsPerRow) == 0, "whole chunks per thread");
+  if (thread >= Rows * kThreadsPerRow)
+    return;
   const int r = thread / kThreadsPerRow;
   const float f = factor(r);
 #pragma unroll

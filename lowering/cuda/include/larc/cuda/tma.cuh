@@ -96,4 +96,20 @@ __device__ inline void store_tile(const CUtensorMap *map, const Tile &tile,
   store_commit();
 }
 
+/// Store rows [row0, row0 + Rows) of a swizzled tile to tensor element
+/// (row, col, outer...), one box of Rows rows per column block (the tensor
+/// map's box), as one bulk group (committed here). Rows is a whole number of
+/// 8-row swizzle atoms, so the slab starts where its swizzle pattern does.
+template <int Rows, class Tile, class... Outer>
+__device__ inline void store_rows(const CUtensorMap *map, const Tile &tile,
+                                  int row0, int row, int col, Outer... outer) {
+  static_assert(Rows % 8 == 0, "whole 8-row swizzle atoms");
+#pragma unroll
+  for (int b = 0; b < Tile::kBlocks; ++b) {
+    const int32_t coords[] = {col + b * Tile::kSpan, row, int32_t(outer)...};
+    store(map, tile.block(b) + row0 * Tile::kSpan, coords);
+  }
+  store_commit();
+}
+
 } // namespace larc::gpu::tma
