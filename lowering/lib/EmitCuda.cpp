@@ -619,6 +619,8 @@ private:
   /// helper warpgroups skip them. Nothing when there are no helpers.
   void openTileWork();
   void closeTileWork();
+  /// The same guard for one statement: "if (ownsTile) ", or nothing.
+  std::string tileWorkPrefix() const;
   void emitVectorStateIn(const std::string &comment, unsigned index,
                          StringRef array);
   void emitVectorStateOut(const std::string &comment, unsigned index,
@@ -1719,7 +1721,7 @@ void KernelEmitter::emitStateCopy() {
     return;
   }
   w.line("// S_0 in bf16 for the shared-memory operand of Q S_0.");
-  w.line(std::string(plan.helperWarpgroups() ? "if (ownsTile) " : "") +
+  w.line(tileWorkPrefix() +
          "LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state[wg], 64 * i, "
          "0);");
 }
@@ -1879,8 +1881,7 @@ fp32, and every product accumulates in fp32.)");
   w.line("wgmma::fence_operand(u);");
   closeTileWork();
   w.line("__syncthreads(); // every warp is done reading X");
-  w.line(std::string(plan.helperWarpgroups() ? "if (ownsTile) " : "") +
-         "store(u, " + xTile(plan.probeTerm) +
+  w.line(tileWorkPrefix() + "store(u, " + xTile(plan.probeTerm) +
          "); // C replaces X: O and S_C read it below");
   w.line("tma::fence_shared_to_async();");
   w.line("__syncthreads();");
@@ -2299,6 +2300,10 @@ void KernelEmitter::openTileWork() {
 void KernelEmitter::closeTileWork() {
   if (plan.helperWarpgroups())
     w.close();
+}
+
+std::string KernelEmitter::tileWorkPrefix() const {
+  return plan.helperWarpgroups() ? "if (ownsTile) " : "";
 }
 
 void KernelEmitter::emit(const std::string &name) {

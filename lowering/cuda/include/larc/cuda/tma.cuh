@@ -83,19 +83,6 @@ __device__ inline void load_tile(Tile &tile, const CUtensorMap *map,
   }
 }
 
-/// Store a whole swizzled tile to tensor element (row, col, outer...), one box
-/// per column block, as one bulk group (committed here).
-template <class Tile, class... Outer>
-__device__ inline void store_tile(const CUtensorMap *map, const Tile &tile,
-                                  int row, int col, Outer... outer) {
-#pragma unroll
-  for (int b = 0; b < Tile::kBlocks; ++b) {
-    const int32_t coords[] = {col + b * Tile::kSpan, row, int32_t(outer)...};
-    store(map, tile.block(b), coords);
-  }
-  store_commit();
-}
-
 /// Store rows [row0, row0 + Rows) of a swizzled tile to tensor element
 /// (row, col, outer...), one box of Rows rows per column block (the tensor
 /// map's box), as one bulk group (committed here). Rows is a whole number of
@@ -110,6 +97,14 @@ __device__ inline void store_rows(const CUtensorMap *map, const Tile &tile,
     store(map, tile.block(b) + row0 * Tile::kSpan, coords);
   }
   store_commit();
+}
+
+/// Store a whole swizzled tile to tensor element (row, col, outer...), one box
+/// per column block, as one bulk group (committed here).
+template <class Tile, class... Outer>
+__device__ inline void store_tile(const CUtensorMap *map, const Tile &tile,
+                                  int row, int col, Outer... outer) {
+  store_rows<Tile::kRows>(map, tile, 0, row, col, outer...);
 }
 
 } // namespace larc::gpu::tma
