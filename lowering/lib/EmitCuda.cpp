@@ -126,6 +126,7 @@ struct KernelPlan {
     mutable InputOp input;
     std::string name;
     int64_t size;
+    unsigned map = 0; // p.tensorMaps[map] (the main kernel's order)
   };
   SmallVector<TmaInput> tmaInputs;
   /// Whole output tiles leave through shared memory and one TMA store per
@@ -134,7 +135,21 @@ struct KernelPlan {
   bool tmaOutput = false;
   /// O's tile shares the space of the solve's fp32 L and T, which are read
   /// before O is written and rewritten only in the next chunk.
-  bool outputInSolve() const { return tmaOutput && hasProbe() && !prescan; }
+  bool outputInSolve() const {
+    return tmaOutput && hasProbe() && !prescan && !solveKernel();
+  }
+  /// Every chunk's T = (I + L)^{-1} comes from the solve kernel, which runs
+  /// over all the chunks of a call at once just before the chunk loop
+  /// (KernelEmitter::emitSolveKernel, larc/cuda/chunk_tiles.cuh): L and the
+  /// block solve (4 400 of gated delta's 12 690 cycles a chunk at D64,
+  /// bench/NOTES.md session 9) leave the loop's critical path, which loads T
+  /// with the chunk's rows. Not with a scanned state, whose rows depend on
+  /// the chunks before, nor with plain terms, whose −T L_n would need tiles of
+  /// their own.
+  bool solveKernel() const { return hasProbe() && !prescan && !plainTerms(); }
+  /// This plan is the solve kernel's (emitSolveKernel): its tmaInputs and
+  /// tokenScalars are those its rows (A, Y, the log-decays) read.
+  bool solveOnly = false;
   /// Per-token scalar inputs (gates, coefficients): each chunk's 64 values
   /// are loaded into registers one chunk ahead and kept in shared memory.
   struct TokenScalar {
@@ -188,6 +203,13 @@ struct KernelPlan {
   /// More than 128 keys: S [K, 64] takes 128-160 registers a thread, and the
   /// kernel trades overlap for registers (emitOutput, emitTokenLoop).
   bool wideKeys() const { return keyDim() > 128; }
+  /// The chunk loop recomputes its shared-memory addresses each chunk rather
+  /// than hold them in registers across chunks: with more than 128 keys, and
+  /// at two value tiles with the solve out of the loop, where ptxas held them
+  /// at 255 registers a thread and spilled (const_delta at K = V = 128).
+  bool addressesPerChunk() const {
+    return wideKeys() || (solveKernel() && valueTiles() > 1);
+  }
   /// K in whole 64-key blocks.
   int64_t keyDim() const { return (opts.keyDim + 63) / 64 * 64; }
   /// Warpgroups that own a 64-column tile of V: its state tile, products and
@@ -531,28 +553,53 @@ StringRef dimOf(InputOp input) {
   return cast<VecType>(input.getType()).getDim().getValue();
 }
 
+/// The fp32 arrays and barriers after the tiles, up to the 1024 alignment
+/// (the chunk loop's and the solve kernel's).
+int64_t sharedTail(const KernelPlan &plan) {
+  const int64_t C = plan.opts.chunkSize, K = plan.keyDim();
+  int64_t tail = plan.tokensPerChunk() * 4 * plan.tokenScalars.size();
+  if (plan.perKey())
+    tail += C * K * 4 + K * 4; // b[C][K], m[K]
+  else if (plan.hasDecay())
+    tail += C * 4 * (plan.needsExclusiveCumsum() ? 2 : 1); // b[C] (and b'[C])
+  if (!plan.tmaInputs.empty())
+    tail += 8; // loaded
+  return tail;
+}
+
+/// SolveShared: A, Y and T in bf16, then the raw rows, which L and T in fp32
+/// replace once the prologue has read them.
+int64_t solveSharedBytes(const KernelPlan &plan) {
+  const int64_t C = plan.opts.chunkSize, K = plan.keyDim();
+  int64_t raw = 0;
+  for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+    raw += plan.tokensPerChunk() * in.size * 2;
+  const int64_t bytes =
+      2 * C * K * 2 + C * C * 2 + std::max(raw, 2 * C * C * 4);
+  return bytes + (sharedTail(plan) + 1023) / 1024 * 1024 + 1024;
+}
+
 int64_t sharedBytes(const KernelPlan &plan) {
+  if (plan.solveOnly)
+    return solveSharedBytes(plan);
   const int64_t C = plan.opts.chunkSize, K = plan.keyDim();
   const int64_t V = plan.opts.valueDim; // X and S_0: every value tile
   int64_t bytes = C * (plan.apply ? V : K) * 2 // Q (an apply's p: values)
                   + plan.terms() * (C * K * 2 + C * V * 2) // A, X
                   + K * V * 2;                             // S_0 in bf16
   if (plan.hasProbe())
-    bytes += C * K * 2        // Y
-             + C * C * 2      // T in bf16
-             + 2 * C * C * 4  // L and T in fp32
+    bytes += C * K * 2                                  // Y
+             + C * C * 2                                // T in bf16
+             + (plan.solveKernel() ? 0 : 2 * C * C * 4) // L and T in fp32
              + (plan.terms() - 1) * C * C * 2; // L_n, then −T L_n, in bf16
   const int64_t tokens = plan.tokensPerChunk();
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += tokens * in.size * 2; // raw rows landed by TMA
   if (plan.tmaOutput && !plan.outputInSolve())
     bytes += C * V * 2; // O's rows for the TMA store
-  // The fp32 arrays and the barrier after the tiles, up to the 1024 alignment.
-  int64_t tail = tokens * 4 * plan.tokenScalars.size();
-  if (plan.perKey())
-    tail += C * K * 4 + K * 4; // b[C][K], m[K]
-  else if (plan.hasDecay())
-    tail += C * 4 * (plan.needsExclusiveCumsum() ? 2 : 1); // b[C] (and b'[C])
+  int64_t tail = sharedTail(plan);
+  if (plan.solveKernel())
+    tail += 8; // tLoaded
   if (plan.bonus)
     tail += C * 4; // bonus[C]
   if (plan.rider)
@@ -562,8 +609,6 @@ int64_t sharedBytes(const KernelPlan &plan) {
     if (!plan.hasProbe())
       bytes += C * K * 4; // scan (else it shares L and T's space)
   }
-  if (!plan.tmaInputs.empty())
-    tail += 8;
   bytes += (tail + 1023) / 1024 * 1024;
   return bytes + 1024; // SmemCarver alignment slack
 }
@@ -578,14 +623,22 @@ public:
                 CodeWriter &w)
       : plan(plan), prologue(prologue), gates(gates), scan(scan), w(w) {}
 
-  void emit(const std::string &name);
+  /// The package's kernels; `solve` emits the solve kernel after them (the
+  /// rule's solve plan, when plan.solveKernel()).
+  void emit(const std::string &name, KernelEmitter *solve = nullptr);
 
 private:
   void emitHeaderComment();
   void emitConstants();
   void emitSupport();
   void emitSolveSupport();
+  void emitLowerAndInverse();
+  /// The solve kernel's T of the chunk at `chunkStart` into sm.t, by one
+  /// bulk copy on sm.tLoaded, when `condition` holds.
+  void emitLoadT(StringRef chunkStart, StringRef condition);
   void emitSolve();
+  /// The solve kernel (plan.solveOnly): one chunk's T to its tile.
+  void emitSolveKernel(const std::string &name);
   void emitSetup();
   void emitInitialState();
   void emitLoads(StringRef chunkStart);
@@ -776,6 +829,8 @@ void KernelEmitter::emitHeaderComment() {
   }
   w.blank();
   w.line("#include \"larc/cuda/larc.cuh\"");
+  if (plan.solveKernel())
+    w.line("#include \"larc/cuda/chunk_tiles.cuh\"");
   if (plan.splits())
     w.line("#include \"larc/cuda/segments.cuh\"");
   w.line("#include \"larc/runtime/LaunchParams.h\"");
@@ -854,6 +909,10 @@ void KernelEmitter::emitConstants() {
     w.line("using Workspace = SegmentWorkspace<kKeyDim, kValueDim, "
            "kMatrixTransition>; // split plan");
   }
+  if (plan.solveKernel())
+    w.line(
+        "using Tiles = ChunkTiles<kTokens, sizeof(SwizzledTile<bf16, kChunk, "
+        "kChunk>)>; // T of each chunk, by the solve kernel");
   if (plan.perKey())
     w.line("// The anchored factors e^{±(b − m)} stay below e^{kAnchorLimit} "
            "(bf16's range\n// ends at e^{88}): exact while every key decays "
@@ -890,8 +949,11 @@ void KernelEmitter::emitConstants() {
            (plan.perKey()     ? " (then Ỹ = Y ⊙ e^{b' − m})"
             : plan.hasDecay() ? " (then Y ⊙ e^{b'})"
                               : ""));
-    w.line("SwizzledTile<bf16, kChunk, kChunk> t; // T = (I + L)^{-1} in "
-           "bf16 (wgmma A operand)");
+    w.line(plan.solveKernel()
+               ? "SwizzledTile<bf16, kChunk, kChunk> t; // T = (I + L)^{-1} in "
+                 "bf16 (wgmma A operand), from the solve kernel"
+               : "SwizzledTile<bf16, kChunk, kChunk> t; // T = (I + L)^{-1} in "
+                 "bf16 (wgmma A operand)");
     if (plan.plainTerms())
       w.line("SwizzledTile<bf16, kChunk, kChunk> ln[kTerms - 1]; // L_n = Y "
              "A_nᵀ of the plain terms, then −T L_n");
@@ -913,7 +975,7 @@ void KernelEmitter::emitConstants() {
       w.line("  SwizzledTile<bf16, kChunk, kValueTile> out[kValueTiles]; // "
              "O's rows, by value tile (TMA store)");
       w.line("};");
-    } else {
+    } else if (!plan.solveKernel()) {
       w.line("float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
       w.line("float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
     }
@@ -962,6 +1024,8 @@ void KernelEmitter::emitConstants() {
   }
   if (!plan.tmaInputs.empty())
     w.line("Barrier loaded; // the chunk's TMA loads landed");
+  if (plan.solveKernel())
+    w.line("Barrier tLoaded; // the chunk's T landed");
   w.close("};");
   if (!plan.tmaInputs.empty()) {
     std::string order;
@@ -1337,6 +1401,11 @@ void KernelEmitter::emitSetup() {
   w.line("bos = p.cuSeqlens[seq];");
   w.line("eos = p.cuSeqlens[seq + 1];");
   w.close();
+  if (plan.solveKernel()) {
+    w.line("// The chunk at token c0 has its T at slot firstSlot + (c0 − "
+           "seqBos) / kTokens.");
+    w.line("const int64_t firstSlot = Tiles::first(p, seq), seqBos = bos;");
+  }
   if (plan.splits()) {
     w.open("if (segments > 1) { // segment j: tokens [j L, j L + L)");
     w.line("bos += int64_t(segment) * p.segmentTokens;");
@@ -1351,14 +1420,20 @@ void KernelEmitter::emitSetup() {
     w.line("const int64_t wsRow = ws.row(blockIdx.z, head, p.valueHeads);");
   }
   w.line("(void)lane;");
-  if (!plan.tmaInputs.empty()) {
+  if (!plan.tmaInputs.empty() || plan.solveKernel()) {
     w.open("if (threadIdx.x == 0) {");
-    w.line("mbarrier::init(sm.loaded, 1);");
+    if (!plan.tmaInputs.empty())
+      w.line("mbarrier::init(sm.loaded, 1);");
+    if (plan.solveKernel())
+      w.line("mbarrier::init(sm.tLoaded, 1);");
     w.line("mbarrier::init_fence();");
     w.close();
     w.line("__syncthreads();");
-    w.line("uint32_t loadedParity = 0;");
   }
+  if (!plan.tmaInputs.empty())
+    w.line("uint32_t loadedParity = 0;");
+  if (plan.solveKernel())
+    w.line("uint32_t tParity = 0;");
   w.blank();
   w.line("// Per-head values that depend on no token.");
   prologue.emitUniform(w);
@@ -1416,10 +1491,10 @@ void KernelEmitter::emitLoads(StringRef chunkStart) {
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += plan.tokensPerChunk() * in.size * 2;
   w.line(llvm::formatv("mbarrier::arrive_expect_tx(sm.loaded, {0});", bytes));
-  for (auto [i, in] : llvm::enumerate(plan.tmaInputs))
+  for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     w.line(llvm::formatv("tma::load_tile(sm.raw_{0}, tensorMap(p, {1}), "
                          "sm.loaded, int({2}), 0, {3}, int(batch));",
-                         in.name, i, chunkStart,
+                         in.name, in.map, chunkStart,
                          isValueSide(in.input) ? "head" : "keyHead"));
 }
 
@@ -1433,6 +1508,10 @@ void KernelEmitter::emitScalarPrefetch(StringRef chunkStart) {
 }
 
 void KernelEmitter::emitFirstLoads() {
+  if (plan.solveKernel()) {
+    w.line("// The first chunk's T, written by the solve kernel.");
+    emitLoadT("bos", "bos < eos");
+  }
   if (!plan.tokenScalars.empty()) {
     w.line("// The per-token scalar inputs of the next chunk, one token per "
            "thread,");
@@ -1609,7 +1688,9 @@ void KernelEmitter::emitPrologue() {
          "(g too).");
   emitTokenLoop(prologue, [&](StringRef row, const SubStep &step) {
     // The operand rows, anchored per key first (emitGatePass).
-    std::string qRow = prologue.ref(plan.readoutProbe()), yRow;
+    // The solve kernel's rows are A and Y only (and the log-decays).
+    std::string qRow = plan.solveOnly ? "" : prologue.ref(plan.readoutProbe());
+    std::string yRow;
     SmallVector<std::string> aRows;
     for (const RankOneTerm &term : step.terms) {
       aRows.push_back(prologue.ref(term.direction));
@@ -1617,7 +1698,8 @@ void KernelEmitter::emitPrologue() {
         yRow = prologue.ref(term.probe);
     }
     if (plan.perKey()) {
-      w.line(std::string(plan.apply ? "// Anchored per key: Ã = A ⊙ e^{m − b}"
+      w.line(std::string(plan.apply || plan.solveOnly
+                             ? "// Anchored per key: Ã = A ⊙ e^{m − b}"
                          : plan.prev
                              ? "// Anchored per key: Q̃ = Q ⊙ e^{b' − m} "
                                "(prev), Ã = A ⊙ e^{m − b}"
@@ -1636,7 +1718,8 @@ void KernelEmitter::emitPrologue() {
       std::string bRow = llvm::formatv("&sm.b[{0}][key0]", row).str();
       std::string bPrev =
           llvm::formatv("{0} ? &sm.b[{0} - 1][key0] : nullptr", row).str();
-      if (!plan.apply) // an apply's decay goes on its output keys
+      if (!plan.apply && !plan.solveOnly) // an apply's decay goes on its
+                                          // output keys
         anchor(qRow, plan.prev ? bPrev : bRow, "1.0f"); // prev: e^{b' − m}
       for (std::string &aRow : aRows)
         anchor(aRow, bRow, "-1.0f");
@@ -1645,18 +1728,19 @@ void KernelEmitter::emitPrologue() {
     }
     w.line("// The chunk's operand rows.");
     const std::string keyLimit = plan.paddedKeys() ? ", 0, kKeyRows" : "";
-    if (plan.apply)
+    if (plan.apply && !plan.solveOnly)
       w.line(llvm::formatv("LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.q[vt], "
                            "{0}, {1}, valid, kValueTile * vt); // p: {2}",
                            row, qRow, expr(plan.readoutProbe())));
-    else
+    else if (!plan.apply && !plan.solveOnly)
       w.line(llvm::formatv("storeRow(sm.q, {0}, {1}, valid{3}); // q: {2}", row,
                            qRow, expr(plan.readoutProbe()), keyLimit));
     for (auto [m, term] : llvm::enumerate(step.terms)) {
       w.line(llvm::formatv("storeRow({0}, {1}, {2}, valid{4}); // a: {3}",
                            termTile("a", m), row, aRows[m],
                            expr(term.direction), keyLimit));
-      if (term.data) // else only C, which the solve stores, fills X_m
+      if (term.data && !plan.solveOnly) // else only C, which the solve
+                                        // stores, fills X_m
         w.line(llvm::formatv(
           "LARC_FOR_LANE(vt, kValueTiles) storeRow(sm.x[vt][{0}], {1}, {2}, "
           "{4}, kValueTile * vt); // x: {3}",
@@ -1667,7 +1751,7 @@ void KernelEmitter::emitPrologue() {
         w.line(llvm::formatv("storeRow(sm.y, {0}, {1}, valid); // y: {2}", row,
                              yRow, expr(term.probe)));
     }
-    if (plan.rider) {
+    if (plan.rider && !plan.solveOnly) {
       const SubStep &zStep = plan.rider->state->steps.front();
       for (auto [m, term] : llvm::enumerate(zStep.terms))
         w.line(llvm::formatv(
@@ -1690,7 +1774,7 @@ void KernelEmitter::emitPrologue() {
       w.line(llvm::formatv("if (lane == 0) sm.zq[{0}] = valid ? zq : 0.0f;",
                            row));
     }
-    if (plan.bonus)
+    if (plan.bonus && !plan.solveOnly)
       w.line(llvm::formatv(
           "if (lane == 0) sm.bonus[{0}] = valid ? {1} : 0.0f; // bonus: {2}",
           row, prologue.ref(plan.bonus->scalar), expr(plan.bonus->scalar)));
@@ -1700,7 +1784,8 @@ void KernelEmitter::emitPrologue() {
           step.logDecay ? prologue.ref(step.logDecay) : "0.0f",
           step.logDecay ? expr(step.logDecay) : "(none)"));
   });
-  emitStateCopy();
+  if (!plan.solveOnly)
+    emitStateCopy();
   w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
          "proxy");
   w.line("__syncthreads();");
@@ -1748,22 +1833,20 @@ void KernelEmitter::emitCumsum() {
   w.blank();
 }
 
-void KernelEmitter::emitSolve() {
-  if (!plan.hasProbe())
-    return;
+void KernelEmitter::emitLoadT(StringRef chunkStart, StringRef condition) {
+  w.open(("if (threadIdx.x == 0 && " + condition + ") {").str());
+  w.line("mbarrier::arrive_expect_tx(sm.tLoaded, sizeof(sm.t));");
+  w.line(("tma::load_bytes(&sm.t, Tiles::tile(p, firstSlot + (" + chunkStart +
+          " - seqBos) / kTokens, head), sizeof(sm.t), sm.tLoaded);")
+             .str());
+  w.close();
+}
+
+/// 2a and 2b: L from the chunk's Y and A (and the plain terms' L_n), then
+/// T = (I + L)^{-1} in sm.t, for the chunk loop or the solve kernel.
+void KernelEmitter::emitLowerAndInverse() {
   // Per-key: Ỹ and Ã carry the decays already (emitKeyDecay).
   bool decay = plan.hasDecay() && !plan.perKey();
-  // Why bf16 operands are acceptable here: flash-linear-attention rounds the
-  // same quantities to bf16 (chunk_gated_delta_rule: solve_tril's A, w, u,
-  // v_new) and verifies against fp32 recurrences at that accuracy.
-  w.comment(
-      R"(The delta-rule family (design.md §2, DeriveChunkForm.cpp): row r writes
-the data c_r = x_r − S_{r-1}ᵀ y_r, and S_{r-1} holds the chunk's earlier
-rows, so C solves (I + L) C = X − (Y ⊙ e^{b'}) S_0. The products below
-take bf16 operands: T, W = T (Y ⊙ e^{b'}), U = T X and C are rounded to
-bf16 exactly where flash-linear-attention rounds them (its solve_tril
-output A, its w and u, and v_new = u − w h); T itself is computed in
-fp32, and every product accumulates in fp32.)");
   w.line(decay ? "// 2a. L = (Y Aᵀ) ⊙ e^{b'_r − b_s} for s < r, else 0 "
                  "(warpgroup 0: L and T"
          : plan.perKey() ? "// 2a. L = Ỹ Ãᵀ for s < r, else 0 (warpgroup 0: "
@@ -1810,15 +1893,49 @@ fp32, and every product accumulates in fp32.)");
          "substitution, then T_BA = −T_B L_BA T_A");
   w.line("//     (every warp works on the products).");
   w.line("invertUnitLower(sm.l, sm.tInv, sm.t);");
-  if (decay) {
-    w.line("__syncthreads(); // T is whole; every warp is done reading Y");
-    w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'} (the solve leaves Y "
-           "alone)");
+}
+
+void KernelEmitter::emitSolve() {
+  if (!plan.hasProbe())
+    return;
+  // Why bf16 operands are acceptable here: flash-linear-attention rounds the
+  // same quantities to bf16 (chunk_gated_delta_rule: solve_tril's A, w, u,
+  // v_new) and verifies against fp32 recurrences at that accuracy.
+  w.comment(
+      R"(The delta-rule family (design.md §2, DeriveChunkForm.cpp): row r writes
+the data c_r = x_r − S_{r-1}ᵀ y_r, and S_{r-1} holds the chunk's earlier
+rows, so C solves (I + L) C = X − (Y ⊙ e^{b'}) S_0. The products below
+take bf16 operands: T, W = T (Y ⊙ e^{b'}), U = T X and C are rounded to
+bf16 exactly where flash-linear-attention rounds them (its solve_tril
+output A, its w and u, and v_new = u − w h); T itself is computed in
+fp32, and every product accumulates in fp32.)");
+  bool decay = plan.hasDecay() && !plan.perKey();
+  if (plan.solveKernel()) {
+    w.line("// 2a. T = (I + L)^{-1} of this chunk is the solve kernel's "
+           "(its L and block solve are");
+    w.line("//     below the chunk loop), loaded with the chunk's rows.");
+    if (decay) {
+      w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'}");
+      w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's "
+             "async proxy");
+    }
+    w.line("mbarrier::wait(sm.tLoaded, tParity); // this chunk's T landed");
+    w.line("tParity ^= 1;");
+    if (decay)
+      w.line("__syncthreads(); // Y ⊙ e^{b'} is whole");
+    w.blank();
+  } else {
+    emitLowerAndInverse();
+    if (decay) {
+      w.line("__syncthreads(); // T is whole; every warp is done reading Y");
+      w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'} (the solve leaves Y "
+             "alone)");
+    }
+    w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
+           "proxy");
+    w.line("__syncthreads();");
+    w.blank();
   }
-  w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
-         "proxy");
-  w.line("__syncthreads();");
-  w.blank();
   if (plan.plainTerms()) {
     // As flash-linear-attention's DPLR (wu_fwd): T L_n once per chunk, in
     // bf16, so that each value tile's U is one more product.
@@ -1881,6 +1998,10 @@ fp32, and every product accumulates in fp32.)");
   w.line("wgmma::fence_operand(u);");
   closeTileWork();
   w.line("__syncthreads(); // every warp is done reading X");
+  if (plan.solveKernel()) {
+    w.line("// T is read: load the next chunk's.");
+    emitLoadT("c0 + kTokens", "c0 + kTokens < eos");
+  }
   w.line(tileWorkPrefix() + "store(u, " + xTile(plan.probeTerm) +
          "); // C replaces X: O and S_C read it below");
   w.line("tma::fence_shared_to_async();");
@@ -2306,7 +2427,7 @@ std::string KernelEmitter::tileWorkPrefix() const {
   return plan.helperWarpgroups() ? "if (ownsTile) " : "";
 }
 
-void KernelEmitter::emit(const std::string &name) {
+void KernelEmitter::emit(const std::string &name, KernelEmitter *solve) {
   emitHeaderComment();
   emitConstants();
   emitSupport();
@@ -2324,10 +2445,10 @@ void KernelEmitter::emit(const std::string &name) {
   emitSetup();
   emitInitialState();
   emitFirstLoads();
-  if (plan.wideKeys())
+  if (plan.addressesPerChunk())
     w.line("Shared &smAll = sm;");
   w.open("for (int64_t c0 = bos; c0 < eos; c0 += kTokens) {");
-  if (plan.wideKeys()) {
+  if (plan.addressesPerChunk()) {
     // With S taking 128-160 registers a thread, the shared-memory addresses
     // the compiler would compute once and hold across chunks spill: through
     // an opaque copy of the pointer, each chunk computes its own.
@@ -2374,8 +2495,133 @@ void KernelEmitter::emit(const std::string &name) {
   w.close();
   if (plan.splits())
     emitEntryPoints(name);
+  if (solve)
+    solve->emitSolveKernel(name + "_solve");
   if (!plan.opts.stageNamespace.empty())
     w.close("} // namespace " + plan.opts.stageNamespace);
+}
+
+void KernelEmitter::emitSolveKernel(const std::string &name) {
+  assert(plan.solveOnly && "the solve kernel's plan");
+  w.blank();
+  w.line("// The solve kernel: T = (I + L)^{-1} of one chunk and value head "
+         "(CTA (slot, head),");
+  w.line("// larc/cuda/chunk_tiles.cuh) to its tile, for every chunk of the "
+         "call at once, before");
+  w.line("// the chunk loop runs. Its rows A and Y come from the loop's "
+         "per-token ops, and L and");
+  w.line("// the block solve are the loop's own: the loop's T is "
+         "bit-identical either way.");
+  w.line("namespace larc_kernel {");
+  w.open("struct SolveShared {");
+  w.line("SwizzledTile<bf16, kChunk, kKeyDim> a[kTerms]; // directions");
+  w.line("SwizzledTile<bf16, kChunk, kKeyDim> y; // probes");
+  w.line("SwizzledTile<bf16, kChunk, kChunk> t; // T in bf16, the tile "
+         "written out");
+  w.line("union { // the prologue has read the raw rows before L is written");
+  if (!plan.tmaInputs.empty()) {
+    w.line("  struct {");
+    for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+      w.line(llvm::formatv("    SwizzledTile<bf16, kTokens, {0}> raw_{1}; // "
+                           "rows of {2} (TMA)",
+                           dimOf(in.input) == plan.dims.key ? "kKeyDim"
+                           : dimOf(in.input) == plan.dims.value
+                               ? "kValueDim"
+                               : std::to_string(in.size),
+                           in.name, in.input.getName()));
+    w.line("  };");
+  }
+  w.line("  struct {");
+  w.line("    float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
+  w.line("    float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
+  w.line("  };");
+  w.line("};");
+  if (plan.perKey()) {
+    w.line("float b[kChunk][kKeyDim]; // per-key log-decays g, then b = "
+           "cumsum(g) down each column");
+    w.line("float mid[kKeyDim];       // anchor m = b_C / 2 of each key");
+  } else if (plan.hasDecay()) {
+    w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
+  }
+  if (plan.needsExclusiveCumsum())
+    w.line("float bx[kChunk]; // b' = b − g (exclusive cumsum)");
+  for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+    w.line(llvm::formatv("float tok_{0}[kTokens]; // {1} of the chunk's "
+                         "tokens",
+                         in.name, in.input.getName()));
+  if (!plan.tmaInputs.empty())
+    w.line("Barrier loaded; // the chunk's TMA loads landed");
+  w.close("};");
+  w.line(llvm::formatv("constexpr int kSolveSharedBytes = {0}; // manifest "
+                       "\"solve\" \"shared_bytes\"",
+                       sharedBytes(plan)));
+  w.line("static_assert(sizeof(SolveShared) + 1024 == kSolveSharedBytes, "
+         "\"manifest solve shared_bytes\");");
+  w.line("} // namespace larc_kernel");
+  w.blank();
+  // Several CTAs an SM: the chunks are independent, and each CTA's chain
+  // (prologue, solve) is latency-bound.
+  w.line("extern \"C\" __global__ void __launch_bounds__(kThreads)");
+  w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
+  // Its own name: an extern "C" kernel's declaration has C linkage, the
+  // chunk loop's (in a C++ function) does not.
+  w.line("extern __shared__ __align__(1024) char larcSolveSmem[];");
+  w.line("SmemCarver carver{larcSolveSmem};");
+  w.line("SolveShared &sm = carver.take<SolveShared>();");
+  w.blank();
+  w.line("const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;");
+  w.line("const int wg = warpgroup::index(); // warpgroup 0 computes L");
+  w.line("const int head = blockIdx.y;            // value head (HV)");
+  w.line("const int keyHead = head / (p.valueHeads / p.heads); // head of "
+         "query/key inputs");
+  w.line("// This CTA's chunk: slot blockIdx.x, tokens [c0, c0 + count) of "
+         "batch row `batch`.");
+  w.line("const Tiles::Chunk chunk = Tiles::of(p, blockIdx.x);");
+  w.line("const int seq = chunk.seq;");
+  w.line("const int64_t batch = chunk.batch, eos = chunk.eos, c0 = chunk.c0;");
+  w.line("if (c0 >= eos) return; // a varlen slot that no chunk uses");
+  w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
+         "valid tokens");
+  w.line("(void)lane, (void)wg, (void)seq, (void)keyHead;");
+  if (!plan.tmaInputs.empty()) {
+    w.open("if (threadIdx.x == 0) {");
+    w.line("mbarrier::init(sm.loaded, 1);");
+    w.line("mbarrier::init_fence();");
+    emitLoads("c0");
+    w.close();
+  }
+  w.blank();
+  w.line("// Per-head values that depend on no token.");
+  prologue.emitUniform(w);
+  if (gates)
+    gates->emitUniform(w);
+  if (!plan.tokenScalars.empty()) {
+    w.line("// The chunk's per-token scalar inputs, one token per thread.");
+    w.open("if (threadIdx.x < kTokens) {");
+    w.line("const int64_t t = c0 + threadIdx.x;");
+    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+      w.line(llvm::formatv("sm.tok_{0}[threadIdx.x] = t < eos ? toFloat(*{1}) "
+                           ": 0.0f;",
+                           in.name, prologue.globalRow(in.input, "t")));
+    w.close();
+  }
+  w.line("__syncthreads(); // the barrier is set up, the scalars are in");
+  if (!plan.tmaInputs.empty())
+    w.line("mbarrier::wait(sm.loaded, 0); // the chunk's rows landed");
+  w.blank();
+  emitGatePass();
+  emitPrologue();
+  emitCumsum();
+  emitLowerAndInverse();
+  w.line("tma::fence_shared_to_async(); // T's stores -> the bulk copy");
+  w.line("__syncthreads(); // T is whole");
+  w.open("if (threadIdx.x == 0) {");
+  w.line("tma::store_bytes(Tiles::tile(p, blockIdx.x, head), &sm.t, "
+         "sizeof(sm.t));");
+  w.line("tma::store_commit();");
+  w.line("tma::store_wait_read(); // before the CTA's shared memory goes");
+  w.close();
+  w.close();
 }
 
 void KernelEmitter::emitEntryPoints(const std::string &name) {
@@ -2585,7 +2831,8 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
         return refuse(input, "more than 8 inputs loaded by TMA"), failure();
       int64_t size = plan.dims.padded(vec.getDim().getValue());
       std::string name = prologue.inputName(input);
-      plan.tmaInputs.push_back({input, name, size});
+      plan.tmaInputs.push_back(
+          {input, name, size, unsigned(plan.tmaInputs.size())});
       if (sharedBytes(plan) > kMaxSharedBytes) {
         plan.tmaInputs.pop_back();
         continue;
@@ -2628,12 +2875,53 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   if (scales.wasInterrupted())
     return failure();
 
+  // The solve kernel's plan: its rows are the probe term's A and Y and the
+  // log-decays, from the inputs those read, which it loads as the chunk loop
+  // does (the same tensor maps, the same shared arrays' names).
+  KernelPlan solvePlan = plan;
+  PrologueEmitter solveRows(form.rule, plan.dims);
+  if (plan.solveKernel()) {
+    solvePlan.solveOnly = true;
+    solvePlan.tmaOutput = false;
+    for (const SubStep *step : plan.steps) {
+      const RankOneTerm &term = step->terms[plan.probeTerm];
+      if (failed(solveRows.collect(term.direction)) ||
+          failed(solveRows.collect(term.probe)) ||
+          (step->logDecay && !gates &&
+           failed(solveRows.collect(step->logDecay))))
+        return failure();
+    }
+    SmallVector<InputOp> solveInputs = solveRows.inputs();
+    if (gates)
+      llvm::append_range(solveInputs, gates->inputs());
+    llvm::erase_if(solvePlan.tmaInputs, [&](const KernelPlan::TmaInput &in) {
+      return !llvm::is_contained(solveInputs, in.input);
+    });
+    llvm::erase_if(solvePlan.tokenScalars,
+                   [&](const KernelPlan::TokenScalar &in) {
+                     return !llvm::is_contained(solveInputs, in.input);
+                   });
+    for (const KernelPlan::TmaInput &in : solvePlan.tmaInputs)
+      solveRows.setSharedRows(in.input, "sm.raw_" + in.name);
+    for (const KernelPlan::TokenScalar &in : solvePlan.tokenScalars)
+      solveRows.setSharedScalars(in.input, "sm.tok_" + in.name);
+    if (sharedBytes(solvePlan) > kMaxSharedBytes)
+      return refuse(plan.rule,
+                    llvm::formatv("a solve kernel whose tiles need {0} bytes "
+                                  "of shared memory (at most {1})",
+                                  sharedBytes(solvePlan), kMaxSharedBytes)
+                        .str()),
+             failure();
+  }
+
   std::string name = cudaKernelName(form, opts);
   std::string text;
   CodeWriter w(text);
+  KernelEmitter solveEmitter(solvePlan, solveRows, gates ? &*gates : nullptr,
+                             nullptr, w);
   KernelEmitter(plan, prologue, gates ? &*gates : nullptr,
                 scan ? &*scan : nullptr, w)
-      .emit(name);
+      .emit(name, plan.solveKernel() ? &solveEmitter : nullptr);
 
   if (info) {
     info->name = name;
@@ -2646,6 +2934,11 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
       info->tensorMaps.push_back({in.input.getName().str(), info->chunkSize});
     if (plan.tmaOutput)
       info->tensorMaps.push_back({plan.output.getName().str(), kOutputBoxRows});
+    info->solve = plan.solveKernel();
+    if (plan.solveKernel()) {
+      info->solveSharedBytes = sharedBytes(solvePlan);
+      info->solveTileBytes = opts.chunkSize * opts.chunkSize * 2; // T, bf16
+    }
     info->segments = plan.splits();
     if (plan.splits()) {
       const int64_t K = opts.keyDim, V = opts.valueDim;
@@ -2709,6 +3002,18 @@ std::string larc::emitCudaHeader(const RuleForm &form,
     w.line("extern \"C\" __global__ void " + info.name +
            "_combine(const __grid_constant__ LarcLaunchParams p);");
   }
+  if (info.solve) {
+    w.line("// The solve kernel (docs/package-format.md, \"The solve "
+           "kernel\"), launched first:");
+    w.line(llvm::formatv("// grid (chunk slots, HV, 1), the same block, {0} "
+                         "bytes of shared memory,",
+                         info.solveSharedBytes));
+    w.line(llvm::formatv("// writes {0} bytes per chunk slot and value head "
+                         "to p.chunkTiles.",
+                         info.solveTileBytes));
+    w.line("extern \"C\" __global__ void " + info.name +
+           "_solve(const __grid_constant__ LarcLaunchParams p);");
+  }
   w.line("#endif");
   return text;
 }
@@ -2745,6 +3050,11 @@ static std::string manifestKernel(const CudaKernelInfo &info) {
        << ", \"combine_block\": [256, 1, 1], \"combine_grid_x\": "
        << info.combineGridX
        << ", \"workspace_floats\": " << info.workspaceFloats << "}";
+  if (info.solve)
+    os << ",\n     \"solve\": {\"kernel\": " << jsonString(info.name + "_solve")
+       << ", \"block\": [" << info.threads
+       << ", 1, 1], \"shared_bytes\": " << info.solveSharedBytes
+       << ", \"tile_bytes\": " << info.solveTileBytes << "}";
   os << "}";
   return text;
 }

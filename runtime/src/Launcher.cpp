@@ -11,6 +11,7 @@
 #include "Launcher.h"
 
 #include "larc/runtime/BuildParams.h"
+#include "larc/runtime/ChunkTiles.h"
 #include "larc/runtime/SegmentPlan.h"
 
 #include "CuSeqlens.h"
@@ -56,6 +57,7 @@ struct DeviceModule {
   int smCount = 0;
   std::vector<CUfunction> functions; // per manifest kernel
   std::vector<SplitFunctions> split; // per manifest kernel; null: none
+  std::vector<CUfunction> solve;     // per manifest kernel; null: none
 };
 
 CUtensorMapDataType tensorMapType(DType dtype) {
@@ -185,6 +187,10 @@ struct Launcher::Impl {
                 loadFunction(api, loaded, kernel.segments->combine, 0);
           }
           loaded.split.push_back(split);
+          loaded.solve.push_back(
+              kernel.solve ? loadFunction(api, loaded, kernel.solve->name,
+                                          kernel.solve->sharedBytes)
+                           : nullptr);
         }
       } catch (...) {
         api.moduleUnload(loaded.module);
@@ -393,6 +399,33 @@ void launchSplit(const DriverApi &api, const KernelSpec &kernel,
         "freeing the split plan's workspace");
 }
 
+// The solve kernel: one CTA per chunk slot and value head writes the chunk's
+// tile into a stream-ordered allocation that the kernel reads (freed by the
+// caller after the kernel). Returns 0 when the call has no chunks.
+CUdeviceptr launchSolve(const DriverApi &api, const KernelSpec &kernel,
+                        CUfunction function, bool varlen, CUstream stream,
+                        LarcLaunchParams &params) {
+  const SolveKernel &solve = *kernel.solve;
+  const uint64_t slots = chunkSlots(kernel.chunkSize, params.batch,
+                                    params.seqLen, params.sequences, varlen);
+  const uint64_t heads = static_cast<uint64_t>(params.valueHeads);
+  if (slots == 0 || heads == 0)
+    return 0;
+  const size_t bytes = slots * heads * solve.tileBytes;
+  CUdeviceptr tiles = 0;
+  check(api.memAllocAsync(&tiles, bytes, stream),
+        fmt::format("allocating the solve kernel's tiles ({} bytes)", bytes));
+  params.chunkTiles = reinterpret_cast<void *>(tiles);
+  try {
+    launchGrid(api, function, solve.name.c_str(), {slots, heads, 1},
+               solve.block, solve.sharedBytes, stream, params);
+  } catch (...) {
+    api.memFreeAsync(tiles, stream);
+    throw;
+  }
+  return tiles;
+}
+
 // A kernel with a thread-block cluster: cuLaunchKernelEx.
 void launchClustered(const DriverApi &api, CUfunction function,
                      const KernelSpec &kernel,
@@ -437,16 +470,27 @@ void Launcher::Impl::launchStage(const DriverApi &api,
   SegmentChoice choice =
       chooseSegments(kernel, plan, stagePlan.grid, args.cuSeqlens.has_value(),
                      loaded.smCount, std::getenv(kSegmentsEnv));
-  if (choice.split()) {
-    launchSplit(api, kernel, loaded, stagePlan, choice, stream, params);
-    return;
+  const CUdeviceptr tiles =
+      kernel.solve
+          ? launchSolve(api, kernel, loaded.solve[stagePlan.kernelIndex],
+                        args.cuSeqlens.has_value(), stream, params)
+          : 0;
+  try {
+    CUfunction function = loaded.functions[stagePlan.kernelIndex];
+    if (choice.split())
+      launchSplit(api, kernel, loaded, stagePlan, choice, stream, params);
+    else if (kernel.cluster)
+      launchClustered(api, function, kernel, stagePlan.grid, stream, params);
+    else
+      launchGrid(api, function, kernel.name.c_str(), stagePlan.grid,
+                 kernel.block, kernel.sharedBytes, stream, params);
+  } catch (...) {
+    if (tiles)
+      api.memFreeAsync(tiles, stream);
+    throw;
   }
-  CUfunction function = loaded.functions[stagePlan.kernelIndex];
-  if (kernel.cluster)
-    launchClustered(api, function, kernel, stagePlan.grid, stream, params);
-  else
-    launchGrid(api, function, kernel.name.c_str(), stagePlan.grid, kernel.block,
-               kernel.sharedBytes, stream, params);
+  if (tiles)
+    check(api.memFreeAsync(tiles, stream), "freeing the solve kernel's tiles");
 }
 
 void Launcher::launch(const Plan &plan, const Arguments &args,

@@ -926,6 +926,8 @@ private:
     if (const JsonValue *segments = in.optional("segments"))
       kernel.segments =
           segmentKernels(*segments, in.member("segments"), kernel.name);
+    if (const JsonValue *solve = in.optional("solve"))
+      kernel.solve = solveKernel(*solve, in.member("solve"), kernel);
     in.finish();
     return kernel;
   }
@@ -971,6 +973,40 @@ private:
                 "workspace_floats", 1, INT32_MAX));
     in.finish();
     return segments;
+  }
+
+  SolveKernel solveKernel(const JsonValue &value, const std::string &at,
+                          const KernelSpec &kernel) {
+    ObjectReader in(value, at, path);
+    SolveKernel solve;
+    solve.name = identifier(
+        in, in.require("kernel", "the solve kernel's symbol"), "kernel");
+    if (solve.name == kernel.name ||
+        (kernel.segments && (solve.name == kernel.segments->summary ||
+                             solve.name == kernel.segments->combine)))
+      in.error(value,
+               "the solve kernel must differ from the kernel and its "
+               "split plan's, but is {}",
+               solve.name);
+    solve.block = triple(in, in.require("block", "[x, y, z] threads"), "block");
+    if (uint64_t threads =
+            uint64_t(solve.block[0]) * solve.block[1] * solve.block[2];
+        threads > 1024)
+      in.error(*value.get("block"), "block: {} threads; at most 1024", threads);
+    solve.sharedBytes = static_cast<uint32_t>(integer(
+        in, in.require("shared_bytes", "the solve kernel's shared memory"),
+        "shared_bytes", 0, INT32_MAX));
+    solve.tileBytes = static_cast<uint64_t>(
+        integer(in, in.require("tile_bytes", "bytes per chunk and value head"),
+                "tile_bytes", 16, INT32_MAX));
+    if (solve.tileBytes % 16)
+      in.error(*value.get("tile_bytes"),
+               "tile_bytes: {} is not a multiple of 16 (one bulk copy)",
+               solve.tileBytes);
+    if (kernel.chunkSize < 1)
+      in.error(value, "a kernel with a solve kernel needs \"chunk_size\"");
+    in.finish();
+    return solve;
   }
 
   void readKernels(ObjectReader &top) {

@@ -33,6 +33,7 @@ size_t larcTestOffsetsFromC(size_t *offsets) {
   offsets[n++] = offsetof(LarcLaunchParams, segments);
   offsets[n++] = offsetof(LarcLaunchParams, segmentTokens);
   offsets[n++] = offsetof(LarcLaunchParams, workspace);
+  offsets[n++] = offsetof(LarcLaunchParams, chunkTiles);
   offsets[n++] = offsetof(LarcLaunchParams, tensorMaps);
   offsets[n++] = sizeof(LarcLaunchParams);
   offsets[n++] = _Alignof(LarcLaunchParams);

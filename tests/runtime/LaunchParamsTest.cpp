@@ -37,6 +37,7 @@ TEST_CASE("launch params: layout 1 is pinned, and C agrees with C++",
                                         864,  // segments
                                         868,  // segmentTokens
                                         872,  // workspace
+                                        880,  // chunkTiles
                                         896,  // tensorMaps[8]
                                         1920, // sizeof
                                         128,  // alignof
@@ -60,6 +61,7 @@ TEST_CASE("launch params: layout 1 is pinned, and C agrees with C++",
                                    offsetof(LarcLaunchParams, segments),
                                    offsetof(LarcLaunchParams, segmentTokens),
                                    offsetof(LarcLaunchParams, workspace),
+                                   offsetof(LarcLaunchParams, chunkTiles),
                                    offsetof(LarcLaunchParams, tensorMaps),
                                    sizeof(LarcLaunchParams),
                                    alignof(LarcLaunchParams),

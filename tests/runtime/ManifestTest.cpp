@@ -201,7 +201,7 @@ TEST_CASE("manifest: errors name file, line, key and what was expected",
        "\"shared_byte\" (known: \"name\", \"dims\", \"stage\", \"dtype\", "
        "\"chunk_size\", \"block\", \"shared_bytes\", \"grid\", "
        "\"value_tile\", \"cluster\", \"alignment\", \"tensor_maps\", "
-       "\"segments\")"},
+       "\"segments\", \"solve\")"},
       {R"("dtype": "bf16", "chunk_size": 64,
       "block": [384)",
        R"("dtype": "fp32", "chunk_size": 64,

@@ -74,6 +74,12 @@ struct CudaKernelInfo {
   int64_t summaryGridX = 1;    // CTAs per segment in phase 1 (2: N and M)
   int64_t combineGridX = 1;    // phase 2: V / 32
   int64_t workspaceFloats = 0; // fp32 per (segment, value head)
+  /// The solve kernel (manifest "solve"), when the rule has one: <name>_solve
+  /// writes T of every chunk (solveTileBytes per chunk and value head) before
+  /// the kernel runs; it has `threads` threads and solveSharedBytes.
+  bool solve = false;
+  int64_t solveSharedBytes = 0;
+  int64_t solveTileBytes = 0;
   /// The stage it computes (manifest "stage"), or -1 in a one-kernel rule.
   int64_t stage = -1;
 };

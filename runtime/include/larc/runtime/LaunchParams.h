@@ -79,6 +79,11 @@ typedef struct LarcLaunchParams {
   int32_t segments;
   int32_t segmentTokens;
   float *workspace;
+  /* The solve kernel's tiles (docs/package-format.md, "The solve kernel"): a
+   * kernel with a "solve" entry reads one tile per chunk and value head from
+   * here, which its solve kernel wrote just before it in the same call. NULL
+   * for every other kernel. Also in what was padding before tensorMaps. */
+  void *chunkTiles;
   LarcTensorMap tensorMaps[LARC_MAX_TENSOR_MAPS];
 } LarcLaunchParams;
 

@@ -125,6 +125,18 @@ struct SegmentKernels {
   uint64_t workspaceFloats = 0;
 };
 
+// The solve kernel of the delta-rule family (docs/package-format.md, "The
+// solve kernel"): launched just before the kernel, with `block` threads,
+// `sharedBytes` of dynamic shared memory and grid (chunk slots, HV, 1)
+// (chunkSlots in ChunkTiles.h), it writes `tileBytes` per chunk slot and
+// value head to LarcLaunchParams::chunkTiles, which the kernel then reads.
+struct SolveKernel {
+  std::string name;
+  std::array<uint32_t, 3> block = {1, 1, 1};
+  uint32_t sharedBytes = 0;
+  uint64_t tileBytes = 0;
+};
+
 struct KernelSpec {
   std::string name;
   std::vector<int64_t> dims; // one per Manifest::dims
@@ -138,6 +150,7 @@ struct KernelSpec {
   uint32_t alignment = 0; // bytes; 0: the element size
   std::vector<TensorMapSpec> tensorMaps;
   std::optional<SegmentKernels> segments;
+  std::optional<SolveKernel> solve;
   int stage = 0; // into Manifest::stages
 };
 

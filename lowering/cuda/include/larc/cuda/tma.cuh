@@ -41,6 +41,25 @@ __device__ inline void store(const CUtensorMap *map, const void *src,
                             src);
 }
 
+/// Copy `bytes` contiguous bytes from global memory to shared memory at `dst`
+/// (cp.async.bulk.shared::cta.global.mbarrier::complete_tx::bytes), no tensor
+/// map: a tile kept in global memory in its shared-memory layout (swizzle
+/// included) arrives ready for wgmma. Both addresses 16-byte aligned, `bytes`
+/// a multiple of 16; they count against `bar`'s expected transaction bytes.
+__device__ inline void load_bytes(void *dst, const void *src, uint32_t bytes,
+                                  Barrier &bar) {
+  ptx::cp_async_bulk(ptx::space_shared, ptx::space_global, dst, src, bytes,
+                     &bar.word);
+}
+
+/// The reverse: `bytes` from shared memory at `src` to global memory
+/// (cp.async.bulk.global.shared::cta.bulk_group), in the current bulk group.
+/// Writes to `src` by ordinary stores need fence_shared_to_async() and a
+/// barrier first.
+__device__ inline void store_bytes(void *dst, const void *src, uint32_t bytes) {
+  ptx::cp_async_bulk(ptx::space_global, ptx::space_shared, dst, src, bytes);
+}
+
 /// Close the current group of stores (cp.async.bulk.commit_group).
 __device__ inline void store_commit() { ptx::cp_async_bulk_commit_group(); }
 
