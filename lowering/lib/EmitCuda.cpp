@@ -143,10 +143,16 @@ struct KernelPlan {
   /// (KernelEmitter::emitSolveKernel, larc/cuda/chunk_tiles.cuh): L and the
   /// block solve (4 400 of gated delta's 12 690 cycles a chunk at D64,
   /// bench/NOTES.md session 9) leave the loop's critical path, which loads T
-  /// with the chunk's rows. Not with a scanned state, whose rows depend on
-  /// the chunks before, nor with plain terms, whose −T L_n would need tiles of
-  /// their own.
-  bool solveKernel() const { return hasProbe() && !prescan && !plainTerms(); }
+  /// with the chunk's rows. Only where one warpgroup owns all of V: there the
+  /// loop's CTAs leave most SMs idle and the solve kernel fills them (gated
+  /// delta B8-T1024-H8-D64: 123 -> 71 + 29 us). At V = 128 the solve kernel
+  /// cost more than the loop saved (B8-T2048-H16: 332 -> 249 + 115 us;
+  /// bench/NOTES.md session 10). Not with a scanned state, whose rows depend
+  /// on the chunks before, nor with plain terms, whose −T L_n would need
+  /// tiles of their own.
+  bool solveKernel() const {
+    return hasProbe() && !prescan && !plainTerms() && valueTiles() == 1;
+  }
   /// This plan is the solve kernel's (emitSolveKernel): its tmaInputs and
   /// tokenScalars are those its rows (A, Y, the log-decays) read.
   bool solveOnly = false;
@@ -203,13 +209,6 @@ struct KernelPlan {
   /// More than 128 keys: S [K, 64] takes 128-160 registers a thread, and the
   /// kernel trades overlap for registers (emitOutput, emitTokenLoop).
   bool wideKeys() const { return keyDim() > 128; }
-  /// The chunk loop recomputes its shared-memory addresses each chunk rather
-  /// than hold them in registers across chunks: with more than 128 keys, and
-  /// at two value tiles with the solve out of the loop, where ptxas held them
-  /// at 255 registers a thread and spilled (const_delta at K = V = 128).
-  bool addressesPerChunk() const {
-    return wideKeys() || (solveKernel() && valueTiles() > 1);
-  }
   /// K in whole 64-key blocks.
   int64_t keyDim() const { return (opts.keyDim + 63) / 64 * 64; }
   /// Warpgroups that own a 64-column tile of V: its state tile, products and
@@ -567,15 +566,11 @@ int64_t sharedTail(const KernelPlan &plan) {
   return tail;
 }
 
-/// SolveShared: A, Y and T in bf16, then the raw rows, which L and T in fp32
-/// replace once the prologue has read them.
+/// SolveShared: T in bf16, then A and Y in bf16, which L and T in fp32
+/// replace once L's product has read them.
 int64_t solveSharedBytes(const KernelPlan &plan) {
   const int64_t C = plan.opts.chunkSize, K = plan.keyDim();
-  int64_t raw = 0;
-  for (const KernelPlan::TmaInput &in : plan.tmaInputs)
-    raw += plan.tokensPerChunk() * in.size * 2;
-  const int64_t bytes =
-      2 * C * K * 2 + C * C * 2 + std::max(raw, 2 * C * C * 4);
+  const int64_t bytes = C * C * 2 + std::max(2 * C * K * 2, 2 * C * C * 4);
   return bytes + (sharedTail(plan) + 1023) / 1024 * 1024 + 1024;
 }
 
@@ -918,6 +913,10 @@ void KernelEmitter::emitConstants() {
            "(bf16's range\n// ends at e^{88}): exact while every key decays "
            "by at most e^{-2 kAnchorLimit}\n// over a chunk.\n"
            "constexpr float kAnchorLimit = 80.0f;");
+  if (plan.hasProbe()) {
+    w.line("using SolveMatrix = float[kChunk][kChunk]; // the solve's L and T "
+           "in fp32");
+  }
   w.blank();
   w.line("/// One chunk's bf16 wgmma operands (128-byte swizzled tiles).");
   w.open("struct Shared {");
@@ -960,8 +959,8 @@ void KernelEmitter::emitConstants() {
     if (plan.prescan) {
       w.line("union { // the scan's rows are read before the solve begins");
       w.line("  struct {");
-      w.line("    float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
-      w.line("    float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
+      w.line("    SolveMatrix l;    // L in fp32 (strictly lower)");
+      w.line("    SolveMatrix tInv; // T in fp32 (block solve)");
       w.line("  };");
       w.line("  float scan[kChunk][kKeyDim]; // " + plan.prescan->name +
              (plan.prescan->prev ? " before" : " after") + " each row");
@@ -969,15 +968,15 @@ void KernelEmitter::emitConstants() {
     } else if (plan.outputInSolve()) {
       w.line("union { // O is written after the solve is done with L and T");
       w.line("  struct {");
-      w.line("    float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
-      w.line("    float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
+      w.line("    SolveMatrix l;    // L in fp32 (strictly lower)");
+      w.line("    SolveMatrix tInv; // T in fp32 (block solve)");
       w.line("  };");
       w.line("  SwizzledTile<bf16, kChunk, kValueTile> out[kValueTiles]; // "
              "O's rows, by value tile (TMA store)");
       w.line("};");
     } else if (!plan.solveKernel()) {
-      w.line("float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
-      w.line("float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
+      w.line("SolveMatrix l;    // L in fp32 (strictly lower)");
+      w.line("SolveMatrix tInv; // T in fp32 (block solve)");
     }
   } else if (plan.prescan) {
     w.line("float scan[kChunk][kKeyDim]; // " + plan.prescan->name +
@@ -1229,12 +1228,15 @@ __device__ inline void applyStrictMask(Accum<kChunk> &l) {
   if (Accum<kChunk>::col(tid, i) >= Accum<kChunk>::row(tid, i)) l.v[i] = 0.0f;
 }
 
-/// The accumulator into a plain fp32 [C, C] array in shared memory.
-__device__ inline void storeMatrix(const Accum<kChunk> &d,
-                                   float (&m)[kChunk][kChunk]) {
+/// The accumulator into a plain fp32 [C, C] array in shared memory: each
+/// register pair (2 i, 2 i + 1) is two adjacent columns of one row, stored as
+/// one float2.
+__device__ inline void storeMatrix(const Accum<kChunk> &d, SolveMatrix &m) {
   const int tid = warpgroup_thread();
-  LARC_FOR_LANE(i, kChunk / 2)
-  m[Accum<kChunk>::row(tid, i)][Accum<kChunk>::col(tid, i)] = d.v[i];
+  LARC_FOR_LANE(i, kChunk / 4) {
+    const int r = Accum<kChunk>::row(tid, 2 * i), c = Accum<kChunk>::col(tid, 2 * i);
+    *reinterpret_cast<float2 *>(&m[r][c]) = make_float2(d.v[2 * i], d.v[2 * i + 1]);
+  }
 }
 
 /// out[k] = Σ_{s < Inner} a[row0 + Stride k][col0 + s] · b[brow0 + s][bcol]
@@ -1242,9 +1244,9 @@ __device__ inline void storeMatrix(const Accum<kChunk> &d,
 /// read 16 bytes at a time).
 template <int Inner, int Rows, int Stride>
 __device__ inline void blockRowsTimesColumn(float (&out)[Rows],
-                                            const float (&a)[kChunk][kChunk],
+                                            const SolveMatrix &a,
                                             int row0, int col0,
-                                            const float (&b)[kChunk][kChunk],
+                                            const SolveMatrix &b,
                                             int brow0, int bcol) {
   LARC_FOR_LANE(k, Rows) out[k] = 0.0f;
 #pragma unroll
@@ -1260,7 +1262,7 @@ __device__ inline void blockRowsTimesColumn(float (&out)[Rows],
 }
 
 /// T_rc in fp32 (tInv) and bf16 (t, the wgmma A operand).
-__device__ inline void storeT(float (&tInv)[kChunk][kChunk],
+__device__ inline void storeT(SolveMatrix &tInv,
                               SwizzledTile<bf16, kChunk, kChunk> &t, int r,
                               int c, float x) {
   tInv[r][c] = x;
@@ -1286,8 +1288,7 @@ __device__ inline void storeT(float (&tInv)[kChunk][kChunk],
 /// The products of 2 and 3 are shared by every warp. That measured no faster
 /// than warpgroup 0 alone (bench/NOTES.md, session 8): the solve's time is
 /// step 1's chain and the barriers, not the products' instructions.
-__device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
-                                       float (&tInv)[kChunk][kChunk],
+__device__ inline void invertUnitLower(SolveMatrix &l, SolveMatrix &tInv,
                                        SwizzledTile<bf16, kChunk, kChunk> &t) {
   static_assert(kChunk == 64 && kWarps % 4 == 0 && kWarps <= 16,
                 "the block solve assumes C = 64 and whole warpgroups");
@@ -1295,11 +1296,14 @@ __device__ inline void invertUnitLower(float (&l)[kChunk][kChunk],
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   // 0. The strictly upper 16×16 blocks of T are 0 (row r: two threads of the
   //    last warpgroup, which is warpgroup 0 when there is one).
+  //    A warp's stores are consecutive columns of one row: no bank conflicts.
   const int i = int(threadIdx.x) - (kThreads - 128);
   if (i >= 0) {
-    const int r = i / 2;
-    for (int c = 16 * (r / 16 + 1) + i % 2; c < kChunk; c += 2)
-      storeT(tInv, t, r, c, 0.0f);
+    for (int e = i; e < kChunk * kChunk; e += 128) {
+      const int r = e / kChunk, c = e % kChunk;
+      if (c >= 16 * (r / 16 + 1))
+        storeT(tInv, t, r, c, 0.0f);
+    }
   }
   // 1. T_ii = (I + L_ii)^{-1}: warp i, lane c < 16 solves column c.
   if (warp < 4 && lane < 16) {
@@ -1860,8 +1864,13 @@ void KernelEmitter::emitLowerAndInverse() {
                        ", sm.bx, sm.b); // ⊙ e^{b'_r − b_s}, s < r"
                  : "applyStrictMask(" + acc + "); // s < r";
   };
+  // The solve kernel's L shares the space of A and Y: every warp is done with
+  // them before L is stored.
+  if (plan.solveOnly)
+    w.line("Accum<kChunk> l;");
   w.open("if (wg == 0) {");
-  w.line("Accum<kChunk> l;");
+  if (!plan.solveOnly)
+    w.line("Accum<kChunk> l;");
   w.line("wgmma::fence();");
   w.line("wgmma::mma_ABt(l, sm.y, " + ap +
          (plan.perKey() ? "); // Ỹ Ãᵀ (SS)" : "); // Y Aᵀ (SS)"));
@@ -1869,6 +1878,11 @@ void KernelEmitter::emitLowerAndInverse() {
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(l);");
   w.line(mask("l"));
+  if (plan.solveOnly) {
+    w.close();
+    w.line("__syncthreads(); // A and Y are read: L takes their space");
+    w.open("if (wg == 0) {");
+  }
   w.line("storeMatrix(l, sm.l);");
   // The plain terms' rows are known data: their part of S_{r-1}ᵀ y_r, the
   // same product with A_n, moves to the right-hand side.
@@ -2445,10 +2459,10 @@ void KernelEmitter::emit(const std::string &name, KernelEmitter *solve) {
   emitSetup();
   emitInitialState();
   emitFirstLoads();
-  if (plan.addressesPerChunk())
+  if (plan.wideKeys())
     w.line("Shared &smAll = sm;");
   w.open("for (int64_t c0 = bos; c0 < eos; c0 += kTokens) {");
-  if (plan.addressesPerChunk()) {
+  if (plan.wideKeys()) {
     // With S taking 128-160 registers a thread, the shared-memory addresses
     // the compiler would compute once and hold across chunks spill: through
     // an opaque copy of the pointer, each chunk computes its own.
@@ -2514,26 +2528,16 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
          "bit-identical either way.");
   w.line("namespace larc_kernel {");
   w.open("struct SolveShared {");
-  w.line("SwizzledTile<bf16, kChunk, kKeyDim> a[kTerms]; // directions");
-  w.line("SwizzledTile<bf16, kChunk, kKeyDim> y; // probes");
   w.line("SwizzledTile<bf16, kChunk, kChunk> t; // T in bf16, the tile "
          "written out");
-  w.line("union { // the prologue has read the raw rows before L is written");
-  if (!plan.tmaInputs.empty()) {
-    w.line("  struct {");
-    for (const KernelPlan::TmaInput &in : plan.tmaInputs)
-      w.line(llvm::formatv("    SwizzledTile<bf16, kTokens, {0}> raw_{1}; // "
-                           "rows of {2} (TMA)",
-                           dimOf(in.input) == plan.dims.key ? "kKeyDim"
-                           : dimOf(in.input) == plan.dims.value
-                               ? "kValueDim"
-                               : std::to_string(in.size),
-                           in.name, in.input.getName()));
-    w.line("  };");
-  }
+  w.line("union { // L is written once its product has read A and Y");
   w.line("  struct {");
-  w.line("    float l[kChunk][kChunk];    // L in fp32 (strictly lower)");
-  w.line("    float tInv[kChunk][kChunk]; // T in fp32 (block solve)");
+  w.line("    SwizzledTile<bf16, kChunk, kKeyDim> a[kTerms]; // directions");
+  w.line("    SwizzledTile<bf16, kChunk, kKeyDim> y; // probes");
+  w.line("  };");
+  w.line("  struct {");
+  w.line("    SolveMatrix l;    // L in fp32 (strictly lower)");
+  w.line("    SolveMatrix tInv; // T in fp32 (block solve)");
   w.line("  };");
   w.line("};");
   if (plan.perKey()) {
@@ -2549,8 +2553,6 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
     w.line(llvm::formatv("float tok_{0}[kTokens]; // {1} of the chunk's "
                          "tokens",
                          in.name, in.input.getName()));
-  if (!plan.tmaInputs.empty())
-    w.line("Barrier loaded; // the chunk's TMA loads landed");
   w.close("};");
   w.line(llvm::formatv("constexpr int kSolveSharedBytes = {0}; // manifest "
                        "\"solve\" \"shared_bytes\"",
@@ -2559,9 +2561,11 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
          "\"manifest solve shared_bytes\");");
   w.line("} // namespace larc_kernel");
   w.blank();
-  // Several CTAs an SM: the chunks are independent, and each CTA's chain
-  // (prologue, solve) is latency-bound.
-  w.line("extern \"C\" __global__ void __launch_bounds__(kThreads)");
+  // Several CTAs an SM (four of 256 threads, at most 64 registers a thread):
+  // the chunks are independent, and each CTA's chain (prologue, solve) is
+  // latency-bound, so the SM hides one CTA's latency behind the others'.
+  w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1024 / "
+         "kThreads)");
   w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
   // Its own name: an extern "C" kernel's declaration has C linkage, the
   // chunk loop's (in a C++ function) does not.
@@ -2583,13 +2587,6 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
   w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
          "valid tokens");
   w.line("(void)lane, (void)wg, (void)seq, (void)keyHead;");
-  if (!plan.tmaInputs.empty()) {
-    w.open("if (threadIdx.x == 0) {");
-    w.line("mbarrier::init(sm.loaded, 1);");
-    w.line("mbarrier::init_fence();");
-    emitLoads("c0");
-    w.close();
-  }
   w.blank();
   w.line("// Per-head values that depend on no token.");
   prologue.emitUniform(w);
@@ -2605,9 +2602,7 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
                            in.name, prologue.globalRow(in.input, "t")));
     w.close();
   }
-  w.line("__syncthreads(); // the barrier is set up, the scalars are in");
-  if (!plan.tmaInputs.empty())
-    w.line("mbarrier::wait(sm.loaded, 0); // the chunk's rows landed");
+  w.line("__syncthreads(); // the scalars are in");
   w.blank();
   emitGatePass();
   emitPrologue();
@@ -2883,6 +2878,11 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   if (plan.solveKernel()) {
     solvePlan.solveOnly = true;
     solvePlan.tmaOutput = false;
+    // Its prologue reads the rows from global memory: without the raw tiles
+    // (and with L over A and Y) a CTA has 42 KiB of shared memory at K = 128,
+    // so four run on an SM and hide each other's latency (two with the raw
+    // tiles: bench/NOTES.md, session 10).
+    solvePlan.tmaInputs.clear();
     for (const SubStep *step : plan.steps) {
       const RankOneTerm &term = step->terms[plan.probeTerm];
       if (failed(solveRows.collect(term.direction)) ||
