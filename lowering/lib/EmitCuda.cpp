@@ -626,6 +626,7 @@ private:
   void emitHeaderComment();
   void emitConstants();
   void emitSupport();
+  void emitDecayArrays();
   void emitSolveSupport();
   void emitLowerAndInverse();
   /// The solve kernel's T of the chunk at `chunkStart` into sm.t, by one
@@ -993,15 +994,7 @@ void KernelEmitter::emitConstants() {
   if (plan.tmaOutput && !plan.outputInSolve())
     w.line("SwizzledTile<bf16, kChunk, kValueTile> out[kValueTiles]; // O's "
            "rows, by value tile (TMA store)");
-  if (plan.perKey()) {
-    w.line("float b[kChunk][kKeyDim]; // per-key log-decays g, then b = "
-           "cumsum(g) down each column");
-    w.line("float mid[kKeyDim];       // anchor m = b_C / 2 of each key");
-  } else if (plan.hasDecay()) {
-    w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
-  }
-  if (plan.needsExclusiveCumsum())
-    w.line("float bx[kChunk]; // b' = b − g (exclusive cumsum)");
+  emitDecayArrays();
   if (plan.bonus)
     w.line("float bonus[kChunk]; // o_r += bonus_r x_r: " +
            expr(plan.bonus->scalar));
@@ -1042,6 +1035,20 @@ void KernelEmitter::emitConstants() {
   w.line("static_assert(sizeof(Shared) + 1024 == kSharedBytes, \"manifest "
          "shared_bytes\");");
   w.blank();
+}
+
+/// The cumulative log-decays in shared memory (the chunk loop's and the
+/// solve kernel's): b, the per-key anchors m, b' = b − g.
+void KernelEmitter::emitDecayArrays() {
+  if (plan.perKey()) {
+    w.line("float b[kChunk][kKeyDim]; // per-key log-decays g, then b = "
+           "cumsum(g) down each column");
+    w.line("float mid[kKeyDim];       // anchor m = b_C / 2 of each key");
+  } else if (plan.hasDecay()) {
+    w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
+  }
+  if (plan.needsExclusiveCumsum())
+    w.line("float bx[kChunk]; // b' = b − g (exclusive cumsum)");
 }
 
 void KernelEmitter::emitSupport() {
@@ -2540,15 +2547,7 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
   w.line("    SolveMatrix tInv; // T in fp32 (block solve)");
   w.line("  };");
   w.line("};");
-  if (plan.perKey()) {
-    w.line("float b[kChunk][kKeyDim]; // per-key log-decays g, then b = "
-           "cumsum(g) down each column");
-    w.line("float mid[kKeyDim];       // anchor m = b_C / 2 of each key");
-  } else if (plan.hasDecay()) {
-    w.line("float b[kChunk]; // log-decays g, then b = cumsum(g)");
-  }
-  if (plan.needsExclusiveCumsum())
-    w.line("float bx[kChunk]; // b' = b − g (exclusive cumsum)");
+  emitDecayArrays();
   for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
     w.line(llvm::formatv("float tok_{0}[kTokens]; // {1} of the chunk's "
                          "tokens",
