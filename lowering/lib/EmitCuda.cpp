@@ -126,7 +126,6 @@ struct KernelPlan {
     mutable InputOp input;
     std::string name;
     int64_t size;
-    unsigned map = 0; // p.tensorMaps[map] (the main kernel's order)
   };
   SmallVector<TmaInput> tmaInputs;
   /// Whole output tiles leave through shared memory and one TMA store per
@@ -153,8 +152,8 @@ struct KernelPlan {
   bool solveKernel() const {
     return hasProbe() && !prescan && !plainTerms() && valueTiles() == 1;
   }
-  /// This plan is the solve kernel's (emitSolveKernel): its tmaInputs and
-  /// tokenScalars are those its rows (A, Y, the log-decays) read.
+  /// This plan is the solve kernel's (emitSolveKernel): no TMA inputs, and
+  /// the tokenScalars its rows (A, Y, the log-decays) read.
   bool solveOnly = false;
   /// Per-token scalar inputs (gates, coefficients): each chunk's 64 values
   /// are loaded into registers one chunk ahead and kept in shared memory.
@@ -638,7 +637,7 @@ private:
   void emitSetup();
   void emitInitialState();
   void emitLoads(StringRef chunkStart);
-  void emitScalarPrefetch(StringRef chunkStart);
+  void emitScalarPrefetch(StringRef chunkStart, const char *dest = "next_{0}");
   void emitFirstLoads();
   void emitChunkInputs();
   void emitNextLoads();
@@ -1502,20 +1501,23 @@ void KernelEmitter::emitLoads(StringRef chunkStart) {
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += plan.tokensPerChunk() * in.size * 2;
   w.line(llvm::formatv("mbarrier::arrive_expect_tx(sm.loaded, {0});", bytes));
-  for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+  for (auto [i, in] : llvm::enumerate(plan.tmaInputs))
     w.line(llvm::formatv("tma::load_tile(sm.raw_{0}, tensorMap(p, {1}), "
                          "sm.loaded, int({2}), 0, {3}, int(batch));",
-                         in.name, in.map, chunkStart,
+                         in.name, i, chunkStart,
                          isValueSide(in.input) ? "head" : "keyHead"));
 }
 
 /// Thread r < kTokens loads the scalar inputs of token r of the chunk at
-/// `chunkStart` into next_*; rows past the sequence's end get 0.
-void KernelEmitter::emitScalarPrefetch(StringRef chunkStart) {
+/// `chunkStart` into `dest` (a format of the input's name: next_{0} for the
+/// registers of the next chunk); rows past the sequence's end get 0.
+void KernelEmitter::emitScalarPrefetch(StringRef chunkStart, const char *dest) {
   w.line(("const int64_t t = " + chunkStart + " + threadIdx.x;").str());
   for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
-    w.line(llvm::formatv("next_{0} = t < eos ? toFloat(*{1}) : 0.0f;", in.name,
-                         prologue.globalRow(in.input, "t")));
+    w.line(llvm::formatv(dest, in.name).str() +
+           llvm::formatv(" = t < eos ? toFloat(*{0}) : 0.0f;",
+                         prologue.globalRow(in.input, "t"))
+               .str());
 }
 
 void KernelEmitter::emitFirstLoads() {
@@ -2594,11 +2596,7 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
   if (!plan.tokenScalars.empty()) {
     w.line("// The chunk's per-token scalar inputs, one token per thread.");
     w.open("if (threadIdx.x < kTokens) {");
-    w.line("const int64_t t = c0 + threadIdx.x;");
-    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
-      w.line(llvm::formatv("sm.tok_{0}[threadIdx.x] = t < eos ? toFloat(*{1}) "
-                           ": 0.0f;",
-                           in.name, prologue.globalRow(in.input, "t")));
+    emitScalarPrefetch("c0", "sm.tok_{0}[threadIdx.x]");
     w.close();
   }
   w.line("__syncthreads(); // the scalars are in");
@@ -2825,8 +2823,7 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
         return refuse(input, "more than 8 inputs loaded by TMA"), failure();
       int64_t size = plan.dims.padded(vec.getDim().getValue());
       std::string name = prologue.inputName(input);
-      plan.tmaInputs.push_back(
-          {input, name, size, unsigned(plan.tmaInputs.size())});
+      plan.tmaInputs.push_back({input, name, size});
       if (sharedBytes(plan) > kMaxSharedBytes) {
         plan.tmaInputs.pop_back();
         continue;
@@ -2870,8 +2867,8 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     return failure();
 
   // The solve kernel's plan: its rows are the probe term's A and Y and the
-  // log-decays, from the inputs those read, which it loads as the chunk loop
-  // does (the same tensor maps, the same shared arrays' names).
+  // log-decays, from the inputs those read, with the chunk loop's names for
+  // the scalars' shared arrays.
   KernelPlan solvePlan = plan;
   PrologueEmitter solveRows(form.rule, plan.dims);
   if (plan.solveKernel()) {
@@ -2893,15 +2890,10 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     SmallVector<InputOp> solveInputs = solveRows.inputs();
     if (gates)
       llvm::append_range(solveInputs, gates->inputs());
-    llvm::erase_if(solvePlan.tmaInputs, [&](const KernelPlan::TmaInput &in) {
-      return !llvm::is_contained(solveInputs, in.input);
-    });
     llvm::erase_if(solvePlan.tokenScalars,
                    [&](const KernelPlan::TokenScalar &in) {
                      return !llvm::is_contained(solveInputs, in.input);
                    });
-    for (const KernelPlan::TmaInput &in : solvePlan.tmaInputs)
-      solveRows.setSharedRows(in.input, "sm.raw_" + in.name);
     for (const KernelPlan::TokenScalar &in : solvePlan.tokenScalars)
       solveRows.setSharedScalars(in.input, "sm.tok_" + in.name);
     if (sharedBytes(solvePlan) > kMaxSharedBytes)
