@@ -710,6 +710,17 @@ private:
     return result;
   }
 
+  // The required "block": [x, y, z] threads, at most 1024 in all (a kernel's
+  // and its solve kernel's).
+  std::array<uint32_t, 3> threadBlock(ObjectReader &in) {
+    const JsonValue &value = in.require("block", "[x, y, z] threads");
+    std::array<uint32_t, 3> block = triple(in, value, "block");
+    if (uint64_t threads = uint64_t(block[0]) * block[1] * block[2];
+        threads > 1024)
+      in.error(value, "block: {} threads; at most 1024", threads);
+    return block;
+  }
+
   std::array<GridAxis, 3> grid(const ObjectReader &in, const JsonValue &value) {
     std::vector<std::pair<std::string, const JsonValue *>> names;
     if (value.isString()) {
@@ -883,12 +894,7 @@ private:
     kernel.dtype = *parsed;
     if (const JsonValue *chunk = in.optional("chunk_size"))
       kernel.chunkSize = integer(in, *chunk, "chunk_size", 1, 65536);
-    kernel.block =
-        triple(in, in.require("block", "[x, y, z] threads"), "block");
-    if (uint64_t threads =
-            uint64_t(kernel.block[0]) * kernel.block[1] * kernel.block[2];
-        threads > 1024)
-      in.error(*value.get("block"), "block: {} threads; at most 1024", threads);
+    kernel.block = threadBlock(in);
     if (const JsonValue *shared = in.optional("shared_bytes"))
       kernel.sharedBytes = static_cast<uint32_t>(
           integer(in, *shared, "shared_bytes", 0, INT32_MAX));
@@ -988,11 +994,7 @@ private:
                "the solve kernel must differ from the kernel and its "
                "split plan's, but is {}",
                solve.name);
-    solve.block = triple(in, in.require("block", "[x, y, z] threads"), "block");
-    if (uint64_t threads =
-            uint64_t(solve.block[0]) * solve.block[1] * solve.block[2];
-        threads > 1024)
-      in.error(*value.get("block"), "block: {} threads; at most 1024", threads);
+    solve.block = threadBlock(in);
     solve.sharedBytes = static_cast<uint32_t>(integer(
         in, in.require("shared_bytes", "the solve kernel's shared memory"),
         "shared_bytes", 0, INT32_MAX));
