@@ -226,6 +226,21 @@ struct KernelPlan {
     return valueTiles() == 1 && !wideKeys() ? 1 : 0;
   }
   int64_t threads() const { return 128 * (valueTiles() + helperWarpgroups()); }
+  /// Lanes that share one token row in the token loops (kRowLanes): enough
+  /// that a lane holds at most 8 elements of the widest row (one 16-byte
+  /// load), so a warp takes 32 / kRowLanes tokens at once (D64: 4, D128: 2)
+  /// and each token's fixed work (its address, row reductions, scalar reads)
+  /// is shared by fewer lanes' worth of instructions. A token loop pass still
+  /// gives every warp whole tokens.
+  int64_t rowLanes() const {
+    int64_t widest = std::max(keyDim(), opts.valueDim);
+    for (const auto &dim : dims.sizes)
+      widest = std::max(widest, (dim.second + 63) / 64 * 64);
+    int64_t lanes = std::min<int64_t>(32, llvm::PowerOf2Ceil(widest / 8));
+    while (lanes < 32 && tokensPerChunk() % (threads() / lanes) != 0)
+      lanes *= 2;
+    return lanes;
+  }
   /// K is not a whole number of 64-key blocks: the keys from kKeyRows on are
   /// padding, masked wherever they are stored, loaded or summed.
   bool paddedKeys() const { return keyDim() != opts.keyDim; }
@@ -644,7 +659,7 @@ private:
   void emitPrologue();
   void emitGatePass();
   void emitScanPass();
-  /// The loop over a chunk's tokens (one warp per token) that evaluates
+  /// The loop over a chunk's tokens (kRowLanes lanes per token) that evaluates
   /// `values`' per-token ops, then calls `storeRows` once per sub-step with
   /// the C++ name of its row of the chunk form.
   void emitTokenLoop(
@@ -874,13 +889,19 @@ void KernelEmitter::emitConstants() {
     w.line("constexpr int kThreads = 128 * kValueTiles;");
   }
   w.line("constexpr int kWarps = kThreads / 32;");
-  w.line("static_assert(kTokens % kWarps == 0, \"the token loops give every "
-         "warp whole tokens\");");
+  w.line(llvm::formatv("constexpr int kRowLanes = {0};   // lanes that share "
+                       "a token row (LaneRow)",
+                       plan.rowLanes()));
+  w.line("constexpr int kRowsPerWarp = 32 / kRowLanes; // token rows a warp "
+         "takes at once");
+  w.line("static_assert(kTokens % (kWarps * kRowsPerWarp) == 0, \"the token "
+         "loops give every warp whole tokens\");");
   w.line(llvm::formatv("constexpr int kTerms = {0};       // rank-1 terms",
                        plan.terms()));
-  w.line("constexpr int kKeyPerLane = kKeyDim / 32;     // a lane's elements "
-         "of a key row");
-  w.line("constexpr int kValuePerLane = kValueDim / 32; // ... of a value row");
+  w.line("constexpr int kKeyPerLane = kKeyDim / kRowLanes;     // a lane's "
+         "elements of a key row");
+  w.line("constexpr int kValuePerLane = kValueDim / kRowLanes; // ... of a "
+         "value row");
   for (Attribute dim : plan.rule.getDims()) {
     StringRef name = cast<StringAttr>(dim).getValue();
     bool held = prologue.holdsVectorsOver(name) ||
@@ -889,7 +910,7 @@ void KernelEmitter::emitConstants() {
     if (name != plan.dims.key && name != plan.dims.value && held)
       w.line(llvm::formatv("constexpr int kPerLane{0} = {1}; // ... of a row "
                            "of {0} ({2}{3})",
-                           name, plan.dims.padded(name) / 32,
+                           name, plan.dims.padded(name) / plan.rowLanes(),
                            plan.dims.size(name),
                            plan.dims.size(name) % 64 ? ", zero-padded" : ""));
   }
@@ -1065,41 +1086,50 @@ __device__ inline T *tokenRow(const LarcTensorRef &ref, int64_t b, int64_t t,
          h * ref.strides[2];
 }
 
-/// A row of d = 32 N elements as LaneRow<N> lays it out over a warp (one
-/// load per group of 2 or 4), so a warp reads a row in one coalesced pass.
-/// A row past the sequence's end (!valid) is not read: zeros; so are the
-/// columns from `limit` on (a dim padded to whole 64-element blocks).
+/// A row of d = kRowLanes N elements as LaneRow<N, kRowLanes> lays it out
+/// over a row's lanes, so they read it in one coalesced pass: 8 bytes a load
+/// at most (the manifest's "alignment"). A row past the sequence's end
+/// (!valid) is not read: zeros; so are the columns from `limit` on (a dim
+/// padded to whole 64-element blocks).
 template <int N, class T>
 __device__ inline void loadRow(float (&x)[N], const T *row, bool valid,
-                               int limit = 32 * N) {
-  using Row = LaneRow<N>;
-  const int lane = threadIdx.x % 32;
+                               int limit = kRowLanes * N) {
+  using Row = LaneRow<N, kRowLanes>;
+  constexpr int kPiece = Row::kGroup < 4 ? Row::kGroup : 4;
+  const int lane = threadIdx.x % kRowLanes;
   LARC_FOR_LANE(g, Row::kGroups) {
-    const int c = Row::column(lane, Row::kGroup * g);
-    float part[Row::kGroup];
-    if (sizeof(T) == 2 && valid && c + Row::kGroup <= limit) {
-      load_bf16(part, reinterpret_cast<const bf16 *>(row) + c);
-    } else {
-      LARC_FOR_LANE(j, Row::kGroup)
-      part[j] = valid && c + j < limit ? toFloat(row[c + j]) : 0.0f;
+    LARC_FOR_LANE(h, Row::kGroup / kPiece) {
+      const int c = Row::column(lane, Row::kGroup * g) + kPiece * h;
+      float part[kPiece];
+      if (sizeof(T) == 2 && valid && c + kPiece <= limit) {
+        load_bf16(part, reinterpret_cast<const bf16 *>(row) + c);
+      } else {
+        LARC_FOR_LANE(j, kPiece)
+        part[j] = valid && c + j < limit ? toFloat(row[c + j]) : 0.0f;
+      }
+      LARC_FOR_LANE(j, kPiece) x[Row::kGroup * g + kPiece * h + j] = part[j];
     }
-    LARC_FOR_LANE(j, Row::kGroup) x[Row::kGroup * g + j] = part[j];
   }
 }
 
-/// Row r of a shared tile, laid out as loadRow does. A group of 2 or 4 bf16
-/// never crosses a 16-byte swizzle chunk: one load per group.
+/// Row r of a shared tile, laid out as loadRow does. A group of 2, 4 or 8
+/// bf16 never crosses a 16-byte swizzle chunk: one load per group.
 template <int N, int Cols>
 __device__ inline void loadRow(float (&x)[N],
                                const SwizzledTile<bf16, kTokens, Cols> &tile,
                                int r) {
-  using Row = LaneRow<N>;
+  using Row = LaneRow<N, kRowLanes>;
   LARC_FOR_LANE(g, Row::kGroups) {
     float part[Row::kGroup];
-    load_bf16(part, &tile.at(r, Row::column(threadIdx.x % 32,
+    load_bf16(part, &tile.at(r, Row::column(threadIdx.x % kRowLanes,
                                             Row::kGroup * g)));
     LARC_FOR_LANE(j, Row::kGroup) x[Row::kGroup * g + j] = part[j];
   }
+}
+
+/// Column of element j of this lane's part of a token row.
+template <int N> __device__ inline int rowColumn(int j) {
+  return LaneRow<N, kRowLanes>::column(threadIdx.x % kRowLanes, j);
 }
 
 /// The runtime's TMA descriptor i (manifest "tensor_maps" order).
@@ -1115,10 +1145,10 @@ __device__ inline const CUtensorMap *tensorMap(const LarcLaunchParams &p,
 template <int N, int Cols>
 __device__ inline void storeRow(SwizzledTile<bf16, kChunk, Cols> &tile, int r,
                                 const float (&x)[N], bool valid, int col0 = 0,
-                                int limit = 32 * N) {
-  using Row = LaneRow<N>;
+                                int limit = kRowLanes * N) {
+  using Row = LaneRow<N, kRowLanes>;
   LARC_FOR_LANE(g, Row::kGroups) {
-    const int col = Row::column(threadIdx.x % 32, Row::kGroup * g);
+    const int col = Row::column(threadIdx.x % kRowLanes, Row::kGroup * g);
     const int c = col - col0;
     if (c < 0 || c >= Cols)
       continue;
@@ -1129,7 +1159,10 @@ __device__ inline void storeRow(SwizzledTile<bf16, kChunk, Cols> &tile, int r,
           col + 2 * j + 1 < limit ? x[Row::kGroup * g + 2 * j + 1] : 0.0f;
       w[j] = valid ? pack_bf16(lo, hi) : 0u;
     }
-    if constexpr (Row::kGroup == 4)
+    if constexpr (Row::kGroup == 8)
+      *reinterpret_cast<uint4 *>(&tile.at(r, c)) =
+          make_uint4(w[0], w[1], w[2], w[3]);
+    else if constexpr (Row::kGroup == 4)
       *reinterpret_cast<uint2 *>(&tile.at(r, c)) = make_uint2(w[0], w[1]);
     else
       *reinterpret_cast<uint32_t *>(&tile.at(r, c)) = w[0];
@@ -1286,8 +1319,10 @@ __device__ inline void storeT(SolveMatrix &tInv,
 ///   3. the whole: T_BA = −T_B (L_BA T_A), A = rows/columns [0, 32), B = [32, 64).
 /// The products L·T (M below) go to the strictly upper part of `l` (no step
 /// reads L there) as scratch. T goes to fp32 `tInv`, whose strictly upper
-/// blocks are zeroed first so that the products run over whole blocks, and to
-/// bf16 `t` (the wgmma A operand). L_rs = 0 for s ≥ r, so the 16-byte loads
+/// blocks T_01 and T_23 are zeroed first so that step 3's products run over
+/// whole 32×32 blocks (no step reads tInv's other upper blocks), and to bf16
+/// `t` (the wgmma A operand, all six upper blocks zeroed). L_rs = 0 for s ≥ r,
+/// so the 16-byte loads
 /// of a row of L may run past the diagonal. Called by every thread of the
 /// CTA; the steps meet at __syncthreads (with a named barrier of warpgroup 0
 /// alone, compute-sanitizer's racecheck reported hazards across barriers).
@@ -1300,16 +1335,20 @@ __device__ inline void invertUnitLower(SolveMatrix &l, SolveMatrix &tInv,
                 "the block solve assumes C = 64 and whole warpgroups");
   constexpr int kGroups = kWarps / 4; // warps sharing each warp's rows
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  // 0. The strictly upper 16×16 blocks of T are 0 (row r: two threads of the
-  //    last warpgroup, which is warpgroup 0 when there is one).
-  //    A warp's stores are consecutive columns of one row: no bank conflicts.
+  // 0. The strictly upper 16×16 blocks of T are 0, by the last warpgroup
+  //    (warpgroup 0 when there is one), 16 bytes a store: in bf16 `t` the
+  //    chunks q ≥ 2 (i + 1) of block row i's rows (192 chunks); in fp32
+  //    `tInv` T_01 and T_23 (thread i: row i / 4 of the two, float4 i % 4).
   const int i = int(threadIdx.x) - (kThreads - 128);
   if (i >= 0) {
-    for (int e = i; e < kChunk * kChunk; e += 128) {
-      const int r = e / kChunk, c = e % kChunk;
-      if (c >= 16 * (r / 16 + 1))
-        storeT(tInv, t, r, c, 0.0f);
+    for (int e = i; e < 48 * 8; e += 128) {
+      const int r = e / 8, q = e % 8;
+      if (q >= 2 * (r / 16 + 1))
+        *reinterpret_cast<uint4 *>(&t.at(r, 8 * q)) = make_uint4(0, 0, 0, 0);
     }
+    const int r = i / 4 % 16 + 32 * (i / 64);
+    *reinterpret_cast<float4 *>(&tInv[r][16 * (r / 16 + 1) + 4 * (i % 4)]) =
+        make_float4(0.0f, 0.0f, 0.0f, 0.0f);
   }
   // 1. T_ii = (I + L_ii)^{-1}: warp i, lane c < 16 solves column c.
   if (warp < 4 && lane < 16) {
@@ -1591,8 +1630,9 @@ void KernelEmitter::emitNextLoads() {
 void KernelEmitter::emitGatePass() {
   if (!gates)
     return;
-  w.line("// 1a. The per-key log-decays g of every row (one warp per token), "
-         "then b = cumsum(g)");
+  w.line(
+      "// 1a. The per-key log-decays g of every row (kRowLanes lanes a token), "
+      "then b = cumsum(g)");
   w.line("//     down each key's column and each key's anchor m = b_C / 2 "
          "(NaN past");
   w.line("//     kAnchorLimit: loud, never wrong). Rows past the end add 0.");
@@ -1600,7 +1640,7 @@ void KernelEmitter::emitGatePass() {
     std::string g =
         step.logDecay ? gates->ref(step.logDecay, /*element=*/true) : "0.0f";
     w.line(llvm::formatv("LARC_FOR_LANE(j, kKeyPerLane) "
-                         "sm.b[{0}][kKeyPerLane * lane + j] = valid ? {1} : "
+                         "sm.b[{0}][rowColumn<kKeyPerLane>(j)] = valid ? {1} : "
                          "0.0f; // g: {2}",
                          row, g,
                          step.logDecay ? expr(step.logDecay) : "(none)"));
@@ -1614,9 +1654,9 @@ void KernelEmitter::emitGatePass() {
 
 /// A vector state that reads only inputs, read whole by S's per-token values
 /// (the preconditioner A of precond_kda): its rows' increments Σ a x and
-/// log-decays first (one warp per token), then thread k < K walks key k down
-/// the chunk, z_r = e^{g_r} z_{r-1} + u_r, in place: row r ends up holding z
-/// as the prologue reads it. Rows past the end add 0 and keep z.
+/// log-decays first (kRowLanes lanes a token), then thread k < K walks key k
+/// down the chunk, z_r = e^{g_r} z_{r-1} + u_r, in place: row r ends up holding
+/// z as the prologue reads it. Rows past the end add 0 and keep z.
 void KernelEmitter::emitScanPass() {
   if (!plan.prescan)
     return;
@@ -1638,11 +1678,12 @@ void KernelEmitter::emitScanPass() {
       terms +=
           plus + ("(" + expr(term.direction) + ") (" + expr(term.data) + ")");
     }
-    w.line(llvm::formatv("LARC_FOR_LANE(j, kKeyPerLane) sm.scan[{0}][kKeyPerLane "
-                         "* lane + j] = valid ? {1} : 0.0f; // {2}",
+    w.line(llvm::formatv("LARC_FOR_LANE(j, kKeyPerLane) "
+                         "sm.scan[{0}][rowColumn<kKeyPerLane>(j)] = valid ? "
+                         "{1} : 0.0f; // {2}",
                          row, sum, terms));
     if (step.logDecay)
-      w.line(llvm::formatv("if (lane == 0) sm.zDecay[{0}] = valid ? {1} : "
+      w.line(llvm::formatv("if (rowLane == 0) sm.zDecay[{0}] = valid ? {1} : "
                            "0.0f; // g: {2}",
                            row, scan->ref(step.logDecay), expr(step.logDecay)));
   });
@@ -1667,11 +1708,15 @@ void KernelEmitter::emitScanPass() {
 void KernelEmitter::emitTokenLoop(
     const PrologueEmitter &values,
     llvm::function_ref<void(StringRef row, const SubStep &step)> storeRows) {
-  // Four tokens in flight per warp, or one beside a state of more than 128
-  // keys, which leaves the registers no room for more.
-  w.line(plan.wideKeys() ? "#pragma unroll 1" : "#pragma unroll 4");
-  w.open("for (int i = 0; i < kTokens / kWarps; ++i) {");
-  w.line("const int r = warp + kWarps * i; // the chunk's token r");
+  // Two passes in flight (each lane two tokens, whose latencies overlap),
+  // or one beside a state of more than 128 keys, which leaves the registers
+  // no room for more.
+  w.line(plan.wideKeys() ? "#pragma unroll 1" : "#pragma unroll 2");
+  w.open("for (int i = 0; i < kTokens / (kWarps * kRowsPerWarp); ++i) {");
+  w.line("const int r = kRowsPerWarp * (warp + kWarps * i) + lane / kRowLanes; "
+         "// the chunk's token r");
+  w.line("[[maybe_unused]] const int rowLane = lane % kRowLanes; // this "
+         "lane's part of row r");
   w.line("const bool valid = r < count;");
   // The token index; unused when every input of the prologue came by TMA.
   w.line("[[maybe_unused]] const int64_t t = c0 + r;");
@@ -1694,9 +1739,9 @@ void KernelEmitter::emitPrologue() {
   w.line("// 1. Prologue (design.md §2.1): each token's directions a_m, "
          "data x_m,");
   w.line("//    log-decay g and readout probe q from the rule's per-token ops; "
-         "one warp");
-  w.line("//    per token, four in flight per warp (unrolled, no branches, "
-         "so their");
+         "kRowLanes");
+  w.line("//    lanes per token, kRowsPerWarp tokens a warp at once (no "
+         "branches, so their");
   w.line("//    latencies overlap). Rows past the sequence's end store zeros "
          "(g too).");
   emitTokenLoop(prologue, [&](StringRef row, const SubStep &step) {
@@ -1719,7 +1764,10 @@ void KernelEmitter::emitPrologue() {
                              : "// Anchored per key: Q̃ = Q ⊙ e^{b − m}, "
                                "Ã = A ⊙ e^{m − b}") +
              std::string(yRow.empty() ? "" : ", Ỹ = Y ⊙ e^{b' − m}") + ".");
-      w.line("const int key0 = kKeyPerLane * lane; // this lane's first key");
+      w.line("static_assert(LaneRow<kKeyPerLane, kRowLanes>::kContiguous, "
+             "\"a lane's keys are consecutive\");");
+      w.line("const int key0 = rowColumn<kKeyPerLane>(0); // this lane's "
+             "first key");
       auto anchor = [&](std::string &name, const std::string &bRow,
                         StringRef sign) {
         std::string anchored = name + "_anchored";
@@ -1767,33 +1815,31 @@ void KernelEmitter::emitPrologue() {
     if (plan.rider && !plan.solveOnly) {
       const SubStep &zStep = plan.rider->state->steps.front();
       for (auto [m, term] : llvm::enumerate(zStep.terms))
-        w.line(llvm::formatv(
-            "if (lane == 0) sm.zx[{0}][{1}] = valid ? {2} : 0.0f; // x_z: {3}",
-            m, row, prologue.ref(term.data), expr(term.data)));
+        w.line(llvm::formatv("if (rowLane == 0) sm.zx[{0}][{1}] = valid ? {2} "
+                             ": 0.0f; // x_z: {3}",
+                             m, row, prologue.ref(term.data), expr(term.data)));
       w.line(plan.perKey() ? "// q̃_r · z̃_0, z̃_0 = e^m ⊙ z_0 (z's readout "
                              "from the chunk's start)"
                            : "// q_r · z_0 (z's readout from the chunk's "
                              "start)");
       w.line("float zq = 0.0f;");
-      const std::string keyColumn =
-          plan.wideKeys() ? "LaneRow<kKeyPerLane>::column(lane, j)"
-                          : "kKeyPerLane * lane + j";
+      const std::string keyColumn = "rowColumn<kKeyPerLane>(j)";
       w.line(llvm::formatv(
           "LARC_FOR_LANE(j, kKeyPerLane) {3}zq += {0}[j] * sm.z[{1}]{2};", qRow,
           keyColumn,
           plan.perKey() ? " * exp_fast(sm.mid[" + keyColumn + "])" : "",
           plan.paddedKeys() ? "if (" + keyColumn + " < kKeyRows) " : ""));
-      w.line("zq = warp_allreduce(zq, SumOp{});");
-      w.line(llvm::formatv("if (lane == 0) sm.zq[{0}] = valid ? zq : 0.0f;",
+      w.line("zq = warp_allreduce<kRowLanes>(zq, SumOp{});");
+      w.line(llvm::formatv("if (rowLane == 0) sm.zq[{0}] = valid ? zq : 0.0f;",
                            row));
     }
     if (plan.bonus && !plan.solveOnly)
       w.line(llvm::formatv(
-          "if (lane == 0) sm.bonus[{0}] = valid ? {1} : 0.0f; // bonus: {2}",
+          "if (rowLane == 0) sm.bonus[{0}] = valid ? {1} : 0.0f; // bonus: {2}",
           row, prologue.ref(plan.bonus->scalar), expr(plan.bonus->scalar)));
     if (plan.hasDecay() && !plan.perKey())
       w.line(llvm::formatv(
-          "if (lane == 0) sm.b[{0}] = valid ? {1} : 0.0f; // g: {2}", row,
+          "if (rowLane == 0) sm.b[{0}] = valid ? {1} : 0.0f; // g: {2}", row,
           step.logDecay ? prologue.ref(step.logDecay) : "0.0f",
           step.logDecay ? expr(step.logDecay) : "(none)"));
   });

@@ -3,14 +3,15 @@
 //
 // Prints the per-token larc ops that compute a rule's chunk operands (each
 // term's direction a and data x, the log-decay g, the readout probe q) as
-// CUDA C++ for one token row, evaluated by one warp: a vector over a dim of
-// size d is a `float name[d / 32]` array, lane l holding elements l + 32 j;
-// a scalar is one float, the same in every lane. Elementwise ops become one
-// loop over the lane's elements; larc.l2norm, larc.softmax and larc.dot warp
-// reductions; larc.scale reads p.scale and larc.head_index the CTA's head.
-// Values that
-// depend on no input (a constant or per-head decay) are hoisted out of the
-// chunk loop. Generated from the rule's op DAG: a new rule needs no new C++.
+// CUDA C++ for one token row, evaluated by the kRowLanes lanes that share it
+// (32 / kRowLanes rows a warp): a vector over a dim of size d is a
+// `float name[d / kRowLanes]` array laid out by LaneRow (rowColumn); a scalar
+// is one float, the same in each of the row's lanes. Elementwise ops become
+// one loop over the lane's elements; larc.l2norm, larc.softmax and larc.dot
+// reductions over the row's lanes; larc.scale reads p.scale and
+// larc.head_index the CTA's head. Values that depend on no input (a constant
+// or per-head decay) are hoisted out of the chunk loop. Generated from the
+// rule's op DAG: a new rule needs no new C++.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +55,8 @@ static bool isReservedName(StringRef name) {
                                              "c0",
                                              "c",
                                              "lane",
+                                             "rowLane",
+                                             "rowColumn",
                                              "warp",
                                              "sm",
                                              "smAll",
@@ -216,7 +219,7 @@ static std::string paddingGuard(const DimNames &dims, VecType type) {
   int64_t size = dims.size(type.getDim().getValue());
   if (size % 64 == 0)
     return "";
-  return llvm::formatv("if (LaneRow<{0}>::column(lane, j) < {1}) ",
+  return llvm::formatv("if (rowColumn<{0}>(j) < {1}) ",
                        perLaneCount(dims, type), size)
       .str();
 }
@@ -446,8 +449,8 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
 
   if (std::string array = sharedVectors.lookup(value); !array.empty()) {
     w.line(llvm::formatv("float {0}[{1}]; // {2} (scanned)", name, n, comment));
-    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] = {2}[r][{0} * lane + "
-                         "j];",
+    w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] = "
+                         "{2}[r][rowColumn<{0}>(j)];",
                          n, name, array));
     return;
   }
@@ -497,7 +500,7 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
     w.line(llvm::formatv("// {0} = {1}", name, comment));
     w.line(llvm::formatv("float {0}[{1}];", name, n));
     w.open(llvm::formatv("LARC_FOR_LANE(j, {0}) {{", n));
-    w.line(llvm::formatv("const int c = LaneRow<{0}>::column(lane, j);", n));
+    w.line(llvm::formatv("const int c = rowColumn<{0}>(j);", n));
     w.line("float e = 0.0f;");
     w.open(
         llvm::formatv("if (c < {0}) {{", dims.size(vec.getDim().getValue())));
@@ -518,9 +521,10 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
     w.line("float ss = 0.0f;");
     w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {2}ss += {1} * {1};", n,
                          ref(x, true), paddingGuard(dims, vec)));
-    w.line(llvm::formatv("const float inv = rsqrtf(warp_allreduce(ss, "
-                         "SumOp{{}) + {0});",
-                         floatLiteral(norm.getEps().convertToDouble())));
+    w.line(
+        llvm::formatv("const float inv = rsqrtf(warp_allreduce<kRowLanes>(ss, "
+                      "SumOp{{}) + {0});",
+                      floatLiteral(norm.getEps().convertToDouble())));
     w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] = {2} * inv;", n, name,
                          ref(x, true)));
     w.close("}");
@@ -535,12 +539,12 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
     w.line("float top = -INFINITY;");
     w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {2}top = fmaxf(top, {1});", n,
                          x, paddingGuard(dims, vec)));
-    w.line("top = warp_allreduce(top, MaxOp{});");
+    w.line("top = warp_allreduce<kRowLanes>(top, MaxOp{});");
     w.line("float sum = 0.0f;");
     w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {3}sum += {1}[j] = expf({2} - "
                          "top);",
                          n, name, x, paddingGuard(dims, vec)));
-    w.line("const float inv = 1.0f / warp_allreduce(sum, SumOp{});");
+    w.line("const float inv = 1.0f / warp_allreduce<kRowLanes>(sum, SumOp{});");
     w.line(llvm::formatv("LARC_FOR_LANE(j, {0}) {1}[j] *= inv;", n, name));
     w.close("}");
     return;
@@ -553,7 +557,8 @@ void PrologueEmitter::emitValue(CodeWriter &w, Value value) const {
                          perLaneCount(dims, type), name,
                          ref(dot.getLhs(), true), ref(dot.getRhs(), true),
                          paddingGuard(dims, type)));
-    w.line(llvm::formatv("{0} = warp_allreduce({0}, SumOp{{});", name));
+    w.line(
+        llvm::formatv("{0} = warp_allreduce<kRowLanes>({0}, SumOp{{});", name));
     return;
   }
   std::string expr;

@@ -139,22 +139,27 @@ __device__ inline void key_cumsum(float (&b)[C][K], float (&mid)[K], int k,
 
 /// out = x ⊙ exp(sign · (b − m)) over N consecutive keys (a lane's part of a
 /// row): the per-key anchored factors Q ⊙ e^{b − m}, A ⊙ e^{m − b},
-/// Y ⊙ e^{b' − m}. b and m point at the lane's first key (16- or 8-byte
-/// aligned shared memory); b == nullptr reads zeros (b' of a chunk's row 0).
+/// Y ⊙ e^{b' − m}. b and m point at the lane's first key (16-byte aligned
+/// shared memory, 8-byte for N = 2); b == nullptr reads zeros (b' of a chunk's
+/// row 0).
 template <int N>
 __device__ inline void anchor_keys(float (&out)[N], const float (&x)[N],
                                    const float *b, const float *m,
                                    float sign) {
-  static_assert(N == 2 || N == 4, "rows of 64 or 128 keys");
-  using Vec = std::conditional_t<N == 4, float4, float2>;
+  static_assert(N == 2 || N == 4 || N == 8, "2, 4 or 8 keys a lane");
+  constexpr int kPiece = N == 2 ? 2 : 4; // floats a load
+  using Vec = std::conditional_t<kPiece == 4, float4, float2>;
   float bv[N], mv[N];
-  *reinterpret_cast<Vec *>(mv) = *reinterpret_cast<const Vec *>(m);
-  if (b)
-    *reinterpret_cast<Vec *>(bv) = *reinterpret_cast<const Vec *>(b);
-  else
 #pragma unroll
-    for (int j = 0; j < N; ++j)
-      bv[j] = 0.f;
+  for (int i = 0; i < N; i += kPiece) {
+    *reinterpret_cast<Vec *>(mv + i) = *reinterpret_cast<const Vec *>(m + i);
+    if (b)
+      *reinterpret_cast<Vec *>(bv + i) = *reinterpret_cast<const Vec *>(b + i);
+    else
+#pragma unroll
+      for (int j = 0; j < kPiece; ++j)
+        bv[i + j] = 0.f;
+  }
 #pragma unroll
   for (int j = 0; j < N; ++j)
     out[j] = x[j] * exp_fast(sign * (bv[j] - mv[j]));

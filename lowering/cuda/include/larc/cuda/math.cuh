@@ -34,10 +34,14 @@ template <class Op> __device__ inline float quad_allreduce(float x, Op op) {
   return op(x, __shfl_xor_sync(0xffffffffu, x, 2));
 }
 
-/// All-reduce over the 32 lanes of a warp (shfl.sync.bfly 16, 8, 4, 2, 1).
-template <class Op> __device__ inline float warp_allreduce(float x, Op op) {
+/// All-reduce over each group of Lanes consecutive lanes of a warp (all 32
+/// by default: shfl.sync.bfly 16, 8, 4, 2, 1; Lanes = 16 starts at 8).
+template <int Lanes = 32, class Op>
+__device__ inline float warp_allreduce(float x, Op op) {
+  static_assert(Lanes >= 1 && Lanes <= 32 && 32 % Lanes == 0,
+                "groups of lanes divide the warp");
 #pragma unroll
-  for (int m = 16; m > 0; m /= 2)
+  for (int m = Lanes / 2; m > 0; m /= 2)
     x = op(x, __shfl_xor_sync(0xffffffffu, x, m));
   return x;
 }

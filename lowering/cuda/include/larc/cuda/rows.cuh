@@ -37,27 +37,44 @@ __device__ inline void unpack_bf16(float (&x)[4], uint2 words) {
   x[3] = hi.y;
 }
 
-/// N = 2 or 4 consecutive bf16 at `p` (global or shared; 4- or 8-byte
-/// aligned) as floats, in one load.
+__device__ inline void unpack_bf16(float (&x)[8], uint4 words) {
+  const uint32_t w[4] = {words.x, words.y, words.z, words.w};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const float2 f = unpack_bf16(w[i]);
+    x[2 * i] = f.x;
+    x[2 * i + 1] = f.y;
+  }
+}
+
+/// N = 2, 4 or 8 consecutive bf16 at `p` (global or shared; 4-, 8- or
+/// 16-byte aligned) as floats, in one load.
 template <int N>
 __device__ inline void load_bf16(float (&x)[N], const __nv_bfloat16 *p) {
-  static_assert(N == 2 || N == 4, "one 32- or 64-bit word");
-  using Word = std::conditional_t<N == 4, uint2, uint32_t>;
+  static_assert(N == 2 || N == 4 || N == 8, "one 32-, 64- or 128-bit word");
+  using Word = std::conditional_t<N == 8, uint4,
+                                  std::conditional_t<N == 4, uint2, uint32_t>>;
   unpack_bf16(x, *reinterpret_cast<const Word *>(p));
 }
 
-/// How a warp holds a row of 32 N elements (N even), N per lane: in groups of
-/// G = 4 consecutive elements (2 where N is not a multiple of 4), group g of
-/// lane l at column G (32 g + l). A row of 64 or 128 is one group per lane
-/// (lane l holds [N l, N l + N)); one of 256 or 320 several, so a group never
-/// crosses a 16-byte swizzle chunk and a warp stores whole 128-byte rows.
-template <int N> struct LaneRow {
+/// How Lanes consecutive lanes (2 to 32; 32 / Lanes rows a warp) hold a row
+/// of Lanes N elements (N even), N per lane: in groups of G consecutive
+/// elements, group g of lane l at column G (Lanes g + l). Up to 8 elements
+/// (N = 2, 4 or 8) are one group, [N l, N l + N): one 16-byte load or store
+/// at most. More are groups of 4 (2 where N is not a multiple of 4), so a
+/// group never crosses a 16-byte swizzle chunk and the lanes store whole
+/// 128-byte rows.
+template <int N, int Lanes = 32> struct LaneRow {
   static_assert(N % 2 == 0, "rows of whole 64-element blocks");
-  static constexpr int kGroup = N % 4 == 0 ? 4 : 2;
+  static_assert(Lanes >= 2 && Lanes <= 32 && 32 % Lanes == 0,
+                "a row's lanes divide the warp");
+  /// Lane l holds columns [N l, N l + N).
+  static constexpr bool kContiguous = N == 2 || N == 4 || N == 8;
+  static constexpr int kGroup = kContiguous ? N : N % 4 == 0 ? 4 : 2;
   static constexpr int kGroups = N / kGroup;
-  /// The column of element j of lane `lane`.
+  /// The column of element j of lane `lane` (of the row's lanes).
   __host__ __device__ static constexpr int column(int lane, int j) {
-    return kGroup * (32 * (j / kGroup) + lane) + j % kGroup;
+    return kGroup * (Lanes * (j / kGroup) + lane) + j % kGroup;
   }
 };
 
