@@ -140,21 +140,27 @@ struct KernelPlan {
   /// Every chunk's T = (I + L)^{-1} comes from the solve kernel, which runs
   /// over all the chunks of a call at once just before the chunk loop
   /// (KernelEmitter::emitSolveKernel, larc/cuda/chunk_tiles.cuh): L and the
-  /// block solve (4 400 of gated delta's 12 690 cycles a chunk at D64,
-  /// bench/NOTES.md session 9) leave the loop's critical path, which loads T
-  /// with the chunk's rows. Only where one warpgroup owns all of V: there the
-  /// loop's CTAs leave most SMs idle and the solve kernel fills them (gated
-  /// delta B8-T1024-H8-D64: 123 -> 71 + 29 us). At V = 128 the solve kernel
-  /// cost more than the loop saved (B8-T2048-H16: 332 -> 249 + 115 us;
-  /// bench/NOTES.md session 10). Not with a scanned state, whose rows depend
-  /// on the chunks before, nor with plain terms, whose −T L_n would need
-  /// tiles of their own.
+  /// block solve leave the loop's critical path, which loads T with the
+  /// chunk's rows. With a scalar decay or none at every width (session 11,
+  /// tf32 block products: gated delta B8-T2048-H16-D128 300 -> 206 + 87 us,
+  /// B1-T32768 1.63 -> 1.26 ms, where the split plan's two phases share T);
+  /// with per-key decays only where one warpgroup owns all of V, since their
+  /// solve kernel also runs the gate pass (KDA D128: 393 us in-loop against
+  /// 313 + 208; bench/NOTES.md sessions 10 and 11). Not with a scanned state,
+  /// whose rows depend on the chunks before, nor with plain terms, whose
+  /// −T L_n would need tiles of their own.
   bool solveKernel() const {
-    return hasProbe() && !prescan && !plainTerms() && valueTiles() == 1;
+    return hasProbe() && !prescan && !plainTerms() &&
+           (valueTiles() == 1 || !perKey());
   }
   /// This plan is the solve kernel's (emitSolveKernel): no TMA inputs, and
   /// the tokenScalars its rows (A, Y, the log-decays) read.
   bool solveOnly = false;
+  /// The solve's fp32 rows are padded by 4 floats (kSolvePitch), so its tf32
+  /// fragments load without bank conflicts; where shared memory is left once
+  /// the TMA tiles have theirs (not DPLR's at K = 128).
+  bool padSolveRows = false;
+  int64_t solvePitch() const { return opts.chunkSize + (padSolveRows ? 4 : 0); }
   /// Per-token scalar inputs (gates, coefficients): each chunk's 64 values
   /// are loaded into registers one chunk ahead and kept in shared memory.
   struct TokenScalar {
@@ -580,11 +586,17 @@ int64_t sharedTail(const KernelPlan &plan) {
   return tail;
 }
 
+/// A SolveMatrix (fp32 [C, kSolvePitch]).
+int64_t solveMatrixBytes(const KernelPlan &plan) {
+  return plan.opts.chunkSize * plan.solvePitch() * 4;
+}
+
 /// SolveShared: T in bf16, then A and Y in bf16, which L and T in fp32
 /// replace once L's product has read them.
 int64_t solveSharedBytes(const KernelPlan &plan) {
   const int64_t C = plan.opts.chunkSize, K = plan.keyDim();
-  const int64_t bytes = C * C * 2 + std::max(2 * C * K * 2, 2 * C * C * 4);
+  const int64_t bytes =
+      C * C * 2 + std::max(2 * C * K * 2, 2 * solveMatrixBytes(plan));
   return bytes + (sharedTail(plan) + 1023) / 1024 * 1024 + 1024;
 }
 
@@ -597,9 +609,9 @@ int64_t sharedBytes(const KernelPlan &plan) {
                   + plan.terms() * (C * K * 2 + C * V * 2) // A, X
                   + K * V * 2;                             // S_0 in bf16
   if (plan.hasProbe())
-    bytes += C * K * 2                                  // Y
-             + C * C * 2                                // T in bf16
-             + (plan.solveKernel() ? 0 : 2 * C * C * 4) // L and T in fp32
+    bytes += C * K * 2   // Y
+             + C * C * 2 // T in bf16
+             + (plan.solveKernel() ? 0 : 2 * solveMatrixBytes(plan)) // L, T
              + (plan.terms() - 1) * C * C * 2; // L_n, then −T L_n, in bf16
   const int64_t tokens = plan.tokensPerChunk();
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
@@ -935,8 +947,13 @@ void KernelEmitter::emitConstants() {
            "by at most e^{-2 kAnchorLimit}\n// over a chunk.\n"
            "constexpr float kAnchorLimit = 80.0f;");
   if (plan.hasProbe()) {
-    w.line("using SolveMatrix = float[kChunk][kChunk]; // the solve's L and T "
-           "in fp32");
+    w.line(plan.padSolveRows
+               ? "constexpr int kSolvePitch = kChunk + 4; // floats a row of "
+                 "the solve's L and T: 4 banks apart"
+               : "constexpr int kSolvePitch = kChunk; // floats a row of the "
+                 "solve's L and T (no room for padding)");
+    w.line("using SolveMatrix = float[kChunk][kSolvePitch]; // the solve's L "
+           "and T in fp32");
   }
   w.blank();
   w.line("/// One chunk's bf16 wgmma operands (128-byte swizzled tiles).");
@@ -1278,28 +1295,6 @@ __device__ inline void storeMatrix(const Accum<kChunk> &d, SolveMatrix &m) {
   }
 }
 
-/// out[k] = Σ_{s < Inner} a[row0 + Stride k][col0 + s] · b[brow0 + s][bcol]
-/// for k < Rows: one thread's rows of a block product of the solve (a's rows
-/// read 16 bytes at a time).
-template <int Inner, int Rows, int Stride>
-__device__ inline void blockRowsTimesColumn(float (&out)[Rows],
-                                            const SolveMatrix &a,
-                                            int row0, int col0,
-                                            const SolveMatrix &b,
-                                            int brow0, int bcol) {
-  LARC_FOR_LANE(k, Rows) out[k] = 0.0f;
-#pragma unroll
-  for (int s = 0; s < Inner; s += 4) {
-    const float b0 = b[brow0 + s][bcol], b1 = b[brow0 + s + 1][bcol],
-                b2 = b[brow0 + s + 2][bcol], b3 = b[brow0 + s + 3][bcol];
-    LARC_FOR_LANE(k, Rows) {
-      const float4 ar =
-          *reinterpret_cast<const float4 *>(&a[row0 + Stride * k][col0 + s]);
-      out[k] += ar.x * b0 + ar.y * b1 + ar.z * b2 + ar.w * b3;
-    }
-  }
-}
-
 /// T_rc in fp32 (tInv) and bf16 (t, the wgmma A operand).
 __device__ inline void storeT(SolveMatrix &tInv,
                               SwizzledTile<bf16, kChunk, kChunk> &t, int r,
@@ -1308,32 +1303,53 @@ __device__ inline void storeT(SolveMatrix &tInv,
   t.at(r, c) = __float2bfloat16(x);
 }
 
-/// T = (I + L)^{-1} for a strictly lower L, exact in fp32 (no tensor cores),
-/// by 16×16 blocks (C = 64; 4 barriers). With
-/// (I + L) = [[I + L_A, 0], [L_BA, I + L_B]] the inverse is
-/// [[T_A, 0], [−T_B L_BA T_A, T_B]], applied twice:
+/// A warp's m16n8 tile d (warp_tile_product_3xtf32's layout) into rows
+/// r0 + [0, 16), columns c0 + [0, 8) of m.
+__device__ inline void storeTile(const float (&d)[4], SolveMatrix &m, int r0,
+                                 int c0) {
+  const int lane = threadIdx.x % 32, r = r0 + lane / 4, c = c0 + 2 * (lane % 4);
+  *reinterpret_cast<float2 *>(&m[r][c]) = make_float2(d[0], d[1]);
+  *reinterpret_cast<float2 *>(&m[r + 8][c]) = make_float2(d[2], d[3]);
+}
+
+/// −d as a tile of T: into tInv (fp32) and t (bf16), as storeTile places it.
+__device__ inline void storeTileT(const float (&d)[4], SolveMatrix &tInv,
+                                  SwizzledTile<bf16, kChunk, kChunk> &t,
+                                  int r0, int c0) {
+  const float n[4] = {-d[0], -d[1], -d[2], -d[3]};
+  storeTile(n, tInv, r0, c0);
+  const int lane = threadIdx.x % 32, r = r0 + lane / 4, c = c0 + 2 * (lane % 4);
+  *reinterpret_cast<uint32_t *>(&t.at(r, c)) = pack_bf16(n[0], n[1]);
+  *reinterpret_cast<uint32_t *>(&t.at(r + 8, c)) = pack_bf16(n[2], n[3]);
+}
+
+/// T = (I + L)^{-1} for a strictly lower L, in fp32, by 16×16 blocks
+/// (C = 64; 3 barriers). With (I + L) = [[I + L_A, 0], [L_BA, I + L_B]] the
+/// inverse is [[T_A, 0], [−T_B L_BA T_A, T_B]], applied twice:
 ///   1. T_ii = (I + L_ii)^{-1}, i < 4, by forward substitution: warp i, lane
 ///      c < 16 holds column c in registers, x_r = δ_rc − Σ_{s<r} L_rs x_s,
 ///      while the last warpgroup zeroes T's upper blocks;
-///   2. the 32×32 halves: T_10 = −T_11 (L_10 T_00), T_32 = −T_33 (L_32 T_22);
-///   3. the whole: T_BA = −T_B (L_BA T_A), A = rows/columns [0, 32), B = [32, 64).
-/// The products L·T (M below) go to the strictly upper part of `l` (no step
-/// reads L there) as scratch. T goes to fp32 `tInv`, whose strictly upper
-/// blocks T_01 and T_23 are zeroed first so that step 3's products run over
-/// whole 32×32 blocks (no step reads tInv's other upper blocks), and to bf16
-/// `t` (the wgmma A operand, all six upper blocks zeroed). L_rs = 0 for s ≥ r,
-/// so the 16-byte loads
-/// of a row of L may run past the diagonal. Called by every thread of the
-/// CTA; the steps meet at __syncthreads (with a named barrier of warpgroup 0
-/// alone, compute-sanitizer's racecheck reported hazards across barriers).
-/// The products of 2 and 3 are shared by every warp. That measured no faster
-/// than warpgroup 0 alone (bench/NOTES.md, session 8): the solve's time is
-/// step 1's chain and the barriers, not the products' instructions.
+///   2. the 32×32 halves: T_10 = −T_11 (L_10 T_00), T_32 = −T_33 (L_32 T_22),
+///      one m16n8 tile a warp on warps 0-3;
+///   3. the whole: T_BA = −T_B (L_BA T_A), A = rows/columns [0, 32),
+///      B = [32, 64): 8 m16n8 tiles over the warps.
+/// The block products run on tensor cores with each fp32 operand split in two
+/// tf32 parts (larc/cuda/mma_tf32.cuh: about fp32's accuracy); as CUDA-core
+/// FMAs they were most of the solve kernel's instructions. The products L·T
+/// (M below) go to the strictly upper part of `l` (no step reads L there) as
+/// scratch. T goes to fp32 `tInv`, whose strictly upper blocks T_01 and T_23
+/// are zeroed first so that step 3's products run over whole 32×32 blocks (no
+/// step reads tInv's other upper blocks), and to bf16 `t` (the wgmma A
+/// operand, all six upper blocks zeroed). L_rs = 0 for s ≥ r, so the 16-byte
+/// loads of a row of L may run past the diagonal. Rows are kSolvePitch floats
+/// apart (4 banks), so the tf32 fragments load without bank conflicts. Called
+/// by every thread of the CTA; the steps meet at __syncthreads (with a named
+/// barrier of warpgroup 0 alone, compute-sanitizer's racecheck reported
+/// hazards across barriers).
 __device__ inline void invertUnitLower(SolveMatrix &l, SolveMatrix &tInv,
                                        SwizzledTile<bf16, kChunk, kChunk> &t) {
   static_assert(kChunk == 64 && kWarps % 4 == 0 && kWarps <= 16,
                 "the block solve assumes C = 64 and whole warpgroups");
-  constexpr int kGroups = kWarps / 4; // warps sharing each warp's rows
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   // 0. The strictly upper 16×16 blocks of T are 0, by the last warpgroup
   //    (warpgroup 0 when there is one), 16 bytes a store: in bf16 `t` the
@@ -1375,39 +1391,37 @@ __device__ inline void invertUnitLower(SolveMatrix &l, SolveMatrix &tInv,
       storeT(tInv, t, o + r, o + c, x[r]);
   }
   __syncthreads();
-  // 2. Half p = (warp % 4) / 2 (rows/columns 32p + [0, 32)): the block at
-  //    rows i0 + [0, 16), columns j0 + [0, 16); thread: column c, rows
-  //    r0 + 4 kGroups k.
-  {
-    constexpr int kRows = 4 / kGroups;
-    const int q = warp % 4, i0 = 32 * (q / 2) + 16, j0 = i0 - 16, c = lane % 16;
-    const int r0 = 2 * (q % 2) + lane / 16 + 4 * (warp / 4);
-    float m[kRows], v[kRows];
+  // 2. Half h = warp / 2 < 2 (rows/columns 32 h + [0, 32)): the 16×16 block
+  //    at rows i0 + [0, 16), columns j0 + [0, 16); warp: its columns
+  //    8 n + [0, 8), n = warp % 2 (one m16n8 tile).
+  if (warp < 4) {
+    const int i0 = 32 * (warp / 2) + 16, j0 = i0 - 16, n = 8 * (warp % 2);
+    float d[4];
     // M = L_10 T_00, to scratch: the upper block of L
-    blockRowsTimesColumn<16, kRows, 4 * kGroups>(m, l, i0 + r0, j0, tInv, j0,
-                                                j0 + c);
-    LARC_FOR_LANE(k, kRows) l[j0 + r0 + 4 * kGroups * k][i0 + c] = m[k];
-    __syncthreads();
+    warp_tile_product_3xtf32<16, kSolvePitch>(d, &l[i0][j0], &tInv[j0][j0 + n]);
+    storeTile(d, l, j0, i0 + n);
+    __syncwarp(); // the warp's M tile is whole (every warp reads only its own)
     // T_10 = −T_11 M
-    blockRowsTimesColumn<16, kRows, 4 * kGroups>(v, tInv, i0 + r0, i0, l, j0,
-                                                i0 + c);
-    LARC_FOR_LANE(k, kRows)
-      storeT(tInv, t, i0 + r0 + 4 * kGroups * k, j0 + c, -v[k]);
+    warp_tile_product_3xtf32<16, kSolvePitch>(d, &tInv[i0][i0], &l[j0][i0 + n]);
+    storeTileT(d, tInv, t, i0, j0 + n);
   }
   __syncthreads();
-  // 3. T_BA = −T_B (L_BA T_A): thread: column c = lane, rows warp + kWarps k.
-  {
-    constexpr int kRows = 32 / kWarps;
-    const int c = lane;
-    float m[kRows], v[kRows];
+  // 3. T_BA = −T_B (L_BA T_A): the 32×32 block as 2 × 4 m16n8 tiles, tile
+  //    e = warp, warp + kWarps, ...: rows 16 (e / 4), columns 8 (e % 4).
+  for (int e = warp; e < 8; e += kWarps) {
+    float d[4];
     // M = L_BA T_A, to scratch: the upper right of L
-    blockRowsTimesColumn<32, kRows, kWarps>(m, l, 32 + warp, 0, tInv, 0, c);
-    LARC_FOR_LANE(k, kRows) l[warp + kWarps * k][32 + c] = m[k];
-    __syncthreads();
+    warp_tile_product_3xtf32<32, kSolvePitch>(d, &l[32 + 16 * (e / 4)][0],
+                                              &tInv[0][8 * (e % 4)]);
+    storeTile(d, l, 16 * (e / 4), 32 + 8 * (e % 4));
+  }
+  __syncthreads();
+  for (int e = warp; e < 8; e += kWarps) {
+    float d[4];
     // T_BA = −T_B M
-    blockRowsTimesColumn<32, kRows, kWarps>(v, tInv, 32 + warp, 32, l, 0,
-                                            32 + c);
-    LARC_FOR_LANE(k, kRows) storeT(tInv, t, 32 + warp + kWarps * k, c, -v[k]);
+    warp_tile_product_3xtf32<32, kSolvePitch>(d, &tInv[32 + 16 * (e / 4)][32],
+                                              &l[0][32 + 8 * (e % 4)]);
+    storeTileT(d, tInv, t, 32 + 16 * (e / 4), 8 * (e % 4));
   }
 }
 
@@ -2886,6 +2900,11 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     plan.tmaOutput = true;
     if (sharedBytes(plan) > kMaxSharedBytes)
       plan.tmaOutput = false;
+  }
+  if (plan.hasProbe()) {
+    plan.padSolveRows = true;
+    if (sharedBytes(plan) > kMaxSharedBytes)
+      plan.padSolveRows = false;
   }
   // A feature map's scores from the Gram matrix of its inputs, where the
   // probe and the one direction are built alike from two inputs' TMA rows.

@@ -17,6 +17,7 @@
 #include "larc/cuda/decay.cuh"
 #include "larc/cuda/fragment.cuh"
 #include "larc/cuda/math.cuh"
+#include "larc/cuda/mma_tf32.cuh"
 #include "larc/cuda/rows.cuh"
 #include "larc/cuda/smem.cuh"
 #include "larc/cuda/tma.cuh"

@@ -1,0 +1,66 @@
+// Warp-level fp32 products on tensor cores: mma.sync m16n8k8 with tf32
+// operands, each fp32 operand split in two tf32 parts (x = hi + lo, "3xTF32":
+// hi·hi + hi·lo + lo·hi), which keeps about fp32's accuracy (the lo·lo term and
+// the parts' rounding are below 2^-21 relative) at three tensor-core steps a
+// k8 slice. For the small fp32 block products of the triangular solve, where
+// CUDA-core FMAs cost an instruction per multiply-add.
+#pragma once
+
+#include <cstdint>
+
+namespace larc::gpu {
+
+/// x rounded to tf32 (the top 19 bits, round to nearest), as mma reads it.
+__device__ inline uint32_t to_tf32(float x) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+  return r;
+}
+
+/// x = hi + lo in two tf32 parts.
+__device__ inline void split_tf32(float x, uint32_t &hi, uint32_t &lo) {
+  hi = to_tf32(x);
+  lo = to_tf32(x - __uint_as_float(hi));
+}
+
+/// d += a b on one m16n8k8 tile (a: 16×8 row-major fragment, b: 8×8
+/// column-major fragment; PTX ISA "Matrix Fragments for mma.m16n8k8").
+__device__ inline void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4],
+                                        const uint32_t (&b)[2]) {
+  asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+               "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+               "{%0, %1, %2, %3};"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
+                 "r"(b[1]));
+}
+
+/// One warp's 16×8 tile of A B for row-major fp32 A [16, K] and B [K, 8] in
+/// shared memory (a and b at the tiles' first elements, rows `pitch` floats
+/// apart; a pitch of 4 mod 32 floats loads the fragments without bank
+/// conflicts). Lane (g, t) = (lane / 4, lane % 4) gets d[0..1] = row g,
+/// columns 2 t and 2 t + 1, and d[2..3] the same of row g + 8.
+template <int K, int Pitch>
+__device__ inline void warp_tile_product_3xtf32(float (&d)[4], const float *a,
+                                                const float *b) {
+  static_assert(K % 8 == 0, "whole k8 steps");
+  const int lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+    d[i] = 0.0f;
+#pragma unroll
+  for (int k = 0; k < K; k += 8) {
+    uint32_t ah[4], al[4], bh[2], bl[2];
+    split_tf32(a[g * Pitch + k + t], ah[0], al[0]);
+    split_tf32(a[(g + 8) * Pitch + k + t], ah[1], al[1]);
+    split_tf32(a[g * Pitch + k + t + 4], ah[2], al[2]);
+    split_tf32(a[(g + 8) * Pitch + k + t + 4], ah[3], al[3]);
+    split_tf32(b[(k + t) * Pitch + g], bh[0], bl[0]);
+    split_tf32(b[(k + t + 4) * Pitch + g], bh[1], bl[1]);
+    mma_m16n8k8_tf32(d, al, bh); // small terms first
+    mma_m16n8k8_tf32(d, ah, bl);
+    mma_m16n8k8_tf32(d, ah, bh);
+  }
+}
+
+} // namespace larc::gpu
