@@ -232,6 +232,10 @@ struct KernelPlan {
     return valueTiles() == 1 && !wideKeys() ? 1 : 0;
   }
   int64_t threads() const { return 128 * (valueTiles() + helperWarpgroups()); }
+  /// Token loop passes in flight: two (each lane two tokens, whose latencies
+  /// overlap), or one beside a state of more than 128 keys, whose registers
+  /// have no room for more.
+  int64_t tokenPasses() const { return wideKeys() ? 1 : 2; }
   /// Lanes that share one token row in the token loops (kRowLanes): enough
   /// that a lane holds at most 8 elements of the widest row (one 16-byte
   /// load), so a warp takes 32 / kRowLanes tokens at once (D64: 4, D128: 2)
@@ -1464,11 +1468,6 @@ void KernelEmitter::emitSetup() {
   w.line("bos = p.cuSeqlens[seq];");
   w.line("eos = p.cuSeqlens[seq + 1];");
   w.close();
-  if (plan.solveKernel()) {
-    w.line("// The chunk at token c0 has its T at slot firstSlot + (c0 − "
-           "seqBos) / kTokens.");
-    w.line("const int64_t firstSlot = Tiles::first(p, seq), seqBos = bos;");
-  }
   if (plan.splits()) {
     w.open("if (segments > 1) { // segment j: tokens [j L, j L + L)");
     w.line("bos += int64_t(segment) * p.segmentTokens;");
@@ -1722,10 +1721,7 @@ void KernelEmitter::emitScanPass() {
 void KernelEmitter::emitTokenLoop(
     const PrologueEmitter &values,
     llvm::function_ref<void(StringRef row, const SubStep &step)> storeRows) {
-  // Two passes in flight (each lane two tokens, whose latencies overlap),
-  // or one beside a state of more than 128 keys, which leaves the registers
-  // no room for more.
-  w.line(plan.wideKeys() ? "#pragma unroll 1" : "#pragma unroll 2");
+  w.line(llvm::formatv("#pragma unroll {0}", plan.tokenPasses()));
   w.open("for (int i = 0; i < kTokens / (kWarps * kRowsPerWarp); ++i) {");
   w.line("const int r = kRowsPerWarp * (warp + kWarps * i) + lane / kRowLanes; "
          "// the chunk's token r");
@@ -1908,9 +1904,16 @@ void KernelEmitter::emitCumsum() {
 
 void KernelEmitter::emitLoadT(StringRef chunkStart, StringRef condition) {
   w.open(("if (threadIdx.x == 0 && " + condition + ") {").str());
+  // Recomputed here rather than held: the loop of two value tiles has no
+  // register to spare for them.
+  w.line("// The chunk at token c0 has its T at slot first(seq) + (c0 − the "
+         "sequence's bos) / kTokens.");
+  w.line("const int64_t seqBos = p.cuSeqlens ? p.cuSeqlens[seq] : 0;");
   w.line("mbarrier::arrive_expect_tx(sm.tLoaded, sizeof(sm.t));");
-  w.line(("tma::load_bytes(&sm.t, Tiles::tile(p, firstSlot + (" + chunkStart +
-          " - seqBos) / kTokens, head), sizeof(sm.t), sm.tLoaded);")
+  w.line(("tma::load_bytes(&sm.t, Tiles::tile(p, Tiles::first(p, seq) + (" +
+          chunkStart +
+          " - seqBos) / kTokens, head), sizeof(sm.t), "
+          "sm.tLoaded);")
              .str());
   w.close();
 }
