@@ -9,7 +9,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build/cuda-tests}
 nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
-tests=(tma_test fragment_test wgmma_test)
+tests=(tma_test fragment_test wgmma_test mma_tf32_test)
 mkdir -p "$out"
 
 for t in "${tests[@]}"; do

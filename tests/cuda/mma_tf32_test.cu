@@ -1,0 +1,68 @@
+// Device tests of the 3xTF32 warp tile product (larc/cuda/mma_tf32.cuh), the
+// block products of the triangular solve: a 16×8 tile of A B for fp32 A
+// [16, K] and B [K, 8] in shared memory at the solve's row pitches (68: no
+// bank conflicts; 64: where shared memory has no room for padding), against
+// an fp64 product on the host.
+//
+// Bounds, with reasons: each operand is split as hi + lo in tf32 (11
+// significant bits each), so it is carried to about 2^-21 relative; the
+// dropped lo·lo term is below 2^-22; the fp32 accumulation of K ≤ 32 terms
+// adds K·2^-24. With inputs in [-1, 1] (sums that may cancel), the
+// ‖err‖₂ / ‖ref‖₂ bound is 1e-5; one tf32 product (hi·hi alone) would be
+// ~1e-3 and fail it.
+#include "device_test.h"
+
+#include "larc/cuda/mma_tf32.cuh"
+
+using namespace larc;
+using namespace larc::gpu;
+using test::DeviceBuffer;
+
+namespace {
+
+/// One warp: out [16, 8] = a [16, K] · b [K, 8], both staged in shared
+/// memory with rows `Pitch` floats apart.
+template <int K, int Pitch>
+__global__ void tile_product(const float *a, const float *b, float *out) {
+  __shared__ float sa[16 * Pitch], sb[K * Pitch];
+  for (int e = threadIdx.x; e < 16 * K; e += 32)
+    sa[e / K * Pitch + e % K] = a[e];
+  for (int e = threadIdx.x; e < K * 8; e += 32)
+    sb[e / 8 * Pitch + e % 8] = b[e];
+  __syncwarp();
+  float d[4];
+  warp_tile_product_3xtf32<K, Pitch>(d, sa, sb);
+  const int g = threadIdx.x / 4, t = threadIdx.x % 4;
+  out[g * 8 + 2 * t] = d[0];
+  out[g * 8 + 2 * t + 1] = d[1];
+  out[(g + 8) * 8 + 2 * t] = d[2];
+  out[(g + 8) * 8 + 2 * t + 1] = d[3];
+}
+
+template <int K, int Pitch> void check_product(test::Report &rep) {
+  const std::vector<float> a = test::random_vector<float>(16 * K),
+                           b = test::random_vector<float>(K * 8);
+  DeviceBuffer<float> da(a.size()), db(b.size()), out(16 * 8);
+  da.upload(a);
+  db.upload(b);
+  tile_product<K, Pitch><<<1, 32>>>(da.ptr, db.ptr, out.ptr);
+  LARC_CHECK_LAUNCH();
+  std::vector<double> ref(16 * 8, 0.0);
+  for (int r = 0; r < 16; ++r)
+    for (int c = 0; c < 8; ++c)
+      for (int k = 0; k < K; ++k)
+        ref[r * 8 + c] += double(a[r * K + k]) * double(b[k * 8 + c]);
+  rep.check("3xtf32 tile K=" + std::to_string(K) +
+                " pitch=" + std::to_string(Pitch),
+            test::as_double(out.download()), ref, 1e-5);
+}
+
+} // namespace
+
+int main() {
+  test::Report rep;
+  check_product<16, 68>(rep);
+  check_product<32, 68>(rep);
+  check_product<32, 64>(rep);
+  return rep.finish("mma_tf32_test");
+}
