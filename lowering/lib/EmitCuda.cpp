@@ -245,7 +245,7 @@ struct KernelPlan {
   int64_t rowLanes() const {
     int64_t widest = std::max(keyDim(), opts.valueDim);
     for (const auto &dim : dims.sizes)
-      widest = std::max(widest, (dim.second + 63) / 64 * 64);
+      widest = std::max(widest, dims.padded(dim.getKey()));
     int64_t lanes = std::min<int64_t>(32, llvm::PowerOf2Ceil(widest / 8));
     while (lanes < 32 && tokensPerChunk() % (threads() / lanes) != 0)
       lanes *= 2;
@@ -1288,7 +1288,7 @@ __device__ inline void applyStrictMask(Accum<kChunk> &l) {
   if (Accum<kChunk>::col(tid, i) >= Accum<kChunk>::row(tid, i)) l.v[i] = 0.0f;
 }
 
-/// The accumulator into a plain fp32 [C, C] array in shared memory: each
+/// The accumulator into a plain fp32 [C, kSolvePitch] array in shared memory: each
 /// register pair (2 i, 2 i + 1) is two adjacent columns of one row, stored as
 /// one float2.
 __device__ inline void storeMatrix(const Accum<kChunk> &d, SolveMatrix &m) {
@@ -1904,16 +1904,11 @@ void KernelEmitter::emitCumsum() {
 
 void KernelEmitter::emitLoadT(StringRef chunkStart, StringRef condition) {
   w.open(("if (threadIdx.x == 0 && " + condition + ") {").str());
-  // Recomputed here rather than held: the loop of two value tiles has no
-  // register to spare for them.
-  w.line("// The chunk at token c0 has its T at slot first(seq) + (c0 − the "
-         "sequence's bos) / kTokens.");
-  w.line("const int64_t seqBos = p.cuSeqlens ? p.cuSeqlens[seq] : 0;");
+  // The slot is computed here rather than held: the loop of two value tiles
+  // has no register to spare for it.
   w.line("mbarrier::arrive_expect_tx(sm.tLoaded, sizeof(sm.t));");
-  w.line(("tma::load_bytes(&sm.t, Tiles::tile(p, Tiles::first(p, seq) + (" +
-          chunkStart +
-          " - seqBos) / kTokens, head), sizeof(sm.t), "
-          "sm.tLoaded);")
+  w.line(("tma::load_bytes(&sm.t, Tiles::tile(p, Tiles::slot(p, seq, " +
+          chunkStart + "), head), sizeof(sm.t), sm.tLoaded);")
              .str());
   w.close();
 }

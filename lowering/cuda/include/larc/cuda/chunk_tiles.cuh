@@ -31,6 +31,14 @@ template <int kTokens, int kTileBytes> struct ChunkTiles {
     return int64_t(seq) * ((p.seqLen + kTokens - 1) / kTokens);
   }
 
+  /// The slot of the chunk at token c0 of sequence `seq` (c0 − its first
+  /// token a multiple of kTokens).
+  __device__ static int64_t slot(const LarcLaunchParams &p, int seq,
+                                 int64_t c0) {
+    const int64_t bos = p.cuSeqlens ? p.cuSeqlens[seq] : 0;
+    return first(p, seq) + (c0 - bos) / kTokens;
+  }
+
   /// The chunk of a slot: its sequence's tokens [bos, eos) of batch row
   /// `batch`, and its own from c0 (c0 ≥ eos: a varlen slot no chunk uses).
   struct Chunk {
