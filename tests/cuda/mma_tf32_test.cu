@@ -4,12 +4,12 @@
 // bank conflicts; 64: where shared memory has no room for padding), against
 // an fp64 product on the host.
 //
-// Bounds, with reasons: each operand is split as hi + lo in tf32 (11
-// significant bits each), so it is carried to about 2^-21 relative; the
-// dropped lo·lo term is below 2^-22; the fp32 accumulation of K ≤ 32 terms
-// adds K·2^-24. With inputs in [-1, 1] (sums that may cancel), the
-// ‖err‖₂ / ‖ref‖₂ bound is 1e-5; one tf32 product (hi·hi alone) would be
-// ~1e-3 and fail it.
+// Bounds, with reasons: each operand is split as hi + lo in tf32 (hi its
+// top 11 significant bits, lo the rest truncated to 11), so it is carried to
+// about 2^-20 relative; the dropped lo·lo term is below 2^-20; the fp32
+// accumulation of K ≤ 32 terms adds K·2^-24. With inputs in [-1, 1] (sums that
+// may cancel), the ‖err‖₂ / ‖ref‖₂ bound is 1e-5; one tf32 product (hi·hi
+// alone) would be ~1e-3 and fail it.
 #include "device_test.h"
 
 #include "larc/cuda/mma_tf32.cuh"

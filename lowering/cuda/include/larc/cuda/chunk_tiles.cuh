@@ -48,12 +48,14 @@ template <int kTokens, int kTileBytes> struct ChunkTiles {
   __device__ static Chunk of(const LarcLaunchParams &p, int64_t slot) {
     Chunk c;
     if (!p.cuSeqlens) {
-      const int64_t perSeq = (p.seqLen + kTokens - 1) / kTokens;
-      c.seq = int(slot / perSeq);
+      // In 32 bits (a 64-bit division is a called routine): slots and
+      // chunks per sequence stay far below 2^31, the tiles being 8 KiB each.
+      const int perSeq = int((p.seqLen + kTokens - 1) / kTokens);
+      c.seq = int(slot) / perSeq;
       c.batch = c.seq;
       c.bos = 0;
       c.eos = p.seqLen;
-      c.c0 = (slot % perSeq) * kTokens;
+      c.c0 = int64_t(int(slot) - c.seq * perSeq) * kTokens;
       return c;
     }
     // The last sequence whose first slot is at most `slot` (first(n)

@@ -1,7 +1,7 @@
 // Warp-level fp32 products on tensor cores: mma.sync m16n8k8 with tf32
 // operands, each fp32 operand split in two tf32 parts (x = hi + lo, "3xTF32":
 // hi·hi + hi·lo + lo·hi), which keeps about fp32's accuracy (the lo·lo term and
-// the parts' rounding are below 2^-21 relative) at three tensor-core steps a
+// the parts' truncation are below 2^-20 relative) at three tensor-core steps a
 // k8 slice. For the small fp32 block products of the triangular solve, where
 // CUDA-core FMAs cost an instruction per multiply-add.
 #pragma once
@@ -10,17 +10,20 @@
 
 namespace larc::gpu {
 
-/// x rounded to tf32 (the top 19 bits, round to nearest), as mma reads it.
-__device__ inline uint32_t to_tf32(float x) {
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-  return r;
+/// x's top 19 bits (sign, exponent, 10 mantissa bits): x truncated to tf32,
+/// the bits mma reads. One LOP3, where cvt.rna.tf32.f32 (round to nearest)
+/// takes four instructions on sm_90.
+__device__ inline uint32_t truncate_tf32(float x) {
+  return __float_as_uint(x) & 0xffffe000u;
 }
 
-/// x = hi + lo in two tf32 parts.
+/// x ≈ hi + lo in two tf32 parts: hi = x truncated, x − hi exactly (the low
+/// 13 bits of x's mantissa), then truncated to lo, which drops at most 2^-20
+/// of |x|. Three instructions; splitting was most of the solve's product
+/// instructions with round-to-nearest conversions.
 __device__ inline void split_tf32(float x, uint32_t &hi, uint32_t &lo) {
-  hi = to_tf32(x);
-  lo = to_tf32(x - __uint_as_float(hi));
+  hi = truncate_tf32(x);
+  lo = truncate_tf32(x - __uint_as_float(hi));
 }
 
 /// d += a b on one m16n8k8 tile (a: 16×8 row-major fragment, b: 8×8
