@@ -601,7 +601,8 @@ int64_t solveSharedBytes(const KernelPlan &plan) {
   const int64_t C = plan.opts.chunkSize, K = plan.keyDim();
   const int64_t bytes =
       C * C * 2 + std::max(2 * C * K * 2, 2 * solveMatrixBytes(plan));
-  return bytes + (sharedTail(plan) + 1023) / 1024 * 1024 + 1024;
+  const int64_t tail = sharedTail(plan) + 48; // chunk (40), keyHead
+  return bytes + (tail + 1023) / 1024 * 1024 + 1024;
 }
 
 int64_t sharedBytes(const KernelPlan &plan) {
@@ -1272,13 +1273,19 @@ void KernelEmitter::emitSolveSupport() {
 /// L ⊙ e^{b'_r − b_s} where s < r, else 0 (on and above the diagonal): the
 /// strictly lower part of Y Aᵀ, decayed from token s to just before token r.
 /// b' ≤ b and b is non-increasing, so every exponent kept here is ≤ 0.
+/// Column blocks right of the warp's diagonal block are 0 without an exp
+/// (with_lower_blocks).
 __device__ inline void applyStrictDecayMask(Accum<kChunk> &l, const float *bRow,
                                             const float *bCol) {
   const int tid = warpgroup_thread();
-  LARC_FOR_LANE(i, kChunk / 2) {
-    const int r = Accum<kChunk>::row(tid, i), c = Accum<kChunk>::col(tid, i);
-    l.v[i] = c < r ? l.v[i] * exp_fast(bRow[r] - bCol[c]) : 0.0f;
-  }
+  with_lower_blocks<kChunk>([&](auto blocks) {
+    LARC_FOR_LANE(i, kChunk / 2) {
+      const int r = Accum<kChunk>::row(tid, i), c = Accum<kChunk>::col(tid, i);
+      l.v[i] = i / 4 < decltype(blocks)::value && c < r
+                   ? l.v[i] * exp_fast(bRow[r] - bCol[c])
+                   : 0.0f;
+    }
+  });
 }
 
 /// The strictly lower part of Y Aᵀ (no decay): 0 on and above the diagonal.
@@ -1334,9 +1341,10 @@ __device__ inline void storeTileT(const float (&d)[4], SolveMatrix &tInv,
 ///      c < 16 holds column c in registers, x_r = δ_rc − Σ_{s<r} L_rs x_s,
 ///      while the last warpgroup zeroes T's upper blocks;
 ///   2. the 32×32 halves: T_10 = −T_11 (L_10 T_00), T_32 = −T_33 (L_32 T_22),
-///      one m16n8 tile a warp on warps 0-3;
+///      a 16×16 strip of two m16n8 tiles a warp on warps 0-1;
 ///   3. the whole: T_BA = −T_B (L_BA T_A), A = rows/columns [0, 32),
-///      B = [32, 64): 8 m16n8 tiles over the warps.
+///      B = [32, 64): 4 strips of two m16n8 tiles over the warps (a strip's
+///      tiles share the split of A's fragments).
 /// The block products run on tensor cores with each fp32 operand split in two
 /// tf32 parts (larc/cuda/mma_tf32.cuh: about fp32's accuracy); as CUDA-core
 /// FMAs they were most of the solve kernel's instructions. The products L·T
@@ -1395,37 +1403,37 @@ __device__ inline void invertUnitLower(SolveMatrix &l, SolveMatrix &tInv,
       storeT(tInv, t, o + r, o + c, x[r]);
   }
   __syncthreads();
-  // 2. Half h = warp / 2 < 2 (rows/columns 32 h + [0, 32)): the 16×16 block
-  //    at rows i0 + [0, 16), columns j0 + [0, 16); warp: its columns
-  //    8 n + [0, 8), n = warp % 2 (one m16n8 tile).
-  if (warp < 4) {
-    const int i0 = 32 * (warp / 2) + 16, j0 = i0 - 16, n = 8 * (warp % 2);
-    float d[4];
+  // 2. Half h = warp < 2 (rows/columns 32 h + [0, 32)): the 16×16 block at
+  //    rows i0 + [0, 16), columns j0 + [0, 16), one strip of two m16n8 tiles.
+  if (warp < 2) {
+    const int i0 = 32 * warp + 16, j0 = i0 - 16;
+    float d[2][4];
     // M = L_10 T_00, to scratch: the upper block of L
-    warp_tile_product_3xtf32<16, kSolvePitch>(d, &l[i0][j0], &tInv[j0][j0 + n]);
-    storeTile(d, l, j0, i0 + n);
-    __syncwarp(); // the warp's M tile is whole (every warp reads only its own)
+    warp_strip_product_3xtf32<16, kSolvePitch, 2>(d, &l[i0][j0], &tInv[j0][j0]);
+    LARC_FOR_LANE(j, 2) storeTile(d[j], l, j0, i0 + 8 * j);
+    __syncwarp(); // the warp's M is whole (every warp reads only its own)
     // T_10 = −T_11 M
-    warp_tile_product_3xtf32<16, kSolvePitch>(d, &tInv[i0][i0], &l[j0][i0 + n]);
-    storeTileT(d, tInv, t, i0, j0 + n);
+    warp_strip_product_3xtf32<16, kSolvePitch, 2>(d, &tInv[i0][i0], &l[j0][i0]);
+    LARC_FOR_LANE(j, 2) storeTileT(d[j], tInv, t, i0, j0 + 8 * j);
   }
   __syncthreads();
-  // 3. T_BA = −T_B (L_BA T_A): the 32×32 block as 2 × 4 m16n8 tiles, tile
-  //    e = warp, warp + kWarps, ...: rows 16 (e / 4), columns 8 (e % 4).
-  for (int e = warp; e < 8; e += kWarps) {
-    float d[4];
+  // 3. T_BA = −T_B (L_BA T_A): the 32×32 block as 2 × 2 strips of two m16n8
+  //    tiles (which share A's split), strip e = warp, warp + kWarps, ...:
+  //    rows 16 (e / 2), columns 16 (e % 2).
+  for (int e = warp; e < 4; e += kWarps) {
+    float d[2][4];
     // M = L_BA T_A, to scratch: the upper right of L
-    warp_tile_product_3xtf32<32, kSolvePitch>(d, &l[32 + 16 * (e / 4)][0],
-                                              &tInv[0][8 * (e % 4)]);
-    storeTile(d, l, 16 * (e / 4), 32 + 8 * (e % 4));
+    warp_strip_product_3xtf32<32, kSolvePitch, 2>(d, &l[32 + 16 * (e / 2)][0],
+                                                  &tInv[0][16 * (e % 2)]);
+    LARC_FOR_LANE(j, 2) storeTile(d[j], l, 16 * (e / 2), 32 + 16 * (e % 2) + 8 * j);
   }
   __syncthreads();
-  for (int e = warp; e < 8; e += kWarps) {
-    float d[4];
+  for (int e = warp; e < 4; e += kWarps) {
+    float d[2][4];
     // T_BA = −T_B M
-    warp_tile_product_3xtf32<32, kSolvePitch>(d, &tInv[32 + 16 * (e / 4)][32],
-                                              &l[0][32 + 8 * (e % 4)]);
-    storeTileT(d, tInv, t, 32 + 16 * (e / 4), 8 * (e % 4));
+    warp_strip_product_3xtf32<32, kSolvePitch, 2>(d, &tInv[32 + 16 * (e / 2)][32],
+                                                  &l[0][32 + 16 * (e % 2)]);
+    LARC_FOR_LANE(j, 2) storeTileT(d[j], tInv, t, 32 + 16 * (e / 2), 16 * (e % 2) + 8 * j);
   }
 }
 
@@ -2612,6 +2620,8 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
     w.line(llvm::formatv("float tok_{0}[kTokens]; // {1} of the chunk's "
                          "tokens",
                          in.name, in.input.getName()));
+  w.line("Tiles::Chunk chunk; // this CTA's chunk, by thread 0");
+  w.line("int keyHead;        // head of query/key inputs, by thread 0");
   w.close("};");
   w.line(llvm::formatv("constexpr int kSolveSharedBytes = {0}; // manifest "
                        "\"solve\" \"shared_bytes\"",
@@ -2635,11 +2645,20 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
   w.line("const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;");
   w.line("const int wg = warpgroup::index(); // warpgroup 0 computes L");
   w.line("const int head = blockIdx.y;            // value head (HV)");
-  w.line("const int keyHead = head / (p.valueHeads / p.heads); // head of "
-         "query/key inputs");
-  w.line("// This CTA's chunk: slot blockIdx.x, tokens [c0, c0 + count) of "
-         "batch row `batch`.");
-  w.line("const Tiles::Chunk chunk = Tiles::of(p, blockIdx.x);");
+  // A CTA solves one chunk, so its setup is a real part of its instructions:
+  // each integer division by a runtime value is ~25, and every warp would
+  // repeat them.
+  w.line("// This CTA's chunk (slot blockIdx.x: tokens [c0, c0 + count) of "
+         "batch row `batch`)");
+  w.line("// and key head, by thread 0: its integer divisions are not "
+         "repeated on every warp.");
+  w.open("if (threadIdx.x == 0) {");
+  w.line("sm.chunk = Tiles::of(p, blockIdx.x);");
+  w.line("sm.keyHead = head / (p.valueHeads / p.heads);");
+  w.close();
+  w.line("__syncthreads();");
+  w.line("const Tiles::Chunk chunk = sm.chunk;");
+  w.line("const int keyHead = sm.keyHead;");
   w.line("const int seq = chunk.seq;");
   w.line("const int64_t batch = chunk.batch, eos = chunk.eos, c0 = chunk.c0;");
   w.line("if (c0 >= eos) return; // a varlen slot that no chunk uses");

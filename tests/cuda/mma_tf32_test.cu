@@ -20,39 +20,47 @@ using test::DeviceBuffer;
 
 namespace {
 
-/// One warp: out [16, 8] = a [16, K] · b [K, 8], both staged in shared
-/// memory with rows `Pitch` floats apart.
-template <int K, int Pitch>
-__global__ void tile_product(const float *a, const float *b, float *out) {
+/// One warp: out [16, 8 N] = a [16, K] · b [K, 8 N], both staged in shared
+/// memory with rows `Pitch` floats apart (N = 1: warp_tile_product_3xtf32).
+template <int K, int Pitch, int N>
+__global__ void strip_product(const float *a, const float *b, float *out) {
   __shared__ float sa[16 * Pitch], sb[K * Pitch];
   for (int e = threadIdx.x; e < 16 * K; e += 32)
     sa[e / K * Pitch + e % K] = a[e];
-  for (int e = threadIdx.x; e < K * 8; e += 32)
-    sb[e / 8 * Pitch + e % 8] = b[e];
+  for (int e = threadIdx.x; e < K * 8 * N; e += 32)
+    sb[e / (8 * N) * Pitch + e % (8 * N)] = b[e];
   __syncwarp();
-  float d[4];
-  warp_tile_product_3xtf32<K, Pitch>(d, sa, sb);
+  float d[N][4];
+  if constexpr (N == 1)
+    warp_tile_product_3xtf32<K, Pitch>(d[0], sa, sb);
+  else
+    warp_strip_product_3xtf32<K, Pitch, N>(d, sa, sb);
   const int g = threadIdx.x / 4, t = threadIdx.x % 4;
-  out[g * 8 + 2 * t] = d[0];
-  out[g * 8 + 2 * t + 1] = d[1];
-  out[(g + 8) * 8 + 2 * t] = d[2];
-  out[(g + 8) * 8 + 2 * t + 1] = d[3];
+  for (int j = 0; j < N; ++j) {
+    const int c = 8 * j + 2 * t;
+    out[g * 8 * N + c] = d[j][0];
+    out[g * 8 * N + c + 1] = d[j][1];
+    out[(g + 8) * 8 * N + c] = d[j][2];
+    out[(g + 8) * 8 * N + c + 1] = d[j][3];
+  }
 }
 
-template <int K, int Pitch> void check_product(test::Report &rep) {
+template <int K, int Pitch, int N = 1> void check_product(test::Report &rep) {
+  constexpr int kCols = 8 * N;
   const std::vector<float> a = test::random_vector<float>(16 * K),
-                           b = test::random_vector<float>(K * 8);
-  DeviceBuffer<float> da(a.size()), db(b.size()), out(16 * 8);
+                           b = test::random_vector<float>(K * kCols);
+  DeviceBuffer<float> da(a.size()), db(b.size()), out(16 * kCols);
   da.upload(a);
   db.upload(b);
-  tile_product<K, Pitch><<<1, 32>>>(da.ptr, db.ptr, out.ptr);
+  strip_product<K, Pitch, N><<<1, 32>>>(da.ptr, db.ptr, out.ptr);
   LARC_CHECK_LAUNCH();
-  std::vector<double> ref(16 * 8, 0.0);
+  std::vector<double> ref(16 * kCols, 0.0);
   for (int r = 0; r < 16; ++r)
-    for (int c = 0; c < 8; ++c)
+    for (int c = 0; c < kCols; ++c)
       for (int k = 0; k < K; ++k)
-        ref[r * 8 + c] += double(a[r * K + k]) * double(b[k * 8 + c]);
-  rep.check("3xtf32 tile K=" + std::to_string(K) +
+        ref[r * kCols + c] += double(a[r * K + k]) * double(b[k * kCols + c]);
+  rep.check(std::string(N == 1 ? "3xtf32 tile" : "3xtf32 strip") +
+                " K=" + std::to_string(K) + " N=" + std::to_string(kCols) +
                 " pitch=" + std::to_string(Pitch),
             test::as_double(out.download()), ref, 1e-5);
 }
@@ -64,5 +72,8 @@ int main() {
   check_product<16, 68>(rep);
   check_product<32, 68>(rep);
   check_product<32, 64>(rep);
+  check_product<16, 68, 2>(rep); // the solve's strips of two tiles
+  check_product<32, 68, 2>(rep);
+  check_product<32, 64, 2>(rep);
   return rep.finish("mma_tf32_test");
 }

@@ -47,6 +47,30 @@ __device__ inline void apply_causal_mask(Accum<N> &s, int row0 = 0,
       s.v[i] = 0.f;
 }
 
+/// Calls f(std::integral_constant<int, J>{}) where J is the number of 8-column
+/// blocks of a [64, N] accumulator that hold entries at or left of the
+/// diagonal (c ≤ r) in this warp's rows 16 w + [0, 16): min(N / 8, 2 w + 2).
+/// The warp index is uniform, so a causal mask skips the blocks to the right,
+/// all zeros, without computing their factors (3/8 of a 64 × 64 tile's). The
+/// solve kernel's L uses it; the chunk loop's score masks do not (four copies
+/// of the mask made the gated delta and simple GLA loops 2-3 % slower, H100).
+template <int N, class F> __device__ inline void with_lower_blocks(F &&f) {
+  constexpr int kAll = N / 8;
+  switch (warpgroup_thread() / 32) {
+  case 0:
+    f(std::integral_constant < int, kAll<2 ? kAll : 2>{});
+    break;
+  case 1:
+    f(std::integral_constant < int, kAll<4 ? kAll : 4>{});
+    break;
+  case 2:
+    f(std::integral_constant < int, kAll<6 ? kAll : 6>{});
+    break;
+  default:
+    f(std::integral_constant < int, kAll<8 ? kAll : 8>{});
+  }
+}
+
 /// s ⊙ Γ on a [64, N] tile: s[r][c] · exp(b_row[r] − b_col[c]) where
 /// row0 + r ≥ col0 + c, else 0. b_row/b_col: cumulative log-gates of the
 /// tile's rows and columns (shared memory or registers' source), indexed from

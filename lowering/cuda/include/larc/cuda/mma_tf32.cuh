@@ -38,32 +38,51 @@ __device__ inline void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4],
                  "r"(b[1]));
 }
 
-/// One warp's 16×8 tile of A B for row-major fp32 A [16, K] and B [K, 8] in
-/// shared memory (a and b at the tiles' first elements, rows `pitch` floats
-/// apart; a pitch of 4 mod 32 floats loads the fragments without bank
-/// conflicts). Lane (g, t) = (lane / 4, lane % 4) gets d[0..1] = row g,
-/// columns 2 t and 2 t + 1, and d[2..3] the same of row g + 8.
-template <int K, int Pitch>
-__device__ inline void warp_tile_product_3xtf32(float (&d)[4], const float *a,
-                                                const float *b) {
+/// One warp's 16×(8 N) strip of A B for row-major fp32 A [16, K] and B
+/// [K, 8 N] in shared memory (a and b at the strip's first elements, rows
+/// `pitch` floats apart; a pitch of 4 mod 32 floats loads the fragments
+/// without bank conflicts): N m16n8 tiles side by side, which share A's
+/// fragments and their split. Lane (g, t) = (lane / 4, lane % 4) gets, of
+/// tile j (columns 8 j + [0, 8)), d[j][0..1] = row g, columns 2 t and 2 t + 1,
+/// and d[j][2..3] the same of row g + 8.
+template <int K, int Pitch, int N>
+__device__ inline void
+warp_strip_product_3xtf32(float (&d)[N][4], const float *a, const float *b) {
   static_assert(K % 8 == 0, "whole k8 steps");
   const int lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
 #pragma unroll
-  for (int i = 0; i < 4; ++i)
-    d[i] = 0.0f;
+  for (int j = 0; j < N; ++j)
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+      d[j][i] = 0.0f;
 #pragma unroll
   for (int k = 0; k < K; k += 8) {
-    uint32_t ah[4], al[4], bh[2], bl[2];
+    uint32_t ah[4], al[4];
     split_tf32(a[g * Pitch + k + t], ah[0], al[0]);
     split_tf32(a[(g + 8) * Pitch + k + t], ah[1], al[1]);
     split_tf32(a[g * Pitch + k + t + 4], ah[2], al[2]);
     split_tf32(a[(g + 8) * Pitch + k + t + 4], ah[3], al[3]);
-    split_tf32(b[(k + t) * Pitch + g], bh[0], bl[0]);
-    split_tf32(b[(k + t + 4) * Pitch + g], bh[1], bl[1]);
-    mma_m16n8k8_tf32(d, al, bh); // small terms first
-    mma_m16n8k8_tf32(d, ah, bl);
-    mma_m16n8k8_tf32(d, ah, bh);
+#pragma unroll
+    for (int j = 0; j < N; ++j) {
+      uint32_t bh[2], bl[2];
+      split_tf32(b[(k + t) * Pitch + 8 * j + g], bh[0], bl[0]);
+      split_tf32(b[(k + t + 4) * Pitch + 8 * j + g], bh[1], bl[1]);
+      mma_m16n8k8_tf32(d[j], al, bh); // small terms first
+      mma_m16n8k8_tf32(d[j], ah, bl);
+      mma_m16n8k8_tf32(d[j], ah, bh);
+    }
   }
+}
+
+/// One warp's 16×8 tile of A B: warp_strip_product_3xtf32 with N = 1.
+template <int K, int Pitch>
+__device__ inline void warp_tile_product_3xtf32(float (&d)[4], const float *a,
+                                                const float *b) {
+  float strip[1][4];
+  warp_strip_product_3xtf32<K, Pitch, 1>(strip, a, b);
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+    d[i] = strip[0][i];
 }
 
 } // namespace larc::gpu
