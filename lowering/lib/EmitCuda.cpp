@@ -1320,7 +1320,7 @@ __device__ inline void storeT(SolveMatrix &tInv,
   t.at(r, c) = __float2bfloat16(x);
 }
 
-/// A warp's m16n8 tile d (warp_tile_product_3xtf32's layout) into rows
+/// A warp's m16n8 tile d (one tile of warp_strip_product_3xtf32) into rows
 /// r0 + [0, 16), columns c0 + [0, 8) of m.
 __device__ inline void storeTile(const float (&d)[4], SolveMatrix &m, int r0,
                                  int c0) {

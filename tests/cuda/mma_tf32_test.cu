@@ -1,8 +1,8 @@
-// Device tests of the 3xTF32 warp tile product (larc/cuda/mma_tf32.cuh), the
-// block products of the triangular solve: a 16×8 tile of A B for fp32 A
-// [16, K] and B [K, 8] in shared memory at the solve's row pitches (68: no
-// bank conflicts; 64: where shared memory has no room for padding), against
-// an fp64 product on the host.
+// Device tests of the 3xTF32 warp strip product (larc/cuda/mma_tf32.cuh), the
+// block products of the triangular solve: a 16×8 tile (and a 16×16 strip) of A
+// B for fp32 A [16, K] and B [K, 8] in shared memory at the solve's row pitches
+// (68: no bank conflicts; 64: where shared memory has no room for padding),
+// against an fp64 product on the host.
 //
 // Bounds, with reasons: each operand is split as hi + lo in tf32 (hi its
 // top 11 significant bits, lo the rest truncated to 11), so it is carried to
@@ -21,7 +21,7 @@ using test::DeviceBuffer;
 namespace {
 
 /// One warp: out [16, 8 N] = a [16, K] · b [K, 8 N], both staged in shared
-/// memory with rows `Pitch` floats apart (N = 1: warp_tile_product_3xtf32).
+/// memory with rows `Pitch` floats apart.
 template <int K, int Pitch, int N>
 __global__ void strip_product(const float *a, const float *b, float *out) {
   __shared__ float sa[16 * Pitch], sb[K * Pitch];
@@ -31,10 +31,7 @@ __global__ void strip_product(const float *a, const float *b, float *out) {
     sb[e / (8 * N) * Pitch + e % (8 * N)] = b[e];
   __syncwarp();
   float d[N][4];
-  if constexpr (N == 1)
-    warp_tile_product_3xtf32<K, Pitch>(d[0], sa, sb);
-  else
-    warp_strip_product_3xtf32<K, Pitch, N>(d, sa, sb);
+  warp_strip_product_3xtf32<K, Pitch, N>(d, sa, sb);
   const int g = threadIdx.x / 4, t = threadIdx.x % 4;
   for (int j = 0; j < N; ++j) {
     const int c = 8 * j + 2 * t;

@@ -58,16 +58,16 @@ template <int N, class F> __device__ inline void with_lower_blocks(F &&f) {
   constexpr int kAll = N / 8;
   switch (warpgroup_thread() / 32) {
   case 0:
-    f(std::integral_constant < int, kAll<2 ? kAll : 2>{});
+    f(std::integral_constant<int, (kAll < 2 ? kAll : 2)>{});
     break;
   case 1:
-    f(std::integral_constant < int, kAll<4 ? kAll : 4>{});
+    f(std::integral_constant<int, (kAll < 4 ? kAll : 4)>{});
     break;
   case 2:
-    f(std::integral_constant < int, kAll<6 ? kAll : 6>{});
+    f(std::integral_constant<int, (kAll < 6 ? kAll : 6)>{});
     break;
   default:
-    f(std::integral_constant < int, kAll<8 ? kAll : 8>{});
+    f(std::integral_constant<int, (kAll < 8 ? kAll : 8)>{});
   }
 }
 

@@ -74,15 +74,4 @@ warp_strip_product_3xtf32(float (&d)[N][4], const float *a, const float *b) {
   }
 }
 
-/// One warp's 16×8 tile of A B: warp_strip_product_3xtf32 with N = 1.
-template <int K, int Pitch>
-__device__ inline void warp_tile_product_3xtf32(float (&d)[4], const float *a,
-                                                const float *b) {
-  float strip[1][4];
-  warp_strip_product_3xtf32<K, Pitch, 1>(strip, a, b);
-#pragma unroll
-  for (int i = 0; i < 4; ++i)
-    d[i] = strip[0][i];
-}
-
 } // namespace larc::gpu
