@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <utility>
 
 namespace larc::runtime {
 
@@ -350,6 +351,45 @@ Launcher::~Launcher() = default;
 
 namespace {
 
+// A stream-ordered device allocation (cuMemAllocAsync) for one call. free()
+// frees it on the stream with its error checked; one still held when the
+// object goes (a launch threw) is freed unchecked, so the first error stands.
+class StreamAllocation {
+public:
+  StreamAllocation() = default;
+  StreamAllocation(const DriverApi &api, CUstream stream, size_t bytes,
+                   const std::string &what)
+      : api(&api), stream(stream) {
+    check(api.memAllocAsync(&ptr, bytes, stream),
+          fmt::format("allocating {} ({} bytes)", what, bytes));
+  }
+  StreamAllocation(StreamAllocation &&other) noexcept {
+    *this = std::move(other);
+  }
+  StreamAllocation &operator=(StreamAllocation &&other) noexcept {
+    std::swap(api, other.api);
+    std::swap(stream, other.stream);
+    std::swap(ptr, other.ptr);
+    return *this;
+  }
+  ~StreamAllocation() {
+    if (ptr)
+      api->memFreeAsync(ptr, stream);
+  }
+  template <class T = void> T *get() const {
+    return reinterpret_cast<T *>(ptr);
+  }
+  void free(const std::string &what) {
+    if (CUdeviceptr held = std::exchange(ptr, 0))
+      check(api->memFreeAsync(held, stream), "freeing " + what);
+  }
+
+private:
+  const DriverApi *api = nullptr;
+  CUstream stream = nullptr;
+  CUdeviceptr ptr = 0;
+};
+
 void launchGrid(const DriverApi &api, CUfunction function, const char *name,
                 const std::array<uint64_t, 3> &grid,
                 const std::array<uint32_t, 3> &block, uint32_t sharedBytes,
@@ -374,55 +414,43 @@ void launchSplit(const DriverApi &api, const KernelSpec &kernel,
   const std::array<uint64_t, 3> &grid = stage.grid;
   const uint64_t segments = static_cast<uint64_t>(choice.segments);
   const uint64_t rows = grid[2] * segments * grid[1];
-  const size_t bytes = rows * spec.workspaceFloats * sizeof(float);
-  CUdeviceptr workspace = 0;
-  check(api.memAllocAsync(&workspace, bytes, stream),
-        fmt::format("allocating the split plan's workspace ({} bytes)", bytes));
+  const std::string what = "the split plan's workspace";
+  StreamAllocation workspace(api, stream,
+                             rows * spec.workspaceFloats * sizeof(float), what);
   params.segments = choice.segments;
   params.segmentTokens = static_cast<int32_t>(choice.segmentTokens);
-  params.workspace = reinterpret_cast<float *>(workspace);
-  try {
-    launchGrid(api, split.summary, spec.summary.c_str(),
-               {spec.summaryGridX, grid[1], grid[2] * segments}, kernel.block,
-               kernel.sharedBytes, stream, params);
-    launchGrid(api, split.combine, spec.combine.c_str(),
-               {spec.combineGridX, grid[1], grid[2]}, spec.combineBlock, 0,
-               stream, params);
-    launchGrid(api, loaded.functions[stage.kernelIndex], kernel.name.c_str(),
-               {grid[0], grid[1], grid[2] * segments}, kernel.block,
-               kernel.sharedBytes, stream, params);
-  } catch (...) {
-    api.memFreeAsync(workspace, stream);
-    throw;
-  }
-  check(api.memFreeAsync(workspace, stream),
-        "freeing the split plan's workspace");
+  params.workspace = workspace.get<float>();
+  launchGrid(api, split.summary, spec.summary.c_str(),
+             {spec.summaryGridX, grid[1], grid[2] * segments}, kernel.block,
+             kernel.sharedBytes, stream, params);
+  launchGrid(api, split.combine, spec.combine.c_str(),
+             {spec.combineGridX, grid[1], grid[2]}, spec.combineBlock, 0,
+             stream, params);
+  launchGrid(api, loaded.functions[stage.kernelIndex], kernel.name.c_str(),
+             {grid[0], grid[1], grid[2] * segments}, kernel.block,
+             kernel.sharedBytes, stream, params);
+  workspace.free(what);
 }
 
+constexpr const char *kSolveTiles = "the solve kernel's tiles";
+
 // The solve kernel: one CTA per chunk slot and value head writes the chunk's
-// tile into a stream-ordered allocation that the kernel reads (freed by the
-// caller after the kernel). Returns 0 when the call has no chunks.
-CUdeviceptr launchSolve(const DriverApi &api, const KernelSpec &kernel,
-                        CUfunction function, bool varlen, CUstream stream,
-                        LarcLaunchParams &params) {
+// tile into a stream-ordered allocation that the kernel reads (the caller
+// frees it after the kernel). Holds nothing when the call has no chunks.
+StreamAllocation launchSolve(const DriverApi &api, const KernelSpec &kernel,
+                             CUfunction function, bool varlen, CUstream stream,
+                             LarcLaunchParams &params) {
   const SolveKernel &solve = *kernel.solve;
   const uint64_t slots = chunkSlots(kernel.chunkSize, params.batch,
                                     params.seqLen, params.sequences, varlen);
   const uint64_t heads = static_cast<uint64_t>(params.valueHeads);
   if (slots == 0 || heads == 0)
-    return 0;
-  const size_t bytes = slots * heads * solve.tileBytes;
-  CUdeviceptr tiles = 0;
-  check(api.memAllocAsync(&tiles, bytes, stream),
-        fmt::format("allocating the solve kernel's tiles ({} bytes)", bytes));
-  params.chunkTiles = reinterpret_cast<void *>(tiles);
-  try {
-    launchGrid(api, function, solve.name.c_str(), {slots, heads, 1},
-               solve.block, solve.sharedBytes, stream, params);
-  } catch (...) {
-    api.memFreeAsync(tiles, stream);
-    throw;
-  }
+    return {};
+  StreamAllocation tiles(api, stream, slots * heads * solve.tileBytes,
+                         kSolveTiles);
+  params.chunkTiles = tiles.get();
+  launchGrid(api, function, solve.name.c_str(), {slots, heads, 1}, solve.block,
+             solve.sharedBytes, stream, params);
   return tiles;
 }
 
@@ -470,27 +498,20 @@ void Launcher::Impl::launchStage(const DriverApi &api,
   SegmentChoice choice =
       chooseSegments(kernel, plan, stagePlan.grid, args.cuSeqlens.has_value(),
                      loaded.smCount, std::getenv(kSegmentsEnv));
-  const CUdeviceptr tiles =
+  StreamAllocation tiles =
       kernel.solve
           ? launchSolve(api, kernel, loaded.solve[stagePlan.kernelIndex],
                         args.cuSeqlens.has_value(), stream, params)
-          : 0;
-  try {
-    CUfunction function = loaded.functions[stagePlan.kernelIndex];
-    if (choice.split())
-      launchSplit(api, kernel, loaded, stagePlan, choice, stream, params);
-    else if (kernel.cluster)
-      launchClustered(api, function, kernel, stagePlan.grid, stream, params);
-    else
-      launchGrid(api, function, kernel.name.c_str(), stagePlan.grid,
-                 kernel.block, kernel.sharedBytes, stream, params);
-  } catch (...) {
-    if (tiles)
-      api.memFreeAsync(tiles, stream);
-    throw;
-  }
-  if (tiles)
-    check(api.memFreeAsync(tiles, stream), "freeing the solve kernel's tiles");
+          : StreamAllocation();
+  CUfunction function = loaded.functions[stagePlan.kernelIndex];
+  if (choice.split())
+    launchSplit(api, kernel, loaded, stagePlan, choice, stream, params);
+  else if (kernel.cluster)
+    launchClustered(api, function, kernel, stagePlan.grid, stream, params);
+  else
+    launchGrid(api, function, kernel.name.c_str(), stagePlan.grid, kernel.block,
+               kernel.sharedBytes, stream, params);
+  tiles.free(kSolveTiles);
 }
 
 void Launcher::launch(const Plan &plan, const Arguments &args,
@@ -509,23 +530,15 @@ void Launcher::launch(const Plan &plan, const Arguments &args,
     return;
   // The intermediates of a staged package: one stream-ordered allocation
   // for the call, freed after its last stage (or on failure).
-  size_t bytes = intermediateBytes(impl->manifest, plan);
-  CUdeviceptr block = 0;
-  if (bytes)
-    check(api.memAllocAsync(&block, bytes, stream),
-          fmt::format("allocating the intermediates ({} bytes)", bytes));
+  const std::string what = "the intermediates";
+  const size_t bytes = intermediateBytes(impl->manifest, plan);
+  StreamAllocation block =
+      bytes ? StreamAllocation(api, stream, bytes, what) : StreamAllocation();
   std::vector<TensorView> intermediates =
-      intermediateViews(impl->manifest, plan, reinterpret_cast<void *>(block));
-  try {
-    for (size_t stage = 0; stage < plan.stages.size(); ++stage)
-      impl->launchStage(api, loaded, plan, stage, args, intermediates, stream);
-  } catch (...) {
-    if (block)
-      api.memFreeAsync(block, stream);
-    throw;
-  }
-  if (block)
-    check(api.memFreeAsync(block, stream), "freeing the intermediates");
+      intermediateViews(impl->manifest, plan, block.get());
+  for (size_t stage = 0; stage < plan.stages.size(); ++stage)
+    impl->launchStage(api, loaded, plan, stage, args, intermediates, stream);
+  block.free(what);
 }
 
 bool driverAvailable(std::string &why) {
