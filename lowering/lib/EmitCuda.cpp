@@ -232,6 +232,23 @@ struct KernelPlan {
     return valueTiles() == 1 && !wideKeys() ? 1 : 0;
   }
   int64_t threads() const { return 128 * (valueTiles() + helperWarpgroups()); }
+  /// The helper warpgroup becomes a producer one chunk ahead: it runs chunk
+  /// c + 1's CUDA-core phases (scalars, gate pass, prologue, cumsum,
+  /// Y ⊙ e^{b'}) into the other of two copies of Shared while the owner
+  /// warpgroup runs chunk c's products, output and state update, so a chunk
+  /// costs the longer of the two chains rather than their sum (simple GLA
+  /// D64: 3 570 cycles a chunk, 1 280 of them TMA wait, prologue and cumsum;
+  /// bench/NOTES.md session 13). Set by planKernel where two copies fit and
+  /// the prologue reads no state: not beside a scanned or riding vector
+  /// state, a Gram feature map, an apply, an in-loop solve or plain loads.
+  /// Nor with per-key decays, whose gate pass and anchored prologue on one
+  /// warpgroup take longer than the owner's chain (GLA D64 63 -> 68 us).
+  bool pipelined = false;
+  bool canPipeline() const {
+    return helperWarpgroups() == 1 && !solveOnly && !prescan && !rider &&
+           !gram && !apply && !perKey() && !otherKeys() && !tmaInputs.empty() &&
+           (!hasProbe() || solveKernel());
+  }
   /// Token loop passes in flight: two (each lane two tokens, whose latencies
   /// overlap), or one beside a state of more than 128 keys, whose registers
   /// have no room for more. The solve kernel holds no state and its chain is
@@ -642,7 +659,8 @@ int64_t sharedBytes(const KernelPlan &plan) {
       bytes += C * K * 4; // scan (else it shares L and T's space)
   }
   bytes += (tail + 1023) / 1024 * 1024;
-  return bytes + 1024; // SmemCarver alignment slack
+  // Pipelined: Shared twice (kStages), the producer's chunk and the owner's.
+  return bytes * (plan.pipelined ? 2 : 1) + 1024; // + SmemCarver alignment
 }
 
 /// The kernel, one function per step.
@@ -721,6 +739,25 @@ private:
   }
   /// A per-token value as describe() prints it; a term's absent data is 0.
   std::string expr(Value v) const { return v ? renderExpression(v) : "0"; }
+
+  /// Who runs the phase being emitted: every thread, or one warpgroup's role
+  /// of a pipelined kernel (emitPipelinedLoop), whose threads meet at their
+  /// own named barrier.
+  enum class Role { All, Producer, Owner };
+  Role role = Role::All;
+  bool inRole() const { return role != Role::All; }
+  /// This thread's index among the phase's threads.
+  const char *tid() const { return inRole() ? "tid" : "threadIdx.x"; }
+  /// A barrier among the phase's threads, with why it is there.
+  void syncThreads(StringRef why = "") {
+    std::string line =
+        inRole() ? "warpgroup::barrier_sync(1 + wg);" : "__syncthreads();";
+    w.line(why.empty() ? line : line + " // " + why.str());
+  }
+  void emitChunkLoop();
+  void emitPipelinedLoop();
+  void emitProducerChunk();
+  void emitOwnerChunk();
 
   const KernelPlan &plan;
   const PrologueEmitter &prologue;
@@ -854,7 +891,14 @@ void KernelEmitter::emitHeaderComment() {
            "which runs on");
     w.line("// while the chunk's state update and the next chunk start.");
   }
-  if (plan.helperWarpgroups()) {
+  if (plan.pipelined) {
+    w.line("// A producer warpgroup with no tile runs each chunk's CUDA-core "
+           "phases (scalars,");
+    w.line("// prologue, cumsum) one chunk ahead, into the other of two "
+           "copies of Shared,");
+    w.line("// while the owner warpgroup runs the chunk before's products and "
+           "state update.");
+  } else if (plan.helperWarpgroups()) {
     w.line("// A helper warpgroup with no tile shares the chunk's CUDA-core "
            "phases (prologue,");
     w.line("// solve, row scalings), which one warp per scheduler would leave "
@@ -919,6 +963,18 @@ void KernelEmitter::emitConstants() {
          "takes at once");
   w.line("static_assert(kTokens % (kWarps * kRowsPerWarp) == 0, \"the token "
          "loops give every warp whole tokens\");");
+  if (plan.pipelined) {
+    w.line("constexpr int kStages = 2; // Shared twice: the producer fills one "
+           "while the owner reads the other");
+    w.line("constexpr int kRoleThreads = 128; // a role's threads: one "
+           "warpgroup (producer or owner)");
+    w.line("constexpr int kRoleWarps = kRoleThreads / 32;");
+    w.line("static_assert(kTokens % (kRoleWarps * kRowsPerWarp) == 0, \"the "
+           "producer's token loops give every warp whole tokens\");");
+  } else {
+    w.line("constexpr int kRoleThreads = kThreads; // the threads that share a "
+           "phase: all");
+  }
   w.line(llvm::formatv("constexpr int kTerms = {0};       // rank-1 terms",
                        plan.terms()));
   w.line("constexpr int kKeyPerLane = kKeyDim / kRowLanes;     // a lane's "
@@ -1080,8 +1136,11 @@ void KernelEmitter::emitConstants() {
   w.line(llvm::formatv("constexpr int kSharedBytes = {0}; // manifest "
                        "\"shared_bytes\"",
                        sharedBytes(plan)));
-  w.line("static_assert(sizeof(Shared) + 1024 == kSharedBytes, \"manifest "
-         "shared_bytes\");");
+  w.line(plan.pipelined
+             ? "static_assert(kStages * sizeof(Shared) + 1024 == kSharedBytes, "
+               "\"manifest shared_bytes\");"
+             : "static_assert(sizeof(Shared) + 1024 == kSharedBytes, "
+               "\"manifest shared_bytes\");");
   w.blank();
 }
 
@@ -1201,8 +1260,8 @@ __device__ inline void storeRow(SwizzledTile<bf16, kChunk, Cols> &tile, int r,
 template <int Cols>
 __device__ inline void decayRowsToEnd(SwizzledTile<bf16, kChunk, Cols> &a,
                                       const float *b, float bLast) {
-  scale_rows<kThreads>(a, [&](int r) { return exp_fast(bLast - b[r]); },
-                       threadIdx.x);
+  scale_rows<kRoleThreads>(a, [&](int r) { return exp_fast(bLast - b[r]); },
+                           threadIdx.x % kRoleThreads);
 }
 
 /// The output tile O [64, kValueTile] to global memory: row r is token
@@ -1447,17 +1506,28 @@ __device__ inline void invertUnitLower(SolveMatrix &l, SolveMatrix &tInv,
 template <int Cols>
 __device__ inline void scaleRowsExp(SwizzledTile<bf16, kChunk, Cols> &y,
                                     const float *b) {
-  scale_rows<kThreads>(y, [&](int r) { return exp_fast(b[r]); }, threadIdx.x);
+  scale_rows<kRoleThreads>(y, [&](int r) { return exp_fast(b[r]); },
+                           threadIdx.x % kRoleThreads);
 })");
 }
 
 void KernelEmitter::emitSetup() {
   w.line("extern __shared__ __align__(1024) char larcSmem[];");
   w.line("SmemCarver carver{larcSmem};");
-  w.line("Shared &sm = carver.take<Shared>();");
+  if (plan.pipelined)
+    w.line(
+        "Shared *stages = &carver.take<Shared>(kStages); // chunk j's tiles: "
+        "stages[j % 2]");
+  else
+    w.line("Shared &sm = carver.take<Shared>();");
   w.blank();
   w.line("const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;");
   w.line("const int wg = warpgroup::index(); // this warpgroup's value tile");
+  if (plan.pipelined) {
+    w.line("const int tid = threadIdx.x % kRoleThreads; // this thread in its "
+           "role's warpgroup");
+    w.line("const int roleWarp = warp % kRoleWarps;");
+  }
   w.line("const int v0 = kValueTile * wg; // its first column of " +
          plan.dims.value + " of this CTA");
   if (plan.helperWarpgroups())
@@ -1498,17 +1568,22 @@ void KernelEmitter::emitSetup() {
   w.line("(void)lane;");
   if (!plan.tmaInputs.empty() || plan.solveKernel()) {
     w.open("if (threadIdx.x == 0) {");
+    if (plan.pipelined)
+      w.open("for (int j = 0; j < kStages; ++j) {");
+    const char *sm = plan.pipelined ? "stages[j]" : "sm";
     if (!plan.tmaInputs.empty())
-      w.line("mbarrier::init(sm.loaded, 1);");
+      w.line(llvm::formatv("mbarrier::init({0}.loaded, 1);", sm));
     if (plan.solveKernel())
-      w.line("mbarrier::init(sm.tLoaded, 1);");
+      w.line(llvm::formatv("mbarrier::init({0}.tLoaded, 1);", sm));
+    if (plan.pipelined)
+      w.close();
     w.line("mbarrier::init_fence();");
     w.close();
     w.line("__syncthreads();");
   }
-  if (!plan.tmaInputs.empty())
+  if (!plan.tmaInputs.empty() && !plan.pipelined)
     w.line("uint32_t loadedParity = 0;");
-  if (plan.solveKernel())
+  if (plan.solveKernel() && !plan.pipelined)
     w.line("uint32_t tParity = 0;");
   w.blank();
   w.line("// Per-head values that depend on no token.");
@@ -1578,7 +1653,7 @@ void KernelEmitter::emitLoads(StringRef chunkStart) {
 /// `chunkStart` into `dest` (a format of the input's name: next_{0} for the
 /// registers of the next chunk); rows past the sequence's end get 0.
 void KernelEmitter::emitScalarPrefetch(StringRef chunkStart, const char *dest) {
-  w.line(("const int64_t t = " + chunkStart + " + threadIdx.x;").str());
+  w.line(("const int64_t t = " + chunkStart + " + " + tid() + ";").str());
   for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
     w.line(llvm::formatv(dest, in.name).str() +
            llvm::formatv(" = t < eos ? toFloat(*{0}) : 0.0f;",
@@ -1622,19 +1697,21 @@ void KernelEmitter::emitChunkInputs() {
   if (!plan.tokenScalars.empty()) {
     w.line("// 0. This chunk's scalar inputs to shared memory; the next "
            "chunk's into registers.");
-    w.open("if (threadIdx.x < kTokens) {");
+    w.open(llvm::formatv("if ({0} < kTokens) {{", tid()).str());
     for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
-      w.line(llvm::formatv("sm.tok_{0}[threadIdx.x] = next_{0};", in.name));
+      w.line(llvm::formatv("sm.tok_{0}[{1}] = next_{0};", in.name, tid()));
     emitScalarPrefetch("c0 + kTokens");
     w.close();
   }
-  if (!plan.tmaInputs.empty()) {
+  if (!plan.tmaInputs.empty() && plan.pipelined) {
+    w.line("mbarrier::wait(sm.loaded, parity); // this chunk's rows landed");
+  } else if (!plan.tmaInputs.empty()) {
     w.line("mbarrier::wait(sm.loaded, loadedParity); // this chunk's rows "
            "landed");
     w.line("loadedParity ^= 1;");
   }
   if (!plan.tokenScalars.empty())
-    w.line("__syncthreads(); // the scalars are in shared memory");
+    syncThreads("the scalars are in shared memory");
   w.blank();
 }
 
@@ -1642,7 +1719,15 @@ void KernelEmitter::emitNextLoads() {
   if (plan.tmaInputs.empty())
     return;
   w.line("// The prologue is done with the raw rows: load the next chunk's.");
-  w.open("if (threadIdx.x == kThreads - 32 && c0 + kTokens < eos) {");
+  if (plan.pipelined) {
+    // Into the other stage, whose raw rows this warpgroup read a round ago.
+    w.line("// The chunk after: its stage's rows were read a round ago (the "
+           "owner reads no raw rows).");
+    w.open("if (tid == kRoleThreads - 32 && c0 + kTokens < eos) {");
+    w.line("Shared &sm = stages[stage];");
+  } else {
+    w.open("if (threadIdx.x == kThreads - 32 && c0 + kTokens < eos) {");
+  }
   emitLoads("c0 + kTokens");
   w.close();
   w.blank();
@@ -1672,10 +1757,11 @@ void KernelEmitter::emitGatePass() {
                          row, g,
                          step.logDecay ? expr(step.logDecay) : "(none)"));
   });
-  w.line("__syncthreads();");
-  w.line("if (threadIdx.x < kKeyDim) key_cumsum(sm.b, sm.mid, "
-         "int(threadIdx.x), kAnchorLimit);");
-  w.line("__syncthreads();");
+  syncThreads();
+  w.line(llvm::formatv("if ({0} < kKeyDim) key_cumsum(sm.b, sm.mid, int({0}), "
+                       "kAnchorLimit);",
+                       tid()));
+  syncThreads();
   w.blank();
 }
 
@@ -1736,9 +1822,16 @@ void KernelEmitter::emitTokenLoop(
     const PrologueEmitter &values,
     llvm::function_ref<void(StringRef row, const SubStep &step)> storeRows) {
   w.line(llvm::formatv("#pragma unroll {0}", plan.tokenPasses()));
-  w.open("for (int i = 0; i < kTokens / (kWarps * kRowsPerWarp); ++i) {");
-  w.line("const int r = kRowsPerWarp * (warp + kWarps * i) + lane / kRowLanes; "
-         "// the chunk's token r");
+  if (inRole()) {
+    w.open("for (int i = 0; i < kTokens / (kRoleWarps * kRowsPerWarp); ++i) "
+           "{");
+    w.line("const int r = kRowsPerWarp * (roleWarp + kRoleWarps * i) + lane / "
+           "kRowLanes; // the chunk's token r");
+  } else {
+    w.open("for (int i = 0; i < kTokens / (kWarps * kRowsPerWarp); ++i) {");
+    w.line("const int r = kRowsPerWarp * (warp + kWarps * i) + lane / "
+           "kRowLanes; // the chunk's token r");
+  }
   w.line("[[maybe_unused]] const int rowLane = lane % kRowLanes; // this "
          "lane's part of row r");
   w.line("const bool valid = r < count;");
@@ -1867,11 +1960,11 @@ void KernelEmitter::emitPrologue() {
           step.logDecay ? prologue.ref(step.logDecay) : "0.0f",
           step.logDecay ? expr(step.logDecay) : "(none)"));
   });
-  if (!plan.solveOnly)
+  if (!plan.solveOnly && !inRole()) // the owner's, when pipelined
     emitStateCopy();
   w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
          "proxy");
-  w.line("__syncthreads();");
+  syncThreads();
   w.blank();
 }
 
@@ -1903,21 +1996,23 @@ void KernelEmitter::emitCumsum() {
       "// 2. b = cumsum(g) over the chunk (inclusive): b_r = Σ_{i ≤ r} g_i.");
   if (plan.needsExclusiveCumsum()) {
     w.line("//    b'_r = b_{r-1} = b_r − g_r (exclusive; b'_0 = 0).");
-    w.open("if (warp == 0) {");
+    w.open(inRole() ? "if (roleWarp == 0) {" : "if (warp == 0) {");
     w.line("warp_cumsum<kChunk>(sm.b, sm.b);");
     w.line("__syncwarp();");
     w.line("for (int r = lane; r < kChunk; r += 32) sm.bx[r] = r ? "
            "sm.b[r - 1] : 0.0f;");
     w.close();
   } else {
-    w.line("if (warp == 0) warp_cumsum<kChunk>(sm.b, sm.b);");
+    w.line(inRole() ? "if (roleWarp == 0) warp_cumsum<kChunk>(sm.b, sm.b);"
+                    : "if (warp == 0) warp_cumsum<kChunk>(sm.b, sm.b);");
   }
-  w.line("__syncthreads();");
+  syncThreads();
   w.blank();
 }
 
 void KernelEmitter::emitLoadT(StringRef chunkStart, StringRef condition) {
-  w.open(("if (threadIdx.x == 0 && " + condition + ") {").str());
+  w.open("if (" + std::string(tid()) + " == 0" +
+         (condition.empty() ? "" : " && " + condition.str()) + ") {");
   // The slot is computed here rather than held: the loop of two value tiles
   // has no register to spare for it.
   w.line("mbarrier::arrive_expect_tx(sm.tLoaded, sizeof(sm.t));");
@@ -2009,15 +2104,20 @@ fp32, and every product accumulates in fp32.)");
     w.line("// 2a. T = (I + L)^{-1} of this chunk is the solve kernel's "
            "(its L and block solve are");
     w.line("//     below the chunk loop), loaded with the chunk's rows.");
-    if (decay) {
-      w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'}");
-      w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's "
-             "async proxy");
+    if (role == Role::Owner) {
+      // Y ⊙ e^{b'} is the producer's (emitProducerChunk).
+      w.line("mbarrier::wait(sm.tLoaded, parity); // this chunk's T landed");
+    } else {
+      if (decay) {
+        w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'}");
+        w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's "
+               "async proxy");
+      }
+      w.line("mbarrier::wait(sm.tLoaded, tParity); // this chunk's T landed");
+      w.line("tParity ^= 1;");
+      if (decay)
+        w.line("__syncthreads(); // Y ⊙ e^{b'} is whole");
     }
-    w.line("mbarrier::wait(sm.tLoaded, tParity); // this chunk's T landed");
-    w.line("tParity ^= 1;");
-    if (decay)
-      w.line("__syncthreads(); // Y ⊙ e^{b'} is whole");
     w.blank();
   } else {
     emitLowerAndInverse();
@@ -2092,15 +2192,15 @@ fp32, and every product accumulates in fp32.)");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(u);");
   closeTileWork();
-  w.line("__syncthreads(); // every warp is done reading X");
-  if (plan.solveKernel()) {
+  syncThreads("every warp is done reading X");
+  if (plan.solveKernel() && role != Role::Owner) { // else the producer's
     w.line("// T is read: load the next chunk's.");
     emitLoadT("c0 + kTokens", "c0 + kTokens < eos");
   }
   w.line(tileWorkPrefix() + "store(u, " + xTile(plan.probeTerm) +
          "); // C replaces X: O and S_C read it below");
   w.line("tma::fence_shared_to_async();");
-  w.line("__syncthreads();");
+  syncThreads();
   w.blank();
 }
 
@@ -2366,7 +2466,7 @@ void KernelEmitter::emitStateUpdate() {
                  : "// 5. S_C = S_0 + Σ_m A_mᵀ X_m");
   emitProbeTermNote();
   if (decay) {
-    w.line("__syncthreads(); // every warp is done reading A through wgmma");
+    syncThreads("every warp is done reading A through wgmma");
     w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
            "add 0)");
     if (plan.splits() && !plan.hasProbe())
@@ -2380,7 +2480,7 @@ void KernelEmitter::emitStateUpdate() {
     w.close();
     closeTileWork();
     w.line("tma::fence_shared_to_async();");
-    w.line("__syncthreads();");
+    syncThreads();
   }
   openTileWork();
   if (plan.perKey()) {
@@ -2509,36 +2609,21 @@ void KernelEmitter::emitForEachStateElement(llvm::function_ref<void()> body) {
 }
 
 void KernelEmitter::openTileWork() {
-  if (plan.helperWarpgroups())
+  if (plan.helperWarpgroups() && role != Role::Owner)
     w.open("if (ownsTile) {");
 }
 
 void KernelEmitter::closeTileWork() {
-  if (plan.helperWarpgroups())
+  if (plan.helperWarpgroups() && role != Role::Owner)
     w.close();
 }
 
 std::string KernelEmitter::tileWorkPrefix() const {
-  return plan.helperWarpgroups() ? "if (ownsTile) " : "";
+  return plan.helperWarpgroups() && role != Role::Owner ? "if (ownsTile) " : "";
 }
 
-void KernelEmitter::emit(const std::string &name, KernelEmitter *solve) {
-  emitHeaderComment();
-  emitConstants();
-  emitSupport();
-  if (plan.splits()) {
-    w.line("/// The kernel's body. kSummary: phase 1 of the sequence-split "
-           "plan, which reduces a");
-    w.line("/// segment to S_end = M S_start + N and writes N and M to the "
-           "workspace (no outputs).");
-    w.line("template <bool kSummary>");
-    w.open("__device__ __forceinline__ void run(const LarcLaunchParams &p) {");
-  } else {
-    w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
-    w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
-  }
-  emitSetup();
-  emitInitialState();
+/// The chunk loop: every thread runs every phase of a chunk in turn.
+void KernelEmitter::emitChunkLoop() {
   emitFirstLoads();
   if (plan.wideKeys())
     w.line("Shared &smAll = sm;");
@@ -2582,6 +2667,132 @@ void KernelEmitter::emit(const std::string &name, KernelEmitter *solve) {
   }
   emitStateUpdate();
   w.close();
+}
+
+/// The pipelined chunk loop (KernelPlan::pipelined): in the round of chunk
+/// c0, the owner warpgroup runs chunk c0's products, output and state update
+/// from stages[stage] while the producer runs chunk c0 + kTokens's CUDA-core
+/// phases into stages[stage ^ 1]; one __syncthreads a round hands the stages
+/// over. The first round has only the producer's chunk.
+void KernelEmitter::emitPipelinedLoop() {
+  w.line("// The producer's first chunk: its scalars into registers, its rows "
+         "into stage 0.");
+  if (!plan.tokenScalars.empty()) {
+    std::string names;
+    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+      names += (names.empty() ? "" : ", ") + ("next_" + in.name) + " = 0.0f";
+    w.line("float " + names + "; // the producer's next chunk");
+  }
+  w.open("if (!ownsTile) {");
+  role = Role::Producer;
+  if (!plan.tokenScalars.empty()) {
+    w.open("if (tid < kTokens) {");
+    emitScalarPrefetch("bos");
+    w.close();
+  }
+  w.open("if (tid == 0 && bos < eos) {");
+  w.line("Shared &sm = stages[0];");
+  emitLoads("bos");
+  w.close();
+  role = Role::All;
+  w.close();
+  w.blank();
+  w.line("// Round c0: the owner's chunk c0 (none in the first round) in "
+         "stages[stage], the");
+  w.line("// producer's chunk c0 + kTokens in stages[stage ^ 1].");
+  w.line("int stage = 1;");
+  w.open("for (int64_t round = bos - kTokens; round < eos; round += kTokens, "
+         "stage ^= 1) {");
+  w.open("if (ownsTile) {");
+  w.open("if (round >= bos) {");
+  role = Role::Owner;
+  emitOwnerChunk();
+  w.close();
+  w.reopen("} else if (round + kTokens < eos) {");
+  role = Role::Producer;
+  emitProducerChunk();
+  role = Role::All;
+  w.close();
+  w.line("__syncthreads(); // the producer's chunk is ready; the owner's "
+         "stage is read");
+  w.close();
+}
+
+/// Chunk c0 of the producer: scalars, rows, gate pass, prologue and cumsum,
+/// and Y ⊙ e^{b'}, into its stage; the chunk after's TMA loads.
+void KernelEmitter::emitProducerChunk() {
+  w.line("const int64_t c0 = round + kTokens; // the producer's chunk");
+  w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
+         "valid tokens");
+  w.line("Shared &sm = stages[stage ^ 1];");
+  w.line("const uint32_t parity = uint32_t((c0 - bos) / kTokens / kStages) & "
+         "1u; // of its stage's barriers");
+  if (plan.solveKernel()) {
+    w.line("// This chunk's T from the solve kernel (the owner waits for it).");
+    emitLoadT("c0", "");
+  }
+  w.blank();
+  emitChunkInputs();
+  emitGatePass();
+  emitPrologue();
+  emitNextLoads();
+  emitCumsum();
+  if (plan.hasProbe() && plan.hasDecay() && !plan.perKey()) {
+    w.line("// 2a. Y ⊙ e^{b'} for the owner's W = T (Y ⊙ e^{b'}).");
+    w.line("scaleRowsExp(sm.y, sm.bx);");
+    w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
+           "proxy");
+  }
+}
+
+/// Chunk c0 of the owner: S_0 to shared memory, the solve's products, O and
+/// S_C.
+void KernelEmitter::emitOwnerChunk() {
+  w.line("const int64_t c0 = round; // the owner's chunk");
+  w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
+         "valid tokens");
+  w.line("Shared &sm = stages[stage];");
+  if (plan.solveKernel())
+    w.line("const uint32_t parity = uint32_t((c0 - bos) / kTokens / kStages) & "
+           "1u; // of its stage's barriers");
+  if (plan.tmaOutput)
+    w.line("if (lane == 0) tma::store_wait_read(); // O's tile of two chunks "
+           "ago is read");
+  emitStateCopy();
+  w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
+         "proxy");
+  syncThreads("S_0 is whole");
+  w.blank();
+  emitSolve();
+  if (plan.splits())
+    w.open("if constexpr (!kSummary) { // phase 1 writes no outputs");
+  emitOutput();
+  if (plan.splits())
+    w.close();
+  emitStateUpdate();
+}
+
+void KernelEmitter::emit(const std::string &name, KernelEmitter *solve) {
+  emitHeaderComment();
+  emitConstants();
+  emitSupport();
+  if (plan.splits()) {
+    w.line("/// The kernel's body. kSummary: phase 1 of the sequence-split "
+           "plan, which reduces a");
+    w.line("/// segment to S_end = M S_start + N and writes N and M to the "
+           "workspace (no outputs).");
+    w.line("template <bool kSummary>");
+    w.open("__device__ __forceinline__ void run(const LarcLaunchParams &p) {");
+  } else {
+    w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
+    w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
+  }
+  emitSetup();
+  emitInitialState();
+  if (plan.pipelined)
+    emitPipelinedLoop();
+  else
+    emitChunkLoop();
   w.blank();
   if (plan.tmaOutput)
     w.line("if (lane == 0) tma::store_wait_read(); // O's rows are read "
@@ -2941,6 +3152,10 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
       plan.gram = KernelPlan::Gram{*expr, prologue.sharedRowsOf(leaves->first),
                                    prologue.sharedRowsOf(leaves->second)};
   }
+  // The producer warpgroup one chunk ahead, where Shared fits twice.
+  plan.pipelined = plan.canPipeline();
+  if (plan.pipelined && sharedBytes(plan) > kMaxSharedBytes)
+    plan.pipelined = false;
   // The runtime passes one scale: every larc.scale must be over one dim.
   StringRef scaleDim;
   WalkResult scales = form.rule.walk([&](ScaleOp op) {
@@ -2961,6 +3176,7 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   PrologueEmitter solveRows(form.rule, plan.dims);
   if (plan.solveKernel()) {
     solvePlan.solveOnly = true;
+    solvePlan.pipelined = false;
     solvePlan.tmaOutput = false;
     // Its prologue reads the rows from global memory: without the raw tiles
     // (and with L over A and Y) a CTA has 42 KiB of shared memory at K = 128,
