@@ -244,6 +244,10 @@ struct KernelPlan {
   /// Nor with per-key decays, whose gate pass and anchored prologue on one
   /// warpgroup take longer than the owner's chain (GLA D64 63 -> 68 us).
   bool pipelined = false;
+  /// Copies of the producer's tiles (kStages): three where they fit, so the
+  /// producer runs up to two chunks ahead and neither role waits for the
+  /// other's slowest chunk; else two.
+  int64_t stages = 1;
   bool canPipeline() const {
     return helperWarpgroups() == 1 && !solveOnly && !prescan && !rider &&
            !gram && !apply && !perKey() && !otherKeys() && !tmaInputs.empty() &&
@@ -633,9 +637,10 @@ int64_t sharedBytes(const KernelPlan &plan) {
     return solveSharedBytes(plan);
   const int64_t C = plan.opts.chunkSize, K = plan.keyDim();
   const int64_t V = plan.opts.valueDim; // X and S_0: every value tile
+  // Pipelined: S_0 and O's rows are the owner's (struct Owned), once.
+  int64_t owned = K * V * 2;                   // S_0 in bf16
   int64_t bytes = C * (plan.apply ? V : K) * 2 // Q (an apply's p: values)
-                  + plan.terms() * (C * K * 2 + C * V * 2) // A, X
-                  + K * V * 2;                             // S_0 in bf16
+                  + plan.terms() * (C * K * 2 + C * V * 2); // A, X
   if (plan.hasProbe())
     bytes += C * K * 2   // Y
              + C * C * 2 // T in bf16
@@ -645,10 +650,12 @@ int64_t sharedBytes(const KernelPlan &plan) {
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += tokens * in.size * 2; // raw rows landed by TMA
   if (plan.tmaOutput && !plan.outputInSolve())
-    bytes += C * V * 2; // O's rows for the TMA store
+    owned += C * V * 2; // O's rows for the TMA store
   int64_t tail = sharedTail(plan);
   if (plan.solveKernel())
     tail += 8; // tLoaded
+  if (plan.pipelined)
+    tail += 16; // full, empty
   if (plan.bonus)
     tail += C * 4; // bonus[C]
   if (plan.rider)
@@ -659,8 +666,9 @@ int64_t sharedBytes(const KernelPlan &plan) {
       bytes += C * K * 4; // scan (else it shares L and T's space)
   }
   bytes += (tail + 1023) / 1024 * 1024;
-  // Pipelined: Shared twice (kStages), the producer's chunk and the owner's.
-  return bytes * (plan.pipelined ? 2 : 1) + 1024; // + SmemCarver alignment
+  if (plan.pipelined) // kStages copies of Shared, then Owned
+    return plan.stages * bytes + owned + 1024; // + SmemCarver alignment
+  return bytes + owned + 1024;
 }
 
 /// The kernel, one function per step.
@@ -757,6 +765,10 @@ private:
   void emitChunkLoop();
   void emitPipelinedLoop();
   void emitProducerChunk();
+  /// This warpgroup's S_0 tile in shared memory (the owner's own, pipelined).
+  std::string stateTile() const {
+    return plan.pipelined ? "own.state[wg]" : "sm.state[wg]";
+  }
   void emitOwnerChunk();
 
   const KernelPlan &plan;
@@ -964,8 +976,9 @@ void KernelEmitter::emitConstants() {
   w.line("static_assert(kTokens % (kWarps * kRowsPerWarp) == 0, \"the token "
          "loops give every warp whole tokens\");");
   if (plan.pipelined) {
-    w.line("constexpr int kStages = 2; // Shared twice: the producer fills one "
-           "while the owner reads the other");
+    w.line(llvm::formatv("constexpr int kStages = {0}; // copies of Shared: "
+                         "the producer fills one while the owner reads another",
+                         plan.stages));
     w.line("constexpr int kRoleThreads = 128; // a role's threads: one "
            "warpgroup (producer or owner)");
     w.line("constexpr int kRoleWarps = kRoleThreads / 32;");
@@ -1045,9 +1058,15 @@ void KernelEmitter::emitConstants() {
   w.line("SwizzledTile<bf16, kChunk, kValueTile> x[kValueTiles][kTerms]; "
          "// data, by value tile: " +
          xs);
-  w.line("SwizzledTile<bf16, kKeyDim, kValueTile> state[kValueTiles]; // " +
-         std::string(plan.perKey() ? "S̃_0 = diag(e^m) S_0" : "S_0") +
-         " in bf16, by value tile");
+  const std::string stateLine =
+      "SwizzledTile<bf16, kKeyDim, kValueTile> state[kValueTiles]; // " +
+      std::string(plan.perKey() ? "S̃_0 = diag(e^m) S_0" : "S_0") +
+      " in bf16, by value tile";
+  const std::string outLine =
+      "SwizzledTile<bf16, kChunk, kValueTile> out[kValueTiles]; // O's rows, "
+      "by value tile (TMA store)";
+  if (!plan.pipelined)
+    w.line(stateLine);
   if (plan.hasProbe()) {
     w.line("SwizzledTile<bf16, kChunk, kKeyDim> y; // probes: " + ys +
            (plan.perKey()     ? " (then Ỹ = Y ⊙ e^{b' − m})"
@@ -1095,9 +1114,8 @@ void KernelEmitter::emitConstants() {
                              ? "kValueDim"
                              : std::to_string(in.size),
                          in.name, in.input.getName()));
-  if (plan.tmaOutput && !plan.outputInSolve())
-    w.line("SwizzledTile<bf16, kChunk, kValueTile> out[kValueTiles]; // O's "
-           "rows, by value tile (TMA store)");
+  if (plan.tmaOutput && !plan.outputInSolve() && !plan.pipelined)
+    w.line(outLine);
   emitDecayArrays();
   if (plan.bonus)
     w.line("float bonus[kChunk]; // o_r += bonus_r x_r: " +
@@ -1122,7 +1140,19 @@ void KernelEmitter::emitConstants() {
     w.line("Barrier loaded; // the chunk's TMA loads landed");
   if (plan.solveKernel())
     w.line("Barrier tLoaded; // the chunk's T landed");
+  if (plan.pipelined) {
+    w.line("Barrier full;  // the producer's tiles of the chunk are written");
+    w.line("Barrier empty; // the owner is done reading them");
+  }
   w.close("};");
+  if (plan.pipelined) {
+    w.line("/// The owner's tiles, once: S_0 and O of the chunk it runs.");
+    w.open("struct Owned {");
+    w.line(stateLine);
+    if (plan.tmaOutput && !plan.outputInSolve())
+      w.line(outLine);
+    w.close("};");
+  }
   if (!plan.tmaInputs.empty()) {
     std::string order;
     for (const KernelPlan::TmaInput &in : plan.tmaInputs)
@@ -1137,8 +1167,8 @@ void KernelEmitter::emitConstants() {
                        "\"shared_bytes\"",
                        sharedBytes(plan)));
   w.line(plan.pipelined
-             ? "static_assert(kStages * sizeof(Shared) + 1024 == kSharedBytes, "
-               "\"manifest shared_bytes\");"
+             ? "static_assert(kStages * sizeof(Shared) + sizeof(Owned) + 1024 "
+               "== kSharedBytes, \"manifest shared_bytes\");"
              : "static_assert(sizeof(Shared) + 1024 == kSharedBytes, "
                "\"manifest shared_bytes\");");
   w.blank();
@@ -1514,11 +1544,12 @@ __device__ inline void scaleRowsExp(SwizzledTile<bf16, kChunk, Cols> &y,
 void KernelEmitter::emitSetup() {
   w.line("extern __shared__ __align__(1024) char larcSmem[];");
   w.line("SmemCarver carver{larcSmem};");
-  if (plan.pipelined)
+  if (plan.pipelined) {
     w.line(
-        "Shared *stages = &carver.take<Shared>(kStages); // chunk j's tiles: "
-        "stages[j % 2]");
-  else
+        "Shared *stages = &carver.take<Shared>(kStages); // chunk c's tiles: "
+        "stages[c % kStages]");
+    w.line("Owned &own = carver.take<Owned>();");
+  } else
     w.line("Shared &sm = carver.take<Shared>();");
   w.blank();
   w.line("const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;");
@@ -1575,8 +1606,13 @@ void KernelEmitter::emitSetup() {
       w.line(llvm::formatv("mbarrier::init({0}.loaded, 1);", sm));
     if (plan.solveKernel())
       w.line(llvm::formatv("mbarrier::init({0}.tLoaded, 1);", sm));
-    if (plan.pipelined)
+    if (plan.pipelined) {
+      w.line("mbarrier::init(stages[j].full, kRoleThreads); // every producer "
+             "thread arrives");
+      w.line("mbarrier::init(stages[j].empty, kRoleThreads); // every owner "
+             "thread arrives");
       w.close();
+    }
     w.line("mbarrier::init_fence();");
     w.close();
     w.line("__syncthreads();");
@@ -1718,14 +1754,16 @@ void KernelEmitter::emitChunkInputs() {
 void KernelEmitter::emitNextLoads() {
   if (plan.tmaInputs.empty())
     return;
-  w.line("// The prologue is done with the raw rows: load the next chunk's.");
   if (plan.pipelined) {
-    // Into the other stage, whose raw rows this warpgroup read a round ago.
-    w.line("// The chunk after: its stage's rows were read a round ago (the "
-           "owner reads no raw rows).");
+    // Into the other stage, whose raw rows this warpgroup read a round ago:
+    // a whole round ahead of its prologue.
+    w.line("// The next chunk's rows, first: its stage's raw rows were read by "
+           "this warpgroup");
+    w.line("// kStages - 1 chunks ago (the owner reads none).");
     w.open("if (tid == kRoleThreads - 32 && c0 + kTokens < eos) {");
-    w.line("Shared &sm = stages[stage];");
+    w.line("Shared &sm = stages[(chunk + 1) % kStages];");
   } else {
+    w.line("// The prologue is done with the raw rows: load the next chunk's.");
     w.open("if (threadIdx.x == kThreads - 32 && c0 + kTokens < eos) {");
   }
   emitLoads("c0 + kTokens");
@@ -1976,15 +2014,14 @@ void KernelEmitter::emitStateCopy() {
     w.open("LARC_FOR_LANE(i, kStateBlocks) {");
     w.line("Accum<kValueTile> scaled = s[i];");
     w.line("scale_rows_exp(scaled, sm.mid + 64 * i);");
-    w.line("store(scaled, sm.state[wg], 64 * i, 0);");
+    w.line("store(scaled, " + stateTile() + ", 64 * i, 0);");
     w.close();
     closeTileWork();
     return;
   }
   w.line("// S_0 in bf16 for the shared-memory operand of Q S_0.");
-  w.line(tileWorkPrefix() +
-         "LARC_FOR_LANE(i, kStateBlocks) store(s[i], sm.state[wg], 64 * i, "
-         "0);");
+  w.line(tileWorkPrefix() + "LARC_FOR_LANE(i, kStateBlocks) store(s[i], " +
+         stateTile() + ", 64 * i, 0);");
 }
 
 void KernelEmitter::emitCumsum() {
@@ -2187,7 +2224,8 @@ fp32, and every product accumulates in fp32.)");
   w.line("AFrag<bf16, kKeyDim> wNeg = to_afrag<bf16>(w);");
   w.line("wgmma::fence_operand(wNeg);");
   w.line("wgmma::fence();");
-  w.line("wgmma::mma_AB(u, wNeg, sm.state[wg], true); // U − W S_0 (RS)");
+  w.line("wgmma::mma_AB(u, wNeg, " + stateTile() +
+         ", true); // U − W S_0 (RS)");
   w.line("wgmma::commit();");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(u);");
@@ -2311,7 +2349,7 @@ void KernelEmitter::emitOutput() {
   // then the scores first, and Q S_0 once they are bf16 fragments.
   const bool scoresFirst = plan.wideKeys();
   auto queryTimesState = [&] {
-    w.line("wgmma::mma_AB(o, sm.q, sm.state[wg]); // Q S_0 (SS)");
+    w.line("wgmma::mma_AB(o, sm.q, " + stateTile() + "); // Q S_0 (SS)");
   };
   auto decayQueryTimesState = [&] {
     w.line("wgmma::fence_operand(o);");
@@ -2441,9 +2479,10 @@ void KernelEmitter::emitStoreOutput(StringRef dim, StringRef col0) {
   w.line("//    Whole chunks (and the last one of a batch row, which TMA "
          "clips at T) by TMA.");
   w.open("if (count == kTokens || (!p.cuSeqlens && c0 + count == p.seqLen)) {");
-  w.line(llvm::formatv("storeOutputTile(o, sm.out[wg], tensorMap(p, {0}), c0, "
-                       "count, {1}, head, batch);",
-                       plan.tmaInputs.size(), col0));
+  w.line(llvm::formatv("storeOutputTile(o, {2}.out[wg], tensorMap(p, {0}), "
+                       "c0, count, {1}, head, batch);",
+                       plan.tmaInputs.size(), col0,
+                       plan.pipelined ? "own" : "sm"));
   w.reopen("} else {");
   w.line(rows);
   w.close();
@@ -2669,11 +2708,12 @@ void KernelEmitter::emitChunkLoop() {
   w.close();
 }
 
-/// The pipelined chunk loop (KernelPlan::pipelined): in the round of chunk
-/// c0, the owner warpgroup runs chunk c0's products, output and state update
-/// from stages[stage] while the producer runs chunk c0 + kTokens's CUDA-core
-/// phases into stages[stage ^ 1]; one __syncthreads a round hands the stages
-/// over. The first round has only the producer's chunk.
+/// The pipelined chunk loop (KernelPlan::pipelined): the producer warpgroup
+/// walks the chunks writing chunk j's tiles into stages[j % kStages], the
+/// owner walks them behind it, reading them; per stage, the mbarrier `full`
+/// hands a chunk to the owner and `empty` hands the stage back, so the
+/// producer runs up to kStages - 1 chunks ahead and neither waits for the
+/// other's every chunk.
 void KernelEmitter::emitPipelinedLoop() {
   w.line("// The producer's first chunk: its scalars into registers, its rows "
          "into stage 0.");
@@ -2697,36 +2737,39 @@ void KernelEmitter::emitPipelinedLoop() {
   role = Role::All;
   w.close();
   w.blank();
-  w.line("// Round c0: the owner's chunk c0 (none in the first round) in "
-         "stages[stage], the");
-  w.line("// producer's chunk c0 + kTokens in stages[stage ^ 1].");
-  w.line("int stage = 1;");
-  w.open("for (int64_t round = bos - kTokens; round < eos; round += kTokens, "
-         "stage ^= 1) {");
+  w.line("// Chunk `chunk` = (c0 - bos) / kTokens in stages[chunk % kStages]; "
+         "a stage's k-th use");
+  w.line("// (k = chunk / kStages) completes phase k of its barriers, so waits "
+         "take parity k % 2.");
   w.open("if (ownsTile) {");
-  w.open("if (round >= bos) {");
   role = Role::Owner;
+  w.open(
+      "for (int64_t c0 = bos, chunk = 0; c0 < eos; c0 += kTokens, ++chunk) {");
   emitOwnerChunk();
   w.close();
-  w.reopen("} else if (round + kTokens < eos) {");
+  w.reopen("} else {");
   role = Role::Producer;
+  w.open(
+      "for (int64_t c0 = bos, chunk = 0; c0 < eos; c0 += kTokens, ++chunk) {");
   emitProducerChunk();
-  role = Role::All;
   w.close();
-  w.line("__syncthreads(); // the producer's chunk is ready; the owner's "
-         "stage is read");
+  role = Role::All;
   w.close();
 }
 
-/// Chunk c0 of the producer: scalars, rows, gate pass, prologue and cumsum,
-/// and Y ⊙ e^{b'}, into its stage; the chunk after's TMA loads.
+/// Chunk j of the producer: the next chunk's rows, then, once the owner has
+/// handed the stage back, this chunk's T, scalars, prologue, cumsum and
+/// Y ⊙ e^{b'}; `full` hands it over.
 void KernelEmitter::emitProducerChunk() {
-  w.line("const int64_t c0 = round + kTokens; // the producer's chunk");
   w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
          "valid tokens");
-  w.line("Shared &sm = stages[stage ^ 1];");
-  w.line("const uint32_t parity = uint32_t((c0 - bos) / kTokens / kStages) & "
-         "1u; // of its stage's barriers");
+  w.line("Shared &sm = stages[chunk % kStages];");
+  w.line("const uint32_t parity = uint32_t(chunk / kStages) & 1u; // of this "
+         "stage's barriers");
+  emitNextLoads();
+  w.line("// The owner is done with this stage's chunk before (none on the "
+         "first use: parity 1).");
+  w.line("mbarrier::wait(sm.empty, parity ^ 1u);");
   if (plan.solveKernel()) {
     w.line("// This chunk's T from the solve kernel (the owner waits for it).");
     emitLoadT("c0", "");
@@ -2735,7 +2778,6 @@ void KernelEmitter::emitProducerChunk() {
   emitChunkInputs();
   emitGatePass();
   emitPrologue();
-  emitNextLoads();
   emitCumsum();
   if (plan.hasProbe() && plan.hasDecay() && !plan.perKey()) {
     w.line("// 2a. Y ⊙ e^{b'} for the owner's W = T (Y ⊙ e^{b'}).");
@@ -2743,21 +2785,22 @@ void KernelEmitter::emitProducerChunk() {
     w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
            "proxy");
   }
+  w.line("mbarrier::arrive(sm.full); // the chunk's tiles are the owner's");
 }
 
-/// Chunk c0 of the owner: S_0 to shared memory, the solve's products, O and
-/// S_C.
+/// Chunk j of the owner: once `full`, S_0 to shared memory, the solve's
+/// products, O and S_C; `empty` hands the stage back.
 void KernelEmitter::emitOwnerChunk() {
-  w.line("const int64_t c0 = round; // the owner's chunk");
   w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
          "valid tokens");
-  w.line("Shared &sm = stages[stage];");
-  if (plan.solveKernel())
-    w.line("const uint32_t parity = uint32_t((c0 - bos) / kTokens / kStages) & "
-           "1u; // of its stage's barriers");
+  w.line("Shared &sm = stages[chunk % kStages];");
+  w.line("const uint32_t parity = uint32_t(chunk / kStages) & 1u; // of this "
+         "stage's barriers");
+  w.line("mbarrier::wait(sm.full, parity); // the producer wrote this chunk's "
+         "tiles");
   if (plan.tmaOutput)
-    w.line("if (lane == 0) tma::store_wait_read(); // O's tile of two chunks "
-           "ago is read");
+    w.line("if (lane == 0) tma::store_wait_read(); // the last chunk's O is "
+           "read");
   emitStateCopy();
   w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
          "proxy");
@@ -2770,6 +2813,7 @@ void KernelEmitter::emitOwnerChunk() {
   if (plan.splits())
     w.close();
   emitStateUpdate();
+  w.line("mbarrier::arrive(sm.empty); // the stage is the producer's again");
 }
 
 void KernelEmitter::emit(const std::string &name, KernelEmitter *solve) {
@@ -3154,8 +3198,13 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   }
   // The producer warpgroup one chunk ahead, where Shared fits twice.
   plan.pipelined = plan.canPipeline();
-  if (plan.pipelined && sharedBytes(plan) > kMaxSharedBytes)
+  for (plan.stages = 3; plan.pipelined && plan.stages >= 2; --plan.stages)
+    if (sharedBytes(plan) <= kMaxSharedBytes)
+      break;
+  if (plan.stages < 2) {
     plan.pipelined = false;
+    plan.stages = 1;
+  }
   // The runtime passes one scale: every larc.scale must be over one dim.
   StringRef scaleDim;
   WalkResult scales = form.rule.walk([&](ScaleOp op) {
@@ -3177,6 +3226,7 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   if (plan.solveKernel()) {
     solvePlan.solveOnly = true;
     solvePlan.pipelined = false;
+    solvePlan.stages = 1;
     solvePlan.tmaOutput = false;
     // Its prologue reads the rows from global memory: without the raw tiles
     // (and with L over A and Y) a CTA has 42 KiB of shared memory at K = 128,
