@@ -762,6 +762,7 @@ private:
         inRole() ? "warpgroup::barrier_sync(1 + wg);" : "__syncthreads();";
     w.line(why.empty() ? line : line + " // " + why.str());
   }
+  void emitGridDependency();
   void emitChunkLoop();
   void emitPipelinedLoop();
   void emitProducerChunk();
@@ -1541,7 +1542,23 @@ __device__ inline void scaleRowsExp(SwizzledTile<bf16, kChunk, Cols> &y,
 })");
 }
 
+/// Every kernel of a package is launched dependent on the kernel before it in
+/// the stream (manifest "dependent_launch", programmatic stream
+/// serialization): it may start while that one finishes, so it waits for it
+/// before any global memory access, then lets the next one start the same way.
+/// Saves the launch gap between the solve kernel, the split plan's phases and
+/// the chunk loop, and between calls.
+void KernelEmitter::emitGridDependency() {
+  w.line("// Launched dependent on the stream's kernel before (manifest "
+         "\"dependent_launch\"): its");
+  w.line("// writes are visible past this wait; the next kernel may launch "
+         "from here on.");
+  w.line("cudaGridDependencySynchronize();");
+  w.line("cudaTriggerProgrammaticLaunchCompletion();");
+}
+
 void KernelEmitter::emitSetup() {
+  emitGridDependency();
   w.line("extern __shared__ __align__(1024) char larcSmem[];");
   w.line("SmemCarver carver{larcSmem};");
   if (plan.pipelined) {
@@ -2899,6 +2916,7 @@ void KernelEmitter::emitSolveKernel(const std::string &name) {
   w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
   // Its own name: an extern "C" kernel's declaration has C linkage, the
   // chunk loop's (in a C++ function) does not.
+  emitGridDependency();
   w.line("extern __shared__ __align__(1024) char larcSolveSmem[];");
   w.line("SmemCarver carver{larcSolveSmem};");
   w.line("SolveShared &sm = carver.take<SolveShared>();");
@@ -2970,10 +2988,12 @@ void KernelEmitter::emitEntryPoints(const std::string &name) {
       name +
       "_summary(const __grid_constant__ LarcLaunchParams p) { run<true>(p); }");
   w.line("extern \"C\" __global__ void __launch_bounds__(256)");
-  w.line(llvm::formatv("{0}_combine(const __grid_constant__ LarcLaunchParams "
-                       "p) {{ combineSegments<kKeyDim, kValueDim, "
-                       "kMatrixTransition>(p, {1}); }",
-                       name, plan.stateIndex));
+  w.open(name + "_combine(const __grid_constant__ LarcLaunchParams p) {");
+  emitGridDependency();
+  w.line(llvm::formatv("combineSegments<kKeyDim, kValueDim, "
+                       "kMatrixTransition>(p, {0});",
+                       plan.stateIndex));
+  w.close();
 }
 
 std::string jsonString(StringRef s) {
@@ -3379,7 +3399,8 @@ static std::string manifestKernel(const CudaKernelInfo &info) {
      << "     \"block\": [" << info.threads
      << ", 1, 1], \"shared_bytes\": " << info.sharedBytes
      << ", \"grid\": " << jsonString(info.grid)
-     << ", \"value_tile\": " << info.valueTile << ", \"alignment\": 8";
+     << ", \"value_tile\": " << info.valueTile << ", \"alignment\": 8"
+     << ", \"dependent_launch\": true";
   if (!info.tensorMaps.empty()) {
     os << ",\n     \"tensor_maps\": [";
     for (auto [i, map] : llvm::enumerate(info.tensorMaps))

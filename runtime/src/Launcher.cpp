@@ -390,17 +390,39 @@ private:
   CUdeviceptr ptr = 0;
 };
 
+// dependent: the package's kernels wait for the stream's kernel before them
+// (KernelSpec::dependentLaunch), so this one may start while it finishes
+// (programmatic stream serialization).
 void launchGrid(const DriverApi &api, CUfunction function, const char *name,
                 const std::array<uint64_t, 3> &grid,
                 const std::array<uint32_t, 3> &block, uint32_t sharedBytes,
-                CUstream stream, LarcLaunchParams &params) {
+                CUstream stream, LarcLaunchParams &params, bool dependent) {
   void *kernelArgs[] = {&params};
-  check(api.launchKernel(function, static_cast<unsigned>(grid[0]),
-                         static_cast<unsigned>(grid[1]),
-                         static_cast<unsigned>(grid[2]), block[0], block[1],
-                         block[2], sharedBytes, stream, kernelArgs, nullptr),
-        fmt::format("launching {} with grid [{}, {}, {}]", name, grid[0],
-                    grid[1], grid[2]));
+  std::string what = fmt::format("launching {} with grid [{}, {}, {}]", name,
+                                 grid[0], grid[1], grid[2]);
+  if (!dependent) {
+    check(api.launchKernel(function, static_cast<unsigned>(grid[0]),
+                           static_cast<unsigned>(grid[1]),
+                           static_cast<unsigned>(grid[2]), block[0], block[1],
+                           block[2], sharedBytes, stream, kernelArgs, nullptr),
+          what);
+    return;
+  }
+  CUlaunchAttribute serialization{};
+  serialization.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  serialization.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig config{};
+  config.gridDimX = static_cast<unsigned>(grid[0]);
+  config.gridDimY = static_cast<unsigned>(grid[1]);
+  config.gridDimZ = static_cast<unsigned>(grid[2]);
+  config.blockDimX = block[0];
+  config.blockDimY = block[1];
+  config.blockDimZ = block[2];
+  config.sharedMemBytes = sharedBytes;
+  config.hStream = stream;
+  config.attrs = &serialization;
+  config.numAttrs = 1;
+  check(api.launchKernelEx(&config, function, kernelArgs, nullptr), what);
 }
 
 // The sequence-split plan: phase 1 (summary) and phase 2 (combine) into a
@@ -422,13 +444,13 @@ void launchSplit(const DriverApi &api, const KernelSpec &kernel,
   params.workspace = workspace.get<float>();
   launchGrid(api, split.summary, spec.summary.c_str(),
              {spec.summaryGridX, grid[1], grid[2] * segments}, kernel.block,
-             kernel.sharedBytes, stream, params);
+             kernel.sharedBytes, stream, params, false);
   launchGrid(api, split.combine, spec.combine.c_str(),
              {spec.combineGridX, grid[1], grid[2]}, spec.combineBlock, 0,
-             stream, params);
+             stream, params, false);
   launchGrid(api, loaded.functions[stage.kernelIndex], kernel.name.c_str(),
              {grid[0], grid[1], grid[2] * segments}, kernel.block,
-             kernel.sharedBytes, stream, params);
+             kernel.sharedBytes, stream, params, false);
   workspace.free(what);
 }
 
@@ -438,8 +460,8 @@ constexpr const char *kSolveTiles = "the solve kernel's tiles";
 // tile into a stream-ordered allocation that the kernel reads (the caller
 // frees it after the kernel). Holds nothing when the call has no chunks.
 StreamAllocation launchSolve(const DriverApi &api, const KernelSpec &kernel,
-                             CUfunction function, bool varlen, CUstream stream,
-                             LarcLaunchParams &params) {
+                             CUfunction function, bool varlen, bool dependent,
+                             CUstream stream, LarcLaunchParams &params) {
   const SolveKernel &solve = *kernel.solve;
   const uint64_t slots = chunkSlots(kernel.chunkSize, params.batch,
                                     params.seqLen, params.sequences, varlen);
@@ -450,7 +472,7 @@ StreamAllocation launchSolve(const DriverApi &api, const KernelSpec &kernel,
                          kSolveTiles);
   params.chunkTiles = tiles.get();
   launchGrid(api, function, solve.name.c_str(), {slots, heads, 1}, solve.block,
-             solve.sharedBytes, stream, params);
+             solve.sharedBytes, stream, params, dependent);
   return tiles;
 }
 
@@ -498,10 +520,14 @@ void Launcher::Impl::launchStage(const DriverApi &api,
   SegmentChoice choice =
       chooseSegments(kernel, plan, stagePlan.grid, args.cuSeqlens.has_value(),
                      loaded.smCount, std::getenv(kSegmentsEnv));
+  // Dependent launches (KernelSpec::dependentLaunch) save 1-2 us a kernel
+  // boundary on the H100, but made the split plan 12 % slower (gated delta
+  // B1-T32768, bench/NOTES.md session 13): a split call launches plainly.
+  const bool dependent = kernel.dependentLaunch && !choice.split();
   StreamAllocation tiles =
       kernel.solve
           ? launchSolve(api, kernel, loaded.solve[stagePlan.kernelIndex],
-                        args.cuSeqlens.has_value(), stream, params)
+                        args.cuSeqlens.has_value(), dependent, stream, params)
           : StreamAllocation();
   CUfunction function = loaded.functions[stagePlan.kernelIndex];
   if (choice.split())
@@ -510,7 +536,7 @@ void Launcher::Impl::launchStage(const DriverApi &api,
     launchClustered(api, function, kernel, stagePlan.grid, stream, params);
   else
     launchGrid(api, function, kernel.name.c_str(), stagePlan.grid, kernel.block,
-               kernel.sharedBytes, stream, params);
+               kernel.sharedBytes, stream, params, dependent);
   tiles.free(kSolveTiles);
 }
 

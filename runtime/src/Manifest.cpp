@@ -920,6 +920,12 @@ private:
         in.error(*alignment, "alignment: {} is not a power of two",
                  kernel.alignment);
     }
+    if (const JsonValue *dependent = in.optional("dependent_launch")) {
+      if (!dependent->isBool())
+        in.error(*dependent, "dependent_launch: expected true or false, got {}",
+                 dependent->describe());
+      kernel.dependentLaunch = dependent->boolean;
+    }
     if (const JsonValue *maps = in.optional("tensor_maps")) {
       if (!maps->isArray() || maps->items.size() > LARC_MAX_TENSOR_MAPS)
         in.error(*maps, "tensor_maps: expected an array of at most {}, got {}",

@@ -50,6 +50,7 @@ TEST_CASE("manifest: the gated delta rule", "[manifest]") {
   CHECK(k.valueTile == 64);
   CHECK_FALSE(k.cluster);
   CHECK(k.alignment == 0);
+  CHECK_FALSE(k.dependentLaunch); // plain launches unless the package says so
   CHECK(m.kernels[1].grid == k.grid); // the array spelling
   CHECK(m.kernels[2].dtype == DType::Float16);
   CHECK(m.describeKernel(m.kernels[1]) == "K=64 V=64 bf16");
@@ -98,6 +99,7 @@ TEST_CASE("manifest: optional kernel fields", "[manifest]") {
   Manifest m =
       parse(edited(R"("value_tile": 64 },)",
                    R"("value_tile": 64, "cluster": [2, 1, 1], "alignment": 16,
+         "dependent_launch": true,
          "tensor_maps": [
            {"tensor": "q", "box": [1, 64, 1, 64], "swizzle": "128B"},
            {"tensor": "S.initial", "box": [1, 1, 64, 32], "l2_promotion": "128B", "swizzle": "none"},
@@ -106,6 +108,7 @@ TEST_CASE("manifest: optional kernel fields", "[manifest]") {
   REQUIRE(k.cluster);
   CHECK(*k.cluster == std::array<uint32_t, 3>{2, 1, 1});
   CHECK(k.alignment == 16);
+  CHECK(k.dependentLaunch);
   REQUIRE(k.tensorMaps.size() == 3);
   CHECK(k.tensorMaps[0].tensor.kind == TensorSlot::Kind::Input);
   CHECK(k.tensorMaps[0].box == std::vector<uint32_t>{1, 64, 1, 64});
@@ -200,14 +203,21 @@ TEST_CASE("manifest: errors name file, line, key and what was expected",
        "larc: test/manifest.json:11:44: kernels[0]: unknown key "
        "\"shared_byte\" (known: \"name\", \"dims\", \"stage\", \"dtype\", "
        "\"chunk_size\", \"block\", \"shared_bytes\", \"grid\", "
-       "\"value_tile\", \"cluster\", \"alignment\", \"tensor_maps\", "
-       "\"segments\", \"solve\")"},
+       "\"value_tile\", \"cluster\", \"alignment\", "
+       "\"dependent_launch\", \"tensor_maps\", \"segments\", \"solve\")"},
       {R"("dtype": "bf16", "chunk_size": 64,
       "block": [384)",
        R"("dtype": "fp32", "chunk_size": 64,
       "block": [384)",
        "larc: test/manifest.json:10:46: kernels[0]: dtype: expected \"bf16\" "
        "or \"fp16\", got \"fp32\""},
+      {R"("grid": "value_tiles,heads,sequences", "value_tile": 64 },
+    { "name": "larc_gated_delta_rule_fwd_k64)",
+       R"("grid": "value_tiles,heads,sequences", "value_tile": 64,
+         "dependent_launch": "yes" },
+    { "name": "larc_gated_delta_rule_fwd_k64)",
+       "larc: test/manifest.json:13:30: kernels[0]: dependent_launch: "
+       "expected true or false, got the string \"yes\""},
       {R"("grid": "value_tiles,heads,sequences", "value_tile": 64 },
     { "name": "larc_gated_delta_rule_fwd_k64)",
        R"("grid": "value_tiles,rows", "value_tile": 64 },

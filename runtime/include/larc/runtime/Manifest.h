@@ -148,6 +148,10 @@ struct KernelSpec {
   int64_t valueTile = 0; // > 0 when the grid has value_tiles
   std::optional<std::array<uint32_t, 3>> cluster;
   uint32_t alignment = 0; // bytes; 0: the element size
+  // Its kernels wait for the stream's kernel before them before touching
+  // global memory (griddepcontrol.wait), so each may be launched with
+  // programmatic stream serialization: it starts while that one finishes.
+  bool dependentLaunch = false;
   std::vector<TensorMapSpec> tensorMaps;
   std::optional<SegmentKernels> segments;
   std::optional<SolveKernel> solve;
