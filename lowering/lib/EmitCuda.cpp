@@ -232,12 +232,12 @@ struct KernelPlan {
     return valueTiles() == 1 && !wideKeys() ? 1 : 0;
   }
   int64_t threads() const { return 128 * (valueTiles() + helperWarpgroups()); }
-  /// The helper warpgroup becomes a producer one chunk ahead: it runs chunk
-  /// c + 1's CUDA-core phases (scalars, gate pass, prologue, cumsum,
-  /// Y ⊙ e^{b'}) into the other of two copies of Shared while the owner
-  /// warpgroup runs chunk c's products, output and state update, so a chunk
-  /// costs the longer of the two chains rather than their sum (simple GLA
-  /// D64: 3 570 cycles a chunk, 1 280 of them TMA wait, prologue and cumsum;
+  /// The helper warpgroup becomes a producer that runs ahead: it writes the
+  /// chunks' CUDA-core phases (scalars, prologue, cumsum, Y ⊙ e^{b'}) into
+  /// a ring of `stages` copies of Shared while the owner warpgroup runs the
+  /// products, output and state update of a chunk behind it, so the two
+  /// chains overlap instead of adding up (simple GLA D64: 3 570 cycles a
+  /// chunk, 1 280 of them TMA wait, prologue and cumsum; 40 -> 30 us,
   /// bench/NOTES.md session 13). Set by planKernel where two copies fit and
   /// the prologue reads no state: not beside a scanned or riding vector
   /// state, a Gram feature map, an apply, an in-loop solve or plain loads.
@@ -907,10 +907,10 @@ void KernelEmitter::emitHeaderComment() {
   if (plan.pipelined) {
     w.line("// A producer warpgroup with no tile runs each chunk's CUDA-core "
            "phases (scalars,");
-    w.line("// prologue, cumsum) one chunk ahead, into the other of two "
-           "copies of Shared,");
-    w.line("// while the owner warpgroup runs the chunk before's products and "
-           "state update.");
+    w.line("// prologue, cumsum) ahead of the owner warpgroup, into a ring of "
+           "kStages copies of");
+    w.line("// Shared; the owner runs the products and state update behind "
+           "it (mbarriers full, empty).");
   } else if (plan.helperWarpgroups()) {
     w.line("// A helper warpgroup with no tile shares the chunk's CUDA-core "
            "phases (prologue,");
@@ -1772,8 +1772,8 @@ void KernelEmitter::emitNextLoads() {
   if (plan.tmaInputs.empty())
     return;
   if (plan.pipelined) {
-    // Into the other stage, whose raw rows this warpgroup read a round ago:
-    // a whole round ahead of its prologue.
+    // Into the next stage, whose raw rows this warpgroup read kStages - 1
+    // chunks ago: a whole chunk ahead of its prologue.
     w.line("// The next chunk's rows, first: its stage's raw rows were read by "
            "this warpgroup");
     w.line("// kStages - 1 chunks ago (the owner reads none).");
@@ -3216,7 +3216,8 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
       plan.gram = KernelPlan::Gram{*expr, prologue.sharedRowsOf(leaves->first),
                                    prologue.sharedRowsOf(leaves->second)};
   }
-  // The producer warpgroup one chunk ahead, where Shared fits twice.
+  // The producer warpgroup ahead of the owner, with as many stages (3 or 2)
+  // as fit.
   plan.pipelined = plan.canPipeline();
   for (plan.stages = 3; plan.pipelined && plan.stages >= 2; --plan.stages)
     if (sharedBytes(plan) <= kMaxSharedBytes)
