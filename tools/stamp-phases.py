@@ -8,7 +8,9 @@ update, ...) and CTA (0, 0, 0) writes the sums, one row per warpgroup, over the 
 columns of the final state of sequence 0, head 0. tools/time-phases.py runs such copies
 on the GPU and prints cycles per chunk. The stamps are placed after the generated code's
 own phase comments and barriers, so a phase that a rule does not have is not stamped;
-phases.json in the copy names them in order.
+phases.json in the copy names them in order. A pipelined loop (a producer warpgroup ahead
+of the owner, KernelPlan::pipelined) has a loop per role: each is stamped at its own
+phases, and phases.json is {"owner": [...], "producer": [...]} (rows 0 and 1).
 
   tools/stamp-phases.py build-bench/gated_delta_rule_k128_v128 build-prof/gdr
 """
@@ -58,8 +60,87 @@ __device__ __forceinline__ unsigned larcClock() {
 """
 
 
+# The pipelined loop's roles: (phase it closes, where, anchor), as ANCHORS. The owner's
+# "decay A" closes at the update's wgmma::fence after a barrier; the producer's last
+# phase, at its arrive on `full`, is Y ⊙ e^{b'}, the cumsum or the prologue, the
+# last of them the rule has.
+OWNER_ANCHORS = [
+    ("wait full", "after", "mbarrier::wait(sm.full, parity);"),
+    ("state copy", "after", "warpgroup::barrier_sync(1 + wg); // S_0 is whole"),
+    ("wait T", "after", "mbarrier::wait(sm.tLoaded, parity);"),
+    ("W U", "before", "// 2d."),
+    ("C", "before", "if constexpr (!kSummary) { // phase 1"),  # after "W U" only
+    ("O products", "before", "// 4. The output rows"),
+    ("O store", "before", "// 5. S_C"),
+    ("update", "before", "mbarrier::arrive(sm.empty);"),
+]
+PRODUCER_ANCHORS = [
+    ("next rows", "before", "// The owner is done with this stage's chunk before"),
+    ("wait empty", "after", "mbarrier::wait(sm.empty, parity ^ 1u);"),
+    ("wait rows", "after", "warpgroup::barrier_sync(1 + wg); // the scalars are in shared memory"),
+    ("prologue", "before", "// 2. b = cumsum"),
+    ("cumsum", "before", "// 2a. Y"),
+]
+PIPELINED_LOOP = "for (int64_t c0 = bos, chunk = 0;"
+
+
+def stamp_pipelined(source):
+    """stamp() for a pipelined loop: the names per role, {"owner": [...], "producer": [...]}."""
+    out, names = [], {"owner": [], "producer": []}
+    role = None  # the loop being stamped
+    loops = 0
+    for line in source.split("\n"):
+        text = line.strip()
+        if text.startswith(PIPELINED_LOOP):
+            if loops == 0:  # before `if (ownsTile) {`, in the function's scope
+                out.insert(len(out) - 1, "  unsigned larcCycles[16] = {}, larcLast = 0;")
+            role = "owner" if loops == 0 else "producer"
+            loops += 1
+            out.append("    larcLast = larcClock();")
+            out.append(line)
+            continue
+        stamped = names[role] if role else None
+        before = after = None
+        if role == "owner":
+            for name, where, anchor in OWNER_ANCHORS:
+                if name in stamped or not text.startswith(anchor):
+                    continue
+                if name == "C" and "W U" not in stamped:
+                    continue
+                before, after = (name, None) if where == "before" else (None, name)
+                break
+            if (text == "wgmma::fence();" and "O store" in stamped and "decay A" not in stamped
+                    and out[-1].strip().startswith("warpgroup::barrier_sync(1 + wg);")):
+                before = "decay A"
+        elif role == "producer":
+            for name, where, anchor in PRODUCER_ANCHORS:
+                if name in stamped or not text.startswith(anchor):
+                    continue
+                before, after = (name, None) if where == "before" else (None, name)
+                break
+            if text.startswith("mbarrier::arrive(sm.full);"):
+                before = ("scale Y" if "cumsum" in stamped
+                          else "cumsum" if "prologue" in stamped else "prologue")
+        if before:
+            stamped.append(before)
+            out.append(f"      LARC_STAMP({len(stamped) - 1}); // {before}")
+        out.append(line)
+        if after:
+            stamped.append(after)
+            out.append(f"      LARC_STAMP({len(stamped) - 1}); // {after}")
+        if role == "owner" and "update" in stamped and text == "}":
+            role = None  # the owner's loop is closed; the producer's comes next
+        if role == "producer" and text.startswith("mbarrier::arrive(sm.full);"):
+            role = None
+    if loops != 2:
+        sys.exit("stamp-phases: expected the owner's and the producer's chunk loops")
+    return "\n".join(out), names
+
+
 def stamp(source):
     """The source with stamps, and the names of the phases stamped, in order."""
+    if PIPELINED_LOOP in source:
+        return stamp_pipelined(source)
     out, names = [], []
     in_loop, after_barrier, in_update = False, None, False
     gate_pass = False
@@ -107,22 +188,27 @@ def stamp(source):
     text = "\n".join(out)
     if not names:
         sys.exit("stamp-phases: no chunk loop found")
+    return text, names
+
+
+def add_report(text, count):
+    """The stamps' sums of CTA (0, 0, 0), one row of `count` per warpgroup, over the final
+    state; and the clock support."""
     report = (
         "  __syncthreads();\n"
         "  if (blockIdx.x == 0 && blockIdx.y == 0 && blockIdx.z == 0 &&\n"
         "      threadIdx.x % 128 == 0 && p.finalStates[0].data) {\n"
         "    unsigned *row = reinterpret_cast<unsigned *>(\n"
         "        stateAt(p.finalStates[0], 0, 0, threadIdx.x / 128, 0));\n"
-        f"    for (int i = 0; i < {len(names)}; ++i) row[i] = larcCycles[i];\n"
+        f"    for (int i = 0; i < {count}; ++i) row[i] = larcCycles[i];\n"
         "  }\n")
     # The end of the kernel's body: run<> before the entry points of a split plan,
     # else the kernel itself, the file's last function.
     marker = "\n}\n\n// The package's kernels"
     end = text.rindex(marker) if marker in text else text.rstrip().rindex("\n}")
     text = text[:end] + "\n" + report + text[end:]
-    text = text.replace("using namespace larc_kernel;\n",
+    return text.replace("using namespace larc_kernel;\n",
                         "using namespace larc_kernel;\n" + STAMP_SUPPORT, 1)
-    return text, names
 
 
 def main():
@@ -137,12 +223,15 @@ def main():
     shutil.copytree(package, out)
     cu = out / manifest["cubin"].replace(".cubin", ".cu")
     text, names = stamp(cu.read_text())
-    cu.write_text(text)
+    count = max(len(v) for v in names.values()) if isinstance(names, dict) else len(names)
+    cu.write_text(add_report(text, count))
     (out / "phases.json").write_text(json.dumps(names) + "\n")
     subprocess.run([args.nvcc, "-std=c++17", "-O3", "-gencode=arch=compute_90a,code=sm_90a",
                     "--cubin", f"-I{REPO}/lowering/cuda/include", f"-I{REPO}/runtime/include",
                     str(cu), "-o", str(out / manifest["cubin"])], check=True)
-    print(f"{out}: {len(names)} phases: {', '.join(names)}")
+    roles = names.items() if isinstance(names, dict) else [("", names)]
+    for role, phases in roles:
+        print(f"{out}: {role + ' ' if role else ''}{len(phases)} phases: {', '.join(phases)}")
 
 
 if __name__ == "__main__":

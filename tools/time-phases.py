@@ -46,7 +46,10 @@ def main():
         dims = manifest["kernels"][0]["dims"]
         state = manifest["states"][0]
         d = max(dims.values())
-        warpgroups = dims[state["value_dim"]] // 64
+        # A row per value warpgroup, or (pipelined) the owner's and the producer's.
+        rows = (list(phases.items()) if isinstance(phases, dict) else
+                [(f"warpgroup {wg}", phases) for wg in range(dims[state["value_dim"]] // 64)])
+        width = max(len(names) for _, names in rows)
         chunk = manifest["kernels"][0]["chunk_size"]
         rule = larc.load(package)
         for B, T, H in SHAPES:
@@ -70,11 +73,12 @@ def main():
                     times.append(start.elapsed_time(end))
             print(f"{Path(package).name} B{B}-T{T}-H{H}: {statistics.median(times):.3f} ms")
             final = final if torch.is_tensor(final) else final[0]  # the stamps: state 0's
-            cycles = final[0, 0, :warpgroups, :len(phases)].contiguous().view(torch.int32)
+            cycles = final[0, 0, :len(rows), :width].contiguous().view(torch.int32)
             chunks = -(-T // chunk)
-            for wg, row in enumerate(cycles.cpu().tolist()):
-                parts = ", ".join(f"{n} {c / chunks:.0f}" for n, c in zip(phases, row))
-                print(f"  warpgroup {wg}: {sum(row) / chunks:.0f} cycles a chunk: {parts}")
+            for (who, names), row in zip(rows, cycles.cpu().tolist()):
+                row = row[:len(names)]
+                parts = ", ".join(f"{n} {c / chunks:.0f}" for n, c in zip(names, row))
+                print(f"  {who}: {sum(row) / chunks:.0f} cycles a chunk: {parts}")
 
 
 if __name__ == "__main__":
