@@ -666,9 +666,9 @@ int64_t sharedBytes(const KernelPlan &plan) {
       bytes += C * K * 4; // scan (else it shares L and T's space)
   }
   bytes += (tail + 1023) / 1024 * 1024;
-  if (plan.pipelined) // kStages copies of Shared, then Owned
-    return plan.stages * bytes + owned + 1024; // + SmemCarver alignment
-  return bytes + owned + 1024;
+  // kStages copies of Shared (one unless pipelined), then the owner's tiles
+  // (in Shared itself unless pipelined), and SmemCarver's alignment slack.
+  return plan.stages * bytes + owned + 1024;
 }
 
 /// The kernel, one function per step.
@@ -756,6 +756,14 @@ private:
   bool inRole() const { return role != Role::All; }
   /// This thread's index among the phase's threads.
   const char *tid() const { return inRole() ? "tid" : "threadIdx.x"; }
+  /// This warp's index among the phase's warps, and their count.
+  const char *warpIndex() const { return inRole() ? "roleWarp" : "warp"; }
+  const char *warpCount() const { return inRole() ? "kRoleWarps" : "kWarps"; }
+  /// The next chunk's per-token scalars in registers: "float next_g = 0.0f,
+  /// ...".
+  std::string nextScalarsDeclaration() const;
+  /// A role's chunk: its valid tokens, its stage and the stage's parity.
+  void emitStageOfChunk();
   /// A barrier among the phase's threads, with why it is there.
   void syncThreads(StringRef why = "") {
     std::string line =
@@ -1714,6 +1722,13 @@ void KernelEmitter::emitScalarPrefetch(StringRef chunkStart, const char *dest) {
                .str());
 }
 
+std::string KernelEmitter::nextScalarsDeclaration() const {
+  std::string names;
+  for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
+    names += (names.empty() ? "" : ", ") + ("next_" + in.name) + " = 0.0f";
+  return "float " + names;
+}
+
 void KernelEmitter::emitFirstLoads() {
   if (plan.solveKernel()) {
     w.line("// The first chunk's T, written by the solve kernel.");
@@ -1724,10 +1739,7 @@ void KernelEmitter::emitFirstLoads() {
            "thread,");
     w.line("// loaded into registers a chunk ahead (their latency hides "
            "behind the maths).");
-    std::string names;
-    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
-      names += (names.empty() ? "" : ", ") + ("next_" + in.name) + " = 0.0f";
-    w.line("float " + names + ";");
+    w.line(nextScalarsDeclaration() + ";");
     w.open("if (threadIdx.x < kTokens) {");
     emitScalarPrefetch("bos");
     w.close();
@@ -1877,16 +1889,13 @@ void KernelEmitter::emitTokenLoop(
     const PrologueEmitter &values,
     llvm::function_ref<void(StringRef row, const SubStep &step)> storeRows) {
   w.line(llvm::formatv("#pragma unroll {0}", plan.tokenPasses()));
-  if (inRole()) {
-    w.open("for (int i = 0; i < kTokens / (kRoleWarps * kRowsPerWarp); ++i) "
-           "{");
-    w.line("const int r = kRowsPerWarp * (roleWarp + kRoleWarps * i) + lane / "
-           "kRowLanes; // the chunk's token r");
-  } else {
-    w.open("for (int i = 0; i < kTokens / (kWarps * kRowsPerWarp); ++i) {");
-    w.line("const int r = kRowsPerWarp * (warp + kWarps * i) + lane / "
-           "kRowLanes; // the chunk's token r");
-  }
+  w.open(llvm::formatv("for (int i = 0; i < kTokens / ({0} * kRowsPerWarp); "
+                       "++i) {{",
+                       warpCount())
+             .str());
+  w.line(llvm::formatv("const int r = kRowsPerWarp * ({0} + {1} * i) + lane / "
+                       "kRowLanes; // the chunk's token r",
+                       warpIndex(), warpCount()));
   w.line("[[maybe_unused]] const int rowLane = lane % kRowLanes; // this "
          "lane's part of row r");
   w.line("const bool valid = r < count;");
@@ -2050,15 +2059,15 @@ void KernelEmitter::emitCumsum() {
       "// 2. b = cumsum(g) over the chunk (inclusive): b_r = Σ_{i ≤ r} g_i.");
   if (plan.needsExclusiveCumsum()) {
     w.line("//    b'_r = b_{r-1} = b_r − g_r (exclusive; b'_0 = 0).");
-    w.open(inRole() ? "if (roleWarp == 0) {" : "if (warp == 0) {");
+    w.open(llvm::formatv("if ({0} == 0) {{", warpIndex()).str());
     w.line("warp_cumsum<kChunk>(sm.b, sm.b);");
     w.line("__syncwarp();");
     w.line("for (int r = lane; r < kChunk; r += 32) sm.bx[r] = r ? "
            "sm.b[r - 1] : 0.0f;");
     w.close();
   } else {
-    w.line(inRole() ? "if (roleWarp == 0) warp_cumsum<kChunk>(sm.b, sm.b);"
-                    : "if (warp == 0) warp_cumsum<kChunk>(sm.b, sm.b);");
+    w.line(llvm::formatv("if ({0} == 0) warp_cumsum<kChunk>(sm.b, sm.b);",
+                         warpIndex()));
   }
   syncThreads();
   w.blank();
@@ -2734,12 +2743,8 @@ void KernelEmitter::emitChunkLoop() {
 void KernelEmitter::emitPipelinedLoop() {
   w.line("// The producer's first chunk: its scalars into registers, its rows "
          "into stage 0.");
-  if (!plan.tokenScalars.empty()) {
-    std::string names;
-    for (const KernelPlan::TokenScalar &in : plan.tokenScalars)
-      names += (names.empty() ? "" : ", ") + ("next_" + in.name) + " = 0.0f";
-    w.line("float " + names + "; // the producer's next chunk");
-  }
+  if (!plan.tokenScalars.empty())
+    w.line(nextScalarsDeclaration() + "; // the producer's next chunk");
   w.open("if (!ownsTile) {");
   role = Role::Producer;
   if (!plan.tokenScalars.empty()) {
@@ -2774,15 +2779,19 @@ void KernelEmitter::emitPipelinedLoop() {
   w.close();
 }
 
-/// Chunk j of the producer: the next chunk's rows, then, once the owner has
-/// handed the stage back, this chunk's T, scalars, prologue, cumsum and
-/// Y ⊙ e^{b'}; `full` hands it over.
-void KernelEmitter::emitProducerChunk() {
+void KernelEmitter::emitStageOfChunk() {
   w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
          "valid tokens");
   w.line("Shared &sm = stages[chunk % kStages];");
   w.line("const uint32_t parity = uint32_t(chunk / kStages) & 1u; // of this "
          "stage's barriers");
+}
+
+/// Chunk j of the producer: the next chunk's rows, then, once the owner has
+/// handed the stage back, this chunk's T, scalars, prologue, cumsum and
+/// Y ⊙ e^{b'}; `full` hands it over.
+void KernelEmitter::emitProducerChunk() {
+  emitStageOfChunk();
   emitNextLoads();
   w.line("// The owner is done with this stage's chunk before (none on the "
          "first use: parity 1).");
@@ -2808,11 +2817,7 @@ void KernelEmitter::emitProducerChunk() {
 /// Chunk j of the owner: once `full`, S_0 to shared memory, the solve's
 /// products, O and S_C; `empty` hands the stage back.
 void KernelEmitter::emitOwnerChunk() {
-  w.line("const int count = eos - c0 < kTokens ? int(eos - c0) : kTokens; // "
-         "valid tokens");
-  w.line("Shared &sm = stages[chunk % kStages];");
-  w.line("const uint32_t parity = uint32_t(chunk / kStages) & 1u; // of this "
-         "stage's barriers");
+  emitStageOfChunk();
   w.line("mbarrier::wait(sm.full, parity); // the producer wrote this chunk's "
          "tiles");
   if (plan.tmaOutput)
@@ -3218,11 +3223,12 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
   }
   // The producer warpgroup ahead of the owner, with as many stages (3 or 2)
   // as fit.
-  plan.pipelined = plan.canPipeline();
-  for (plan.stages = 3; plan.pipelined && plan.stages >= 2; --plan.stages)
+  // stages stays 1 unless pipelined (sharedBytes counts kStages copies).
+  for (int64_t stages = 3; plan.canPipeline() && stages >= 2; --stages) {
+    plan.pipelined = true;
+    plan.stages = stages;
     if (sharedBytes(plan) <= kMaxSharedBytes)
       break;
-  if (plan.stages < 2) {
     plan.pipelined = false;
     plan.stages = 1;
   }

@@ -390,6 +390,25 @@ private:
   CUdeviceptr ptr = 0;
 };
 
+// cuLaunchKernelEx's configuration with one attribute, which must outlive it.
+CUlaunchConfig launchConfig(const std::array<uint64_t, 3> &grid,
+                            const std::array<uint32_t, 3> &block,
+                            uint32_t sharedBytes, CUstream stream,
+                            CUlaunchAttribute &attribute) {
+  CUlaunchConfig config{};
+  config.gridDimX = static_cast<unsigned>(grid[0]);
+  config.gridDimY = static_cast<unsigned>(grid[1]);
+  config.gridDimZ = static_cast<unsigned>(grid[2]);
+  config.blockDimX = block[0];
+  config.blockDimY = block[1];
+  config.blockDimZ = block[2];
+  config.sharedMemBytes = sharedBytes;
+  config.hStream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  return config;
+}
+
 // dependent: the package's kernels wait for the stream's kernel before them
 // (KernelSpec::dependentLaunch), so this one may start while it finishes
 // (programmatic stream serialization).
@@ -411,17 +430,8 @@ void launchGrid(const DriverApi &api, CUfunction function, const char *name,
   CUlaunchAttribute serialization{};
   serialization.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
   serialization.value.programmaticStreamSerializationAllowed = 1;
-  CUlaunchConfig config{};
-  config.gridDimX = static_cast<unsigned>(grid[0]);
-  config.gridDimY = static_cast<unsigned>(grid[1]);
-  config.gridDimZ = static_cast<unsigned>(grid[2]);
-  config.blockDimX = block[0];
-  config.blockDimY = block[1];
-  config.blockDimZ = block[2];
-  config.sharedMemBytes = sharedBytes;
-  config.hStream = stream;
-  config.attrs = &serialization;
-  config.numAttrs = 1;
+  CUlaunchConfig config =
+      launchConfig(grid, block, sharedBytes, stream, serialization);
   check(api.launchKernelEx(&config, function, kernelArgs, nullptr), what);
 }
 
@@ -489,17 +499,8 @@ void launchClustered(const DriverApi &api, CUfunction function,
   cluster.value.clusterDim.x = (*kernel.cluster)[0];
   cluster.value.clusterDim.y = (*kernel.cluster)[1];
   cluster.value.clusterDim.z = (*kernel.cluster)[2];
-  CUlaunchConfig config{};
-  config.gridDimX = static_cast<unsigned>(grid[0]);
-  config.gridDimY = static_cast<unsigned>(grid[1]);
-  config.gridDimZ = static_cast<unsigned>(grid[2]);
-  config.blockDimX = kernel.block[0];
-  config.blockDimY = kernel.block[1];
-  config.blockDimZ = kernel.block[2];
-  config.sharedMemBytes = kernel.sharedBytes;
-  config.hStream = stream;
-  config.attrs = &cluster;
-  config.numAttrs = 1;
+  CUlaunchConfig config =
+      launchConfig(grid, kernel.block, kernel.sharedBytes, stream, cluster);
   check(api.launchKernelEx(&config, function, kernelArgs, nullptr), what);
 }
 
