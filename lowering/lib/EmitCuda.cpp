@@ -54,6 +54,11 @@ constexpr int64_t kMaxKeyDim = 320;
 constexpr unsigned kMaxTerms = 4;
 /// The dynamic shared memory one CTA may have on sm_90 (227 KB).
 constexpr int64_t kMaxSharedBytes = 232448;
+/// setmaxnreg of a pipelined kernel of two value tiles (compactStages), out
+/// of the 168 a thread of 384 has at launch. ptxas spilled least at 216 / 72
+/// (gated delta D128: 104 bytes of spill loads, none in the owners' loop;
+/// 364 at 224 / 56, 704 at 232 / 40).
+constexpr int64_t kOwnerRegisters = 216, kProducerRegisters = 72;
 
 /// What the kernel of one supported rule is made of.
 struct KernelPlan {
@@ -228,8 +233,10 @@ struct KernelPlan {
   /// threads could not have the registers S takes (255 at 256 threads, 168 at
   /// 384); with more than 128 keys, ptxas serialises the products behind the
   /// helpers' branch.
+  /// A pipelined kernel's producer is such a warpgroup at two value tiles
+  /// too, with its own code and registers (setmaxnreg).
   int64_t helperWarpgroups() const {
-    return valueTiles() == 1 && !wideKeys() ? 1 : 0;
+    return (valueTiles() == 1 || pipelined) && !wideKeys() ? 1 : 0;
   }
   int64_t threads() const { return 128 * (valueTiles() + helperWarpgroups()); }
   /// The helper warpgroup becomes a producer that runs ahead: it writes the
@@ -248,9 +255,21 @@ struct KernelPlan {
   /// producer runs up to two chunks ahead and neither role waits for the
   /// other's slowest chunk; else two.
   int64_t stages = 1;
+  /// A pipelined kernel of two value tiles (V = 128): two owner warpgroups
+  /// and the producer, 384 threads, whose registers setmaxnreg moves to the
+  /// owners. Two stages of every tile would need ~290 KiB, so the ring holds
+  /// only the operand tiles the producer writes (q, a, x, y, b): the raw TMA
+  /// rows live once, refilled as soon as the producer's prologue has read
+  /// them, T lives once, loaded by the owners when both have read it, and
+  /// O's rows leave through Y's space, which both owners are done with once
+  /// they have W (struct Once; gated delta D128: 2 stages in 226 KiB).
+  bool compactStages() const { return pipelined && valueTiles() > 1; }
+  /// O's rows go out through the stage's Y (compactStages).
+  bool outputInY() const { return compactStages() && hasProbe() && tmaOutput; }
   bool canPipeline() const {
-    return helperWarpgroups() == 1 && !solveOnly && !prescan && !rider &&
-           !gram && !apply && !perKey() && !otherKeys() && !tmaInputs.empty() &&
+    return opts.pipeline && (valueTiles() == 1 || valueTiles() == 2) &&
+           !wideKeys() && !solveOnly && !prescan && !rider && !gram && !apply &&
+           !perKey() && !otherKeys() && !tmaInputs.empty() &&
            (!hasProbe() || solveKernel());
   }
   /// Token loop passes in flight: two (each lane two tokens, whose latencies
@@ -274,7 +293,9 @@ struct KernelPlan {
     for (const auto &dim : dims.sizes)
       widest = std::max(widest, dims.padded(dim.getKey()));
     int64_t lanes = std::min<int64_t>(32, llvm::PowerOf2Ceil(widest / 8));
-    while (lanes < 32 && tokensPerChunk() % (threads() / lanes) != 0)
+    // A pipelined kernel's token loops are the producer warpgroup's.
+    const int64_t loopThreads = pipelined ? 128 : threads();
+    while (lanes < 32 && tokensPerChunk() % (loopThreads / lanes) != 0)
       lanes *= 2;
     return lanes;
   }
@@ -637,7 +658,7 @@ int64_t sharedBytes(const KernelPlan &plan) {
     return solveSharedBytes(plan);
   const int64_t C = plan.opts.chunkSize, K = plan.keyDim();
   const int64_t V = plan.opts.valueDim; // X and S_0: every value tile
-  // Pipelined: S_0 and O's rows are the owner's (struct Owned), once.
+  // Pipelined: S_0 and O's rows are the owners' (struct Once), once.
   int64_t owned = K * V * 2;                   // S_0 in bf16
   int64_t bytes = C * (plan.apply ? V : K) * 2 // Q (an apply's p: values)
                   + plan.terms() * (C * K * 2 + C * V * 2); // A, X
@@ -651,6 +672,21 @@ int64_t sharedBytes(const KernelPlan &plan) {
     bytes += tokens * in.size * 2; // raw rows landed by TMA
   if (plan.tmaOutput && !plan.outputInSolve())
     owned += C * V * 2; // O's rows for the TMA store
+  if (plan.compactStages()) { // T, the raw rows and O's rows live once
+    int64_t once = owned + (plan.hasProbe() ? C * C * 2 : 0);
+    for (const KernelPlan::TmaInput &in : plan.tmaInputs) {
+      once += tokens * in.size * 2;
+      bytes -= tokens * in.size * 2;
+    }
+    if (plan.hasProbe())
+      bytes -= C * C * 2;
+    if (plan.outputInY())
+      once -= C * V * 2;
+    once += 1024; // loaded, tLoaded (a tile's alignment)
+    int64_t tail = sharedTail(plan) - (plan.tmaInputs.empty() ? 0 : 8) + 16;
+    bytes += (tail + 1023) / 1024 * 1024;
+    return plan.stages * bytes + once + 1024;
+  }
   int64_t tail = sharedTail(plan);
   if (plan.solveKernel())
     tail += 8; // tLoaded
@@ -774,9 +810,24 @@ private:
   void emitChunkLoop();
   void emitPipelinedLoop();
   void emitProducerChunk();
+  /// Where the raw TMA rows and T are: each stage's, or once (compactStages).
+  const char *rowsSpace() const { return plan.compactStages() ? "once" : "sm"; }
+  /// The owners' barrier at two value tiles, else the role's own.
+  void syncOwners(StringRef why) {
+    w.line(plan.compactStages()
+               ? "warpgroup::barrier_sync(kOwnersBarrier, kOwnerThreads); // " +
+                     why.str()
+               : "warpgroup::barrier_sync(1 + wg); // " + why.str());
+  }
+  /// The chunk loop's CTA size in the generated code: kThreads, which the
+  /// solve kernel's code shares, unless a producer beside two owners adds a
+  /// warpgroup of its own.
+  const char *loopThreads() const {
+    return plan.compactStages() ? "kLoopThreads" : "kThreads";
+  }
   /// This warpgroup's S_0 tile in shared memory (the owner's own, pipelined).
   std::string stateTile() const {
-    return plan.pipelined ? "own.state[wg]" : "sm.state[wg]";
+    return plan.pipelined ? "once.state[wg]" : "sm.state[wg]";
   }
   void emitOwnerChunk();
 
@@ -968,7 +1019,13 @@ void KernelEmitter::emitConstants() {
                        kValueTile, plan.dims.value));
   w.line("constexpr int kValueTiles = kValueDim / kValueTile; // warpgroups "
          "that own a tile");
-  if (plan.helperWarpgroups()) {
+  if (plan.compactStages()) {
+    w.line("constexpr int kHelperWarpgroups = 1; // the producer: no tile");
+    w.line("constexpr int kThreads = 128 * kValueTiles; // the owners' (and "
+           "the solve kernel's CTA)");
+    w.line("constexpr int kLoopThreads = 128 * (kValueTiles + "
+           "kHelperWarpgroups); // the chunk loop's CTA");
+  } else if (plan.helperWarpgroups()) {
     w.line(llvm::formatv("constexpr int kHelperWarpgroups = {0}; // no tile: "
                          "CUDA-core phases only",
                          plan.helperWarpgroups()));
@@ -982,8 +1039,9 @@ void KernelEmitter::emitConstants() {
                        plan.rowLanes()));
   w.line("constexpr int kRowsPerWarp = 32 / kRowLanes; // token rows a warp "
          "takes at once");
-  w.line("static_assert(kTokens % (kWarps * kRowsPerWarp) == 0, \"the token "
-         "loops give every warp whole tokens\");");
+  if (!plan.pipelined)
+    w.line("static_assert(kTokens % (kWarps * kRowsPerWarp) == 0, \"the token "
+           "loops give every warp whole tokens\");");
   if (plan.pipelined) {
     w.line(llvm::formatv("constexpr int kStages = {0}; // copies of Shared: "
                          "the producer fills one while the owner reads another",
@@ -993,6 +1051,23 @@ void KernelEmitter::emitConstants() {
     w.line("constexpr int kRoleWarps = kRoleThreads / 32;");
     w.line("static_assert(kTokens % (kRoleWarps * kRowsPerWarp) == 0, \"the "
            "producer's token loops give every warp whole tokens\");");
+    w.line("constexpr int kOwnerThreads = 128 * kValueTiles; // the owners' "
+           "threads (mbarrier empty)");
+    if (plan.compactStages()) {
+      w.line("// Registers a thread (setmaxnreg): the owners hold S and the "
+             "products' accumulators, the");
+      w.line(
+          "// producer a few token rows. They add up to the launch's 3 × 168 "
+          "(setmaxnreg.inc waits for them).");
+      w.line(llvm::formatv("constexpr int kOwnerRegisters = {0};",
+                           kOwnerRegisters));
+      w.line(llvm::formatv("constexpr int kProducerRegisters = {0};",
+                           kProducerRegisters));
+      w.line("static_assert(kValueTiles * kOwnerRegisters + kProducerRegisters "
+             "== 3 * 168, \"the launch's registers\");");
+      w.line("constexpr int kOwnersBarrier = 1 + kValueTiles + "
+             "kHelperWarpgroups; // named barrier of both owners");
+    }
   } else {
     w.line("constexpr int kRoleThreads = kThreads; // the threads that share a "
            "phase: all");
@@ -1076,16 +1151,15 @@ void KernelEmitter::emitConstants() {
       "by value tile (TMA store)";
   if (!plan.pipelined)
     w.line(stateLine);
+  const std::string tLine = "SwizzledTile<bf16, kChunk, kChunk> t; // T = "
+                            "(I + L)^{-1} in bf16 (wgmma A operand)";
   if (plan.hasProbe()) {
     w.line("SwizzledTile<bf16, kChunk, kKeyDim> y; // probes: " + ys +
            (plan.perKey()     ? " (then Ỹ = Y ⊙ e^{b' − m})"
             : plan.hasDecay() ? " (then Y ⊙ e^{b'})"
                               : ""));
-    w.line(plan.solveKernel()
-               ? "SwizzledTile<bf16, kChunk, kChunk> t; // T = (I + L)^{-1} in "
-                 "bf16 (wgmma A operand), from the solve kernel"
-               : "SwizzledTile<bf16, kChunk, kChunk> t; // T = (I + L)^{-1} in "
-                 "bf16 (wgmma A operand)");
+    if (!plan.compactStages())
+      w.line(plan.solveKernel() ? tLine + ", from the solve kernel" : tLine);
     if (plan.plainTerms())
       w.line("SwizzledTile<bf16, kChunk, kChunk> ln[kTerms - 1]; // L_n = Y "
              "A_nᵀ of the plain terms, then −T L_n");
@@ -1115,14 +1189,18 @@ void KernelEmitter::emitConstants() {
     w.line("float scan[kChunk][kKeyDim]; // " + plan.prescan->name +
            (plan.prescan->prev ? " before" : " after") + " each row");
   }
-  for (const KernelPlan::TmaInput &in : plan.tmaInputs)
-    w.line(llvm::formatv("SwizzledTile<bf16, kTokens, {0}> raw_{1}; // rows of "
-                         "{2} (TMA)",
-                         dimOf(in.input) == plan.dims.key ? "kKeyDim"
-                         : dimOf(in.input) == plan.dims.value
-                             ? "kValueDim"
-                             : std::to_string(in.size),
-                         in.name, in.input.getName()));
+  auto rawRows = [&] {
+    for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+      w.line(llvm::formatv("SwizzledTile<bf16, kTokens, {0}> raw_{1}; // rows "
+                           "of {2} (TMA)",
+                           dimOf(in.input) == plan.dims.key ? "kKeyDim"
+                           : dimOf(in.input) == plan.dims.value
+                               ? "kValueDim"
+                               : std::to_string(in.size),
+                           in.name, in.input.getName()));
+  };
+  if (!plan.compactStages())
+    rawRows();
   if (plan.tmaOutput && !plan.outputInSolve() && !plan.pipelined)
     w.line(outLine);
   emitDecayArrays();
@@ -1145,18 +1223,40 @@ void KernelEmitter::emitConstants() {
            " (fp32), carried across chunks");
     w.line("float zDecay[kChunk]; // its log-decay of each row");
   }
-  if (!plan.tmaInputs.empty())
-    w.line("Barrier loaded; // the chunk's TMA loads landed");
-  if (plan.solveKernel())
-    w.line("Barrier tLoaded; // the chunk's T landed");
+  const char *loadedLine = "Barrier loaded; // the chunk's TMA loads landed";
+  const char *tLoadedLine = "Barrier tLoaded; // the chunk's T landed";
+  if (!plan.tmaInputs.empty() && !plan.compactStages())
+    w.line(loadedLine);
+  if (plan.solveKernel() && !plan.compactStages())
+    w.line(tLoadedLine);
   if (plan.pipelined) {
     w.line("Barrier full;  // the producer's tiles of the chunk are written");
-    w.line("Barrier empty; // the owner is done reading them");
+    w.line(plan.compactStages()
+               ? "Barrier empty; // both owners are done reading them"
+               : "Barrier empty; // the owner is done reading them");
   }
   w.close("};");
-  if (plan.pipelined) {
+  if (plan.compactStages()) {
+    w.line("/// The tiles there is one of: S_0 of each owner, T and the raw "
+           "rows (read by the");
+    w.line("/// owners and the producer's prologue before the next chunk's "
+           "land).");
+    w.open("struct Once {");
+    w.line(stateLine);
+    if (plan.hasProbe())
+      w.line(tLine + ", from the solve kernel");
+    rawRows();
+    if (plan.tmaOutput && !plan.outputInY())
+      w.line(outLine);
+    w.line(loadedLine);
+    if (plan.solveKernel())
+      w.line(tLoadedLine);
+    w.close("};");
+    if (plan.outputInY())
+      w.line("// O's rows leave through column block wg of the stage's y.");
+  } else if (plan.pipelined) {
     w.line("/// The owner's tiles, once: S_0 and O of the chunk it runs.");
-    w.open("struct Owned {");
+    w.open("struct Once {");
     w.line(stateLine);
     if (plan.tmaOutput && !plan.outputInSolve())
       w.line(outLine);
@@ -1176,7 +1276,7 @@ void KernelEmitter::emitConstants() {
                        "\"shared_bytes\"",
                        sharedBytes(plan)));
   w.line(plan.pipelined
-             ? "static_assert(kStages * sizeof(Shared) + sizeof(Owned) + 1024 "
+             ? "static_assert(kStages * sizeof(Shared) + sizeof(Once) + 1024 "
                "== kSharedBytes, \"manifest shared_bytes\");"
              : "static_assert(sizeof(Shared) + 1024 == kSharedBytes, "
                "\"manifest shared_bytes\");");
@@ -1573,7 +1673,7 @@ void KernelEmitter::emitSetup() {
     w.line(
         "Shared *stages = &carver.take<Shared>(kStages); // chunk c's tiles: "
         "stages[c % kStages]");
-    w.line("Owned &own = carver.take<Owned>();");
+    w.line("Once &once = carver.take<Once>();");
   } else
     w.line("Shared &sm = carver.take<Shared>();");
   w.blank();
@@ -1624,17 +1724,23 @@ void KernelEmitter::emitSetup() {
   w.line("(void)lane;");
   if (!plan.tmaInputs.empty() || plan.solveKernel()) {
     w.open("if (threadIdx.x == 0) {");
+    const bool compact = plan.compactStages();
+    if (compact) {
+      w.line("mbarrier::init(once.loaded, 1);");
+      if (plan.solveKernel())
+        w.line("mbarrier::init(once.tLoaded, 1);");
+    }
     if (plan.pipelined)
       w.open("for (int j = 0; j < kStages; ++j) {");
     const char *sm = plan.pipelined ? "stages[j]" : "sm";
-    if (!plan.tmaInputs.empty())
+    if (!plan.tmaInputs.empty() && !compact)
       w.line(llvm::formatv("mbarrier::init({0}.loaded, 1);", sm));
-    if (plan.solveKernel())
+    if (plan.solveKernel() && !compact)
       w.line(llvm::formatv("mbarrier::init({0}.tLoaded, 1);", sm));
     if (plan.pipelined) {
       w.line("mbarrier::init(stages[j].full, kRoleThreads); // every producer "
              "thread arrives");
-      w.line("mbarrier::init(stages[j].empty, kRoleThreads); // every owner "
+      w.line("mbarrier::init(stages[j].empty, kOwnerThreads); // every owner "
              "thread arrives");
       w.close();
     }
@@ -1702,12 +1808,14 @@ void KernelEmitter::emitLoads(StringRef chunkStart) {
   int64_t bytes = 0;
   for (const KernelPlan::TmaInput &in : plan.tmaInputs)
     bytes += plan.tokensPerChunk() * in.size * 2;
-  w.line(llvm::formatv("mbarrier::arrive_expect_tx(sm.loaded, {0});", bytes));
+  const char *sm = rowsSpace();
+  w.line(
+      llvm::formatv("mbarrier::arrive_expect_tx({0}.loaded, {1});", sm, bytes));
   for (auto [i, in] : llvm::enumerate(plan.tmaInputs))
-    w.line(llvm::formatv("tma::load_tile(sm.raw_{0}, tensorMap(p, {1}), "
-                         "sm.loaded, int({2}), 0, {3}, int(batch));",
+    w.line(llvm::formatv("tma::load_tile({4}.raw_{0}, tensorMap(p, {1}), "
+                         "{4}.loaded, int({2}), 0, {3}, int(batch));",
                          in.name, i, chunkStart,
-                         isValueSide(in.input) ? "head" : "keyHead"));
+                         isValueSide(in.input) ? "head" : "keyHead", sm));
 }
 
 /// Thread r < kTokens loads the scalar inputs of token r of the chunk at
@@ -1768,7 +1876,10 @@ void KernelEmitter::emitChunkInputs() {
     emitScalarPrefetch("c0 + kTokens");
     w.close();
   }
-  if (!plan.tmaInputs.empty() && plan.pipelined) {
+  if (!plan.tmaInputs.empty() && plan.compactStages()) {
+    w.line("mbarrier::wait(once.loaded, uint32_t(chunk) & 1u); // this "
+           "chunk's rows landed");
+  } else if (!plan.tmaInputs.empty() && plan.pipelined) {
     w.line("mbarrier::wait(sm.loaded, parity); // this chunk's rows landed");
   } else if (!plan.tmaInputs.empty()) {
     w.line("mbarrier::wait(sm.loaded, loadedParity); // this chunk's rows "
@@ -1783,7 +1894,10 @@ void KernelEmitter::emitChunkInputs() {
 void KernelEmitter::emitNextLoads() {
   if (plan.tmaInputs.empty())
     return;
-  if (plan.pipelined) {
+  if (plan.compactStages()) {
+    w.line("// The prologue is done with the raw rows: load the next chunk's.");
+    w.open("if (tid == kRoleThreads - 32 && c0 + kTokens < eos) {");
+  } else if (plan.pipelined) {
     // Into the next stage, whose raw rows this warpgroup read kStages - 1
     // chunks ago: a whole chunk ahead of its prologue.
     w.line("// The next chunk's rows, first: its stage's raw rows were read by "
@@ -2078,10 +2192,13 @@ void KernelEmitter::emitLoadT(StringRef chunkStart, StringRef condition) {
          (condition.empty() ? "" : " && " + condition.str()) + ") {");
   // The slot is computed here rather than held: the loop of two value tiles
   // has no register to spare for it.
-  w.line("mbarrier::arrive_expect_tx(sm.tLoaded, sizeof(sm.t));");
-  w.line(("tma::load_bytes(&sm.t, Tiles::tile(p, Tiles::slot(p, seq, " +
-          chunkStart + "), head), sizeof(sm.t), sm.tLoaded);")
-             .str());
+  w.line(llvm::formatv("mbarrier::arrive_expect_tx({0}.tLoaded, "
+                       "sizeof({0}.t));",
+                       rowsSpace()));
+  w.line(llvm::formatv("tma::load_bytes(&{0}.t, Tiles::tile(p, "
+                       "Tiles::slot(p, seq, {1}), head), sizeof({0}.t), "
+                       "{0}.tLoaded);",
+                       rowsSpace(), chunkStart));
   w.close();
 }
 
@@ -2167,7 +2284,11 @@ fp32, and every product accumulates in fp32.)");
     w.line("// 2a. T = (I + L)^{-1} of this chunk is the solve kernel's "
            "(its L and block solve are");
     w.line("//     below the chunk loop), loaded with the chunk's rows.");
-    if (role == Role::Owner) {
+    if (role == Role::Owner && plan.compactStages()) {
+      // Y ⊙ e^{b'} is the producer's (emitProducerChunk).
+      w.line("mbarrier::wait(once.tLoaded, uint32_t(chunk) & 1u); // this "
+             "chunk's T landed");
+    } else if (role == Role::Owner) {
       // Y ⊙ e^{b'} is the producer's (emitProducerChunk).
       w.line("mbarrier::wait(sm.tLoaded, parity); // this chunk's T landed");
     } else {
@@ -2227,10 +2348,12 @@ fp32, and every product accumulates in fp32.)");
   openTileWork();
   w.line("Accum<kKeyDim> w;");
   w.line("wgmma::fence();");
-  w.line("wgmma::mma_AB(w, sm.t, sm.y);    // (SS)");
+  w.line(
+      llvm::formatv("wgmma::mma_AB(w, {0}.t, sm.y);    // (SS)", rowsSpace()));
   bool accumulate = plan.probeHasData();
   if (accumulate)
-    w.line("wgmma::mma_AB(u, sm.t, " + xTile(plan.probeTerm) + "); // (SS)");
+    w.line(llvm::formatv("wgmma::mma_AB(u, {0}.t, {1}); // (SS)", rowsSpace(),
+                         xTile(plan.probeTerm)));
   for (auto [j, n] : llvm::enumerate(plan.plainTermIndices())) {
     w.line(llvm::formatv("wgmma::mma_AB(u, sm.ln[{0}], {1}{2}); // −(T L_{3}) "
                          "X_{3} (SS)",
@@ -2256,7 +2379,13 @@ fp32, and every product accumulates in fp32.)");
   w.line("wgmma::wait<0>();");
   w.line("wgmma::fence_operand(u);");
   closeTileWork();
-  syncThreads("every warp is done reading X");
+  if (plan.compactStages()) {
+    syncOwners("both owners are done reading T, Y and X");
+    w.line("// T is read: load the next chunk's.");
+    emitLoadT("c0 + kTokens", "wg == 0 && c0 + kTokens < eos");
+  } else {
+    syncThreads("every warp is done reading X");
+  }
   if (plan.solveKernel() && role != Role::Owner) { // else the producer's
     w.line("// T is read: load the next chunk's.");
     emitLoadT("c0 + kTokens", "c0 + kTokens < eos");
@@ -2505,10 +2634,12 @@ void KernelEmitter::emitStoreOutput(StringRef dim, StringRef col0) {
   w.line("//    Whole chunks (and the last one of a batch row, which TMA "
          "clips at T) by TMA.");
   w.open("if (count == kTokens || (!p.cuSeqlens && c0 + count == p.seqLen)) {");
-  w.line(llvm::formatv("storeOutputTile(o, {2}.out[wg], tensorMap(p, {0}), "
-                       "c0, count, {1}, head, batch);",
-                       plan.tmaInputs.size(), col0,
-                       plan.pipelined ? "own" : "sm"));
+  std::string tile = plan.outputInY() ? "column_block(sm.y, wg)"
+                     : plan.pipelined ? "once.out[wg]"
+                                      : "sm.out[wg]";
+  w.line(llvm::formatv("storeOutputTile(o, {2}, tensorMap(p, {0}), c0, count, "
+                       "{1}, head, batch);",
+                       plan.tmaInputs.size(), col0, tile));
   w.reopen("} else {");
   w.line(rows);
   w.close();
@@ -2523,14 +2654,46 @@ void KernelEmitter::emitStateUpdate() {
                  "e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ C; fp32)"
                : "// 5. S_C = diag(e^m) [diag(e^m) S_0 + Σ_m Ã_mᵀ X_m]   (= "
                  "e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m; fp32)");
+  else if (oneProbeTerm && decay && plan.pipelined)
+    w.comment("5. S_C = e^{b_C} S_0 + Aᵀ (C ⊙ e^{b_C − b}): the decay on the "
+              "rows of this owner's C,\n   not on A, which the producer wrote "
+              "(and at two value tiles both owners read)");
   else if (oneProbeTerm)
     w.line(decay ? "// 5. S_C = e^{b_C} S_0 + (A ⊙ e^{b_C − b})ᵀ C"
                  : "// 5. S_C = S_0 + Aᵀ C");
+  else if (decay && plan.pipelined)
+    w.comment("5. S_C = e^{b_C} S_0 + Σ_m A_mᵀ (X_m ⊙ e^{b_C − b}): the "
+              "decay on the rows of this\n   owner's X_m, not on A_m, which "
+              "the producer wrote");
   else
     w.line(decay ? "// 5. S_C = e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m"
                  : "// 5. S_C = S_0 + Σ_m A_mᵀ X_m");
   emitProbeTermNote();
-  if (decay) {
+  if (decay && plan.pipelined) {
+    // As flash-linear-attention's chunk_fwd_h with a scalar gate: the data
+    // rows (v_new) decayed to the chunk's end, rounded to bf16.
+    syncThreads("every warp is done reading X (C) through wgmma");
+    w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
+           "add 0)");
+    if (plan.splits() && !plan.hasProbe())
+      w.line("if (kSummary) segmentLogDecay += bLast;");
+    if (oneProbeTerm) {
+      w.line("decay_rows_to_end(u, sm.b, bLast); // C ⊙ e^{b_C − b}, from "
+             "its fp32 registers");
+      w.line("store(u, " + xTile(plan.probeTerm) + ");");
+    } else {
+      assert(!plan.hasProbe() && "pipelined with plain terms");
+      w.line("LARC_FOR_LANE(m, kTerms) decayRowsToEnd(sm.x[wg][m], sm.b, "
+             "bLast);");
+    }
+    w.line("const float stateDecay = exp_fast(bLast);");
+    w.open("LARC_FOR_LANE(i, kStateBlocks) {");
+    w.line("LARC_FOR_LANE(e, kValueTile / 2) s[i].v[e] *= stateDecay;");
+    w.line("wgmma::fence_operand(s[i]);");
+    w.close();
+    w.line("tma::fence_shared_to_async();");
+    syncThreads();
+  } else if (decay) {
     syncThreads("every warp is done reading A through wgmma");
     w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
            "add 0)");
@@ -2741,40 +2904,73 @@ void KernelEmitter::emitChunkLoop() {
 /// producer runs up to kStages - 1 chunks ahead and neither waits for the
 /// other's every chunk.
 void KernelEmitter::emitPipelinedLoop() {
+  const bool compact = plan.compactStages();
+  auto producerFirstChunk = [&] {
+    if (!plan.tokenScalars.empty()) {
+      w.open("if (tid < kTokens) {");
+      emitScalarPrefetch("bos");
+      w.close();
+    }
+    w.open("if (tid == 0 && bos < eos) {");
+    if (!compact)
+      w.line("Shared &sm = stages[0];");
+    emitLoads("bos");
+    w.close();
+  };
+  auto eachChunk = [&](void (KernelEmitter::*chunk)()) {
+    w.open("for (int64_t c0 = bos, chunk = 0; c0 < eos; c0 += kTokens, "
+           "++chunk) {");
+    (this->*chunk)();
+    w.close();
+  };
+  auto parityNote = [&] {
+    w.line("// Chunk `chunk` = (c0 - bos) / kTokens in stages[chunk % "
+           "kStages]; a stage's k-th use");
+    w.line("// (k = chunk / kStages) completes phase k of its barriers, so "
+           "waits take parity k % 2.");
+  };
+  if (compact) {
+    // Each role's code entirely in its own branch after its setmaxnreg, and
+    // the producer returns: code after a join would be allocated at the
+    // launch's 168 registers, which the owners' accumulators do not fit.
+    parityNote();
+    w.open("if (!ownsTile) { // the producer");
+    role = Role::Producer;
+    w.line("warpgroup::decrease_registers<kProducerRegisters>();");
+    if (!plan.tokenScalars.empty())
+      w.line(nextScalarsDeclaration() + "; // the next chunk's");
+    producerFirstChunk();
+    eachChunk(&KernelEmitter::emitProducerChunk);
+    w.line("return; // the owners write the outputs and the final state");
+    w.close();
+    role = Role::Owner;
+    w.line("warpgroup::increase_registers<kOwnerRegisters>();");
+    emitInitialState();
+    if (plan.solveKernel()) {
+      w.line("// The first chunk's T, written by the solve kernel.");
+      emitLoadT("bos", "wg == 0 && bos < eos");
+    }
+    eachChunk(&KernelEmitter::emitOwnerChunk);
+    role = Role::All;
+    return;
+  }
   w.line("// The producer's first chunk: its scalars into registers, its rows "
          "into stage 0.");
   if (!plan.tokenScalars.empty())
     w.line(nextScalarsDeclaration() + "; // the producer's next chunk");
   w.open("if (!ownsTile) {");
   role = Role::Producer;
-  if (!plan.tokenScalars.empty()) {
-    w.open("if (tid < kTokens) {");
-    emitScalarPrefetch("bos");
-    w.close();
-  }
-  w.open("if (tid == 0 && bos < eos) {");
-  w.line("Shared &sm = stages[0];");
-  emitLoads("bos");
-  w.close();
+  producerFirstChunk();
   role = Role::All;
   w.close();
   w.blank();
-  w.line("// Chunk `chunk` = (c0 - bos) / kTokens in stages[chunk % kStages]; "
-         "a stage's k-th use");
-  w.line("// (k = chunk / kStages) completes phase k of its barriers, so waits "
-         "take parity k % 2.");
+  parityNote();
   w.open("if (ownsTile) {");
   role = Role::Owner;
-  w.open(
-      "for (int64_t c0 = bos, chunk = 0; c0 < eos; c0 += kTokens, ++chunk) {");
-  emitOwnerChunk();
-  w.close();
+  eachChunk(&KernelEmitter::emitOwnerChunk);
   w.reopen("} else {");
   role = Role::Producer;
-  w.open(
-      "for (int64_t c0 = bos, chunk = 0; c0 < eos; c0 += kTokens, ++chunk) {");
-  emitProducerChunk();
-  w.close();
+  eachChunk(&KernelEmitter::emitProducerChunk);
   role = Role::All;
   w.close();
 }
@@ -2791,12 +2987,14 @@ void KernelEmitter::emitStageOfChunk() {
 /// handed the stage back, this chunk's T, scalars, prologue, cumsum and
 /// Y ⊙ e^{b'}; `full` hands it over.
 void KernelEmitter::emitProducerChunk() {
+  const bool compact = plan.compactStages();
   emitStageOfChunk();
-  emitNextLoads();
+  if (!compact)
+    emitNextLoads();
   w.line("// The owner is done with this stage's chunk before (none on the "
          "first use: parity 1).");
   w.line("mbarrier::wait(sm.empty, parity ^ 1u);");
-  if (plan.solveKernel()) {
+  if (plan.solveKernel() && !compact) {
     w.line("// This chunk's T from the solve kernel (the owner waits for it).");
     emitLoadT("c0", "");
   }
@@ -2804,6 +3002,8 @@ void KernelEmitter::emitProducerChunk() {
   emitChunkInputs();
   emitGatePass();
   emitPrologue();
+  if (compact)
+    emitNextLoads();
   emitCumsum();
   if (plan.hasProbe() && plan.hasDecay() && !plan.perKey()) {
     w.line("// 2a. Y ⊙ e^{b'} for the owner's W = T (Y ⊙ e^{b'}).");
@@ -2820,7 +3020,7 @@ void KernelEmitter::emitOwnerChunk() {
   emitStageOfChunk();
   w.line("mbarrier::wait(sm.full, parity); // the producer wrote this chunk's "
          "tiles");
-  if (plan.tmaOutput)
+  if (plan.tmaOutput && !plan.outputInY())
     w.line("if (lane == 0) tma::store_wait_read(); // the last chunk's O is "
            "read");
   emitStateCopy();
@@ -2835,6 +3035,11 @@ void KernelEmitter::emitOwnerChunk() {
   if (plan.splits())
     w.close();
   emitStateUpdate();
+  if (plan.outputInY()) {
+    w.line("if (lane == 0) tma::store_wait_read(); // O's rows are read out "
+           "of y");
+    w.line("__syncwarp();");
+  }
   w.line("mbarrier::arrive(sm.empty); // the stage is the producer's again");
 }
 
@@ -2850,11 +3055,13 @@ void KernelEmitter::emit(const std::string &name, KernelEmitter *solve) {
     w.line("template <bool kSummary>");
     w.open("__device__ __forceinline__ void run(const LarcLaunchParams &p) {");
   } else {
-    w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
+    w.line(std::string("extern \"C\" __global__ void __launch_bounds__(") +
+           loopThreads() + ", 1)");
     w.open(name + "(const __grid_constant__ LarcLaunchParams p) {");
   }
   emitSetup();
-  emitInitialState();
+  if (!plan.compactStages()) // else the owners', after their setmaxnreg
+    emitInitialState();
   if (plan.pipelined)
     emitPipelinedLoop();
   else
@@ -2985,10 +3192,12 @@ void KernelEmitter::emitEntryPoints(const std::string &name) {
   w.line("// and phases 1 and 2 of the sequence-split plan, whose phase 3 is "
          "the forward pass");
   w.line("// again, over the segments, from the chained start states.");
-  w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
+  w.line(std::string("extern \"C\" __global__ void __launch_bounds__(") +
+         loopThreads() + ", 1)");
   w.line(name +
          "(const __grid_constant__ LarcLaunchParams p) { run<false>(p); }");
-  w.line("extern \"C\" __global__ void __launch_bounds__(kThreads, 1)");
+  w.line(std::string("extern \"C\" __global__ void __launch_bounds__(") +
+         loopThreads() + ", 1)");
   w.line(
       name +
       "_summary(const __grid_constant__ LarcLaunchParams p) { run<true>(p); }");
@@ -3232,6 +3441,11 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
     plan.pipelined = false;
     plan.stages = 1;
   }
+  if (plan.compactStages()) // the raw rows live once (struct Once)
+    for (const KernelPlan::TmaInput &in : plan.tmaInputs)
+      eachPrologue([&](PrologueEmitter &e) {
+        e.setSharedRows(in.input, "once.raw_" + in.name);
+      });
   // The runtime passes one scale: every larc.scale must be over one dim.
   StringRef scaleDim;
   WalkResult scales = form.rule.walk([&](ScaleOp op) {
@@ -3308,6 +3522,7 @@ FailureOr<std::string> larc::emitCuda(RuleForm &form, const CudaOptions &opts,
       info->tensorMaps.push_back({plan.output.getName().str(), kOutputBoxRows});
     info->solve = plan.solveKernel();
     if (plan.solveKernel()) {
+      info->solveThreads = solvePlan.threads();
       info->solveSharedBytes = sharedBytes(solvePlan);
       info->solveTileBytes = opts.chunkSize * opts.chunkSize * 2; // T, bf16
     }
@@ -3425,7 +3640,7 @@ static std::string manifestKernel(const CudaKernelInfo &info) {
        << ", \"workspace_floats\": " << info.workspaceFloats << "}";
   if (info.solve)
     os << ",\n     \"solve\": {\"kernel\": " << jsonString(info.name + "_solve")
-       << ", \"block\": [" << info.threads
+       << ", \"block\": [" << info.solveThreads
        << ", 1, 1], \"shared_bytes\": " << info.solveSharedBytes
        << ", \"tile_bytes\": " << info.solveTileBytes << "}";
   os << "}";

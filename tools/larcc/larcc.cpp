@@ -122,6 +122,11 @@ cl::opt<GpuLoads> gpuLoads(
                clEnumValN(GpuLoads::Plain, "plain",
                           "coalesced loads from global memory, row by row")),
     cl::sub(compileCmd));
+cl::opt<bool> noPipeline(
+    "no-pipeline",
+    cl::desc("compile to CUDA: no producer warpgroup ahead of the state's "
+             "owners (every warpgroup runs each phase of a chunk in turn)"),
+    cl::sub(compileCmd));
 cl::opt<uint64_t> seed("seed", cl::desc("Random seed"), cl::init(1),
                        cl::sub(verifyCmd), cl::sub(exportCmd));
 cl::opt<bool> noInitialState("no-initial-state",
@@ -226,6 +231,7 @@ static FailureOr<larc::CudaOptions> cudaOptions(larc::RuleOp rule,
   opts.valueDim = valueDim.getNumOccurrences() ? int64_t(valueDim) : 128;
   opts.chunkSize = chunkSize;
   opts.tma = gpuLoads == GpuLoads::Tma;
+  opts.pipeline = !noPipeline;
   for (larc::StateOp state :
        kernelRule.getBody().front().getOps<larc::StateOp>()) {
     if (state.getType().isVector())

@@ -41,6 +41,10 @@ struct CudaOptions {
   /// shared memory with TMA (tma::load_tile, the runtime encodes the maps);
   /// false: plain coalesced loads from global memory, row by row.
   bool tma = true;
+  /// Let a producer warpgroup run ahead of the state's owners where the
+  /// rule and shared memory allow (KernelPlan::pipelined); false: every
+  /// warpgroup runs every phase of a chunk in turn.
+  bool pipeline = true;
   /// Wraps the kernel and its support code in this namespace: the stages of
   /// a chained rule (SplitChain.h) share one translation unit.
   std::string stageNamespace;
@@ -76,8 +80,10 @@ struct CudaKernelInfo {
   int64_t workspaceFloats = 0; // fp32 per (segment, value head)
   /// The solve kernel (manifest "solve"), when the rule has one: <name>_solve
   /// writes T of every chunk (solveTileBytes per chunk and value head) before
-  /// the kernel runs; it has `threads` threads and solveSharedBytes.
+  /// the kernel runs; it has solveThreads threads (128 for each value tile;
+  /// the kernel's `threads` may add a producer) and solveSharedBytes.
   bool solve = false;
+  int64_t solveThreads = 0;
   int64_t solveSharedBytes = 0;
   int64_t solveTileBytes = 0;
   /// The stage it computes (manifest "stage"), or -1 in a one-kernel rule.

@@ -124,6 +124,19 @@ __device__ inline void scale_rows_exp(Accum<N> &d, const float *b_row) {
     d.v[i] *= (i / 2) % 2 ? hi : lo;
 }
 
+/// d[r][c] *= exp(b_last − b[r]): the rows of a tile decayed to the chunk's
+/// end (the data of a scalar-decay state update, C ⊙ e^{b_C − b}).
+template <int N>
+__device__ inline void decay_rows_to_end(Accum<N> &d, const float *b_row,
+                                         float b_last) {
+  const int t = warpgroup_thread();
+  const float lo = exp_fast(b_last - b_row[Accum<N>::row(t, 0)]);
+  const float hi = exp_fast(b_last - b_row[Accum<N>::row(t, 2)]);
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i)
+    d.v[i] *= (i / 2) % 2 ? hi : lo;
+}
+
 /// d[r][c] *= exp(b[r][col0 + c] − mid[col0 + c]) on a [64, N] tile whose
 /// columns are the keys col0 + c: the per-key decay e^{b − m} of an output
 /// over keys (o = S p, the state applied to a probe), the anchor m undone.

@@ -52,6 +52,16 @@ template <class T, int Rows, int Cols> struct alignas(1024) SwizzledTile {
   __device__ uint32_t addr() const { return smem_addr(data); }
 };
 
+/// Column block b of `tile` as a [Rows, kSpan] tile of its own: the same
+/// bytes in the same layout (e.g. one 64-column panel of a 128-column bf16
+/// tile as a TMA store's source).
+template <class T, int Rows, int Cols>
+__device__ inline SwizzledTile<T, Rows, 128 / int(sizeof(T))> &
+column_block(SwizzledTile<T, Rows, Cols> &tile, int b) {
+  return *reinterpret_cast<SwizzledTile<T, Rows, 128 / int(sizeof(T))> *>(
+      tile.block(b));
+}
+
 /// Carves typed objects out of dynamic shared memory, each aligned to its
 /// type (1024 bytes for tiles). The block's dynamic-smem size must include the
 /// padding: ask for sizeof of everything plus 1024.
