@@ -55,10 +55,10 @@ constexpr unsigned kMaxTerms = 4;
 /// The dynamic shared memory one CTA may have on sm_90 (227 KB).
 constexpr int64_t kMaxSharedBytes = 232448;
 /// setmaxnreg of a pipelined kernel of two value tiles (compactStages), out
-/// of the 168 a thread of 384 has at launch. ptxas spilled least at 216 / 72
-/// (gated delta D128: 104 bytes of spill loads, none in the owners' loop;
-/// 364 at 224 / 56, 704 at 232 / 40).
-constexpr int64_t kOwnerRegisters = 216, kProducerRegisters = 72;
+/// of the 128 a thread of 512 has at launch. Gated delta B8-T2048-H16-D128
+/// (H100): 287 us at 216 / 40, 268 at 208 / 48, 266 at 200 / 56, 261 at
+/// 192 / 64, 301 at 184 / 72 (the owners spill); bench/NOTES.md session 14.
+constexpr int64_t kOwnerRegisters = 192, kProducerRegisters = 64;
 
 /// What the kernel of one supported rule is made of.
 struct KernelPlan {
@@ -233,10 +233,12 @@ struct KernelPlan {
   /// threads could not have the registers S takes (255 at 256 threads, 168 at
   /// 384); with more than 128 keys, ptxas serialises the products behind the
   /// helpers' branch.
-  /// A pipelined kernel's producer is such a warpgroup at two value tiles
-  /// too, with its own code and registers (setmaxnreg).
+  /// A pipelined kernel's producer is such warpgroups at two value tiles
+  /// too (two of them), with their own code and registers (setmaxnreg).
   int64_t helperWarpgroups() const {
-    return (valueTiles() == 1 || pipelined) && !wideKeys() ? 1 : 0;
+    if (pipelined && valueTiles() > 1)
+      return 2;
+    return valueTiles() == 1 && !wideKeys() ? 1 : 0;
   }
   int64_t threads() const { return 128 * (valueTiles() + helperWarpgroups()); }
   /// The helper warpgroup becomes a producer that runs ahead: it writes the
@@ -256,13 +258,16 @@ struct KernelPlan {
   /// other's slowest chunk; else two.
   int64_t stages = 1;
   /// A pipelined kernel of two value tiles (V = 128): two owner warpgroups
-  /// and the producer, 384 threads, whose registers setmaxnreg moves to the
-  /// owners. Two stages of every tile would need ~290 KiB, so the ring holds
-  /// only the operand tiles the producer writes (q, a, x, y, b): the raw TMA
-  /// rows live once, refilled as soon as the producer's prologue has read
-  /// them, T lives once, loaded by the owners when both have read it, and
-  /// O's rows leave through Y's space, which both owners are done with once
-  /// they have W (struct Once; gated delta D128: 2 stages in 226 KiB).
+  /// and a producer of two warpgroups, 512 threads, whose registers
+  /// setmaxnreg moves to the owners (one producer warpgroup was the longer
+  /// chain: its prologue on 4 warps, gated delta D128 loop ~198 us, ~125
+  /// without the prologue; bench/NOTES.md session 14). Two stages of every tile
+  /// would need ~290 KiB, so the ring holds only the operand tiles the producer
+  /// writes (q, a, x, y, b): the raw TMA rows live once, refilled as soon as
+  /// the producer's prologue has read them, T lives once, loaded by the owners
+  /// when both have read it, and O's rows leave through Y's space, which both
+  /// owners are done with once they have W (struct Once; gated delta D128: 2
+  /// stages in 226 KiB).
   bool compactStages() const { return pipelined && valueTiles() > 1; }
   /// O's rows go out through the stage's Y (compactStages).
   bool outputInY() const { return compactStages() && hasProbe() && tmaOutput; }
@@ -294,7 +299,8 @@ struct KernelPlan {
       widest = std::max(widest, dims.padded(dim.getKey()));
     int64_t lanes = std::min<int64_t>(32, llvm::PowerOf2Ceil(widest / 8));
     // A pipelined kernel's token loops are the producer warpgroup's.
-    const int64_t loopThreads = pipelined ? 128 : threads();
+    const int64_t loopThreads =
+        pipelined ? 128 * helperWarpgroups() : threads();
     while (lanes < 32 && tokensPerChunk() % (loopThreads / lanes) != 0)
       lanes *= 2;
     return lanes;
@@ -794,7 +800,9 @@ private:
   const char *tid() const { return inRole() ? "tid" : "threadIdx.x"; }
   /// This warp's index among the phase's warps, and their count.
   const char *warpIndex() const { return inRole() ? "roleWarp" : "warp"; }
-  const char *warpCount() const { return inRole() ? "kRoleWarps" : "kWarps"; }
+  const char *warpCount() const {
+    return role == Role::Producer ? "kProducerWarps" : "kWarps";
+  }
   /// The next chunk's per-token scalars in registers: "float next_g = 0.0f,
   /// ...".
   std::string nextScalarsDeclaration() const;
@@ -803,7 +811,10 @@ private:
   /// A barrier among the phase's threads, with why it is there.
   void syncThreads(StringRef why = "") {
     std::string line =
-        inRole() ? "warpgroup::barrier_sync(1 + wg);" : "__syncthreads();";
+        role == Role::Producer
+            ? "warpgroup::barrier_sync(kProducerBarrier, kProducerThreads);"
+        : role == Role::Owner ? "warpgroup::barrier_sync(1 + wg);"
+                              : "__syncthreads();";
     w.line(why.empty() ? line : line + " // " + why.str());
   }
   void emitGridDependency();
@@ -1020,7 +1031,9 @@ void KernelEmitter::emitConstants() {
   w.line("constexpr int kValueTiles = kValueDim / kValueTile; // warpgroups "
          "that own a tile");
   if (plan.compactStages()) {
-    w.line("constexpr int kHelperWarpgroups = 1; // the producer: no tile");
+    w.line(llvm::formatv("constexpr int kHelperWarpgroups = {0}; // the "
+                         "producer's: no tile",
+                         plan.helperWarpgroups()));
     w.line("constexpr int kThreads = 128 * kValueTiles; // the owners' (and "
            "the solve kernel's CTA)");
     w.line("constexpr int kLoopThreads = 128 * (kValueTiles + "
@@ -1046,27 +1059,31 @@ void KernelEmitter::emitConstants() {
     w.line(llvm::formatv("constexpr int kStages = {0}; // copies of Shared: "
                          "the producer fills one while the owner reads another",
                          plan.stages));
-    w.line("constexpr int kRoleThreads = 128; // a role's threads: one "
-           "warpgroup (producer or owner)");
-    w.line("constexpr int kRoleWarps = kRoleThreads / 32;");
-    w.line("static_assert(kTokens % (kRoleWarps * kRowsPerWarp) == 0, \"the "
-           "producer's token loops give every warp whole tokens\");");
+    w.line("constexpr int kRoleThreads = 128; // an owner's threads: one "
+           "warpgroup");
     w.line("constexpr int kOwnerThreads = 128 * kValueTiles; // the owners' "
            "threads (mbarrier empty)");
+    w.line("constexpr int kProducerThreads = 128 * kHelperWarpgroups; // the "
+           "producer's (mbarrier full)");
+    w.line("constexpr int kProducerWarps = kProducerThreads / 32;");
+    w.line("static_assert(kTokens % (kProducerWarps * kRowsPerWarp) == 0, "
+           "\"the producer's token loops give every warp whole tokens\");");
+    w.line("constexpr int kProducerBarrier = 1 + kValueTiles; // named "
+           "barrier of the producer's threads");
     if (plan.compactStages()) {
       w.line("// Registers a thread (setmaxnreg): the owners hold S and the "
              "products' accumulators, the");
-      w.line(
-          "// producer a few token rows. They add up to the launch's 3 × 168 "
-          "(setmaxnreg.inc waits for them).");
+      w.line("// producer a few token rows. They add up to the launch's "
+             "(setmaxnreg.inc waits for them).");
       w.line(llvm::formatv("constexpr int kOwnerRegisters = {0};",
                            kOwnerRegisters));
       w.line(llvm::formatv("constexpr int kProducerRegisters = {0};",
                            kProducerRegisters));
-      w.line("static_assert(kValueTiles * kOwnerRegisters + kProducerRegisters "
-             "== 3 * 168, \"the launch's registers\");");
-      w.line("constexpr int kOwnersBarrier = 1 + kValueTiles + "
-             "kHelperWarpgroups; // named barrier of both owners");
+      w.line(
+          "static_assert(kValueTiles * kOwnerRegisters + kHelperWarpgroups "
+          "* kProducerRegisters == 65536 / 128, \"the launch's registers\");");
+      w.line("constexpr int kOwnersBarrier = 2 + kValueTiles; // named barrier "
+             "of both owners");
     }
   } else {
     w.line("constexpr int kRoleThreads = kThreads; // the threads that share a "
@@ -1641,12 +1658,12 @@ __device__ inline void invertUnitLower(SolveMatrix &l, SolveMatrix &tInv,
   }
 }
 
-/// Y ⊙ e^{b'}: row r of the probe tile scaled by e^{b'_r} (≤ 1).
-template <int Cols>
+/// Y ⊙ e^{b'}: row r of the probe tile scaled by e^{b'_r} (≤ 1), by Threads
+/// threads (this one is `thread` of them).
+template <int Threads, int Cols>
 __device__ inline void scaleRowsExp(SwizzledTile<bf16, kChunk, Cols> &y,
-                                    const float *b) {
-  scale_rows<kRoleThreads>(y, [&](int r) { return exp_fast(b[r]); },
-                           threadIdx.x % kRoleThreads);
+                                    const float *b, int thread) {
+  scale_rows<Threads>(y, [&](int r) { return exp_fast(b[r]); }, thread);
 })");
 }
 
@@ -1679,16 +1696,18 @@ void KernelEmitter::emitSetup() {
   w.blank();
   w.line("const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;");
   w.line("const int wg = warpgroup::index(); // this warpgroup's value tile");
-  if (plan.pipelined) {
-    w.line("const int tid = threadIdx.x % kRoleThreads; // this thread in its "
-           "role's warpgroup");
-    w.line("const int roleWarp = warp % kRoleWarps;");
-  }
   w.line("const int v0 = kValueTile * wg; // its first column of " +
          plan.dims.value + " of this CTA");
   if (plan.helperWarpgroups())
     w.line("const bool ownsTile = wg < kValueTiles; // else a helper: no "
            "state, no products");
+  if (plan.pipelined) {
+    w.line("// This thread in its role: in its owner warpgroup, or among the "
+           "producer's threads.");
+    w.line("const int tid = ownsTile ? threadIdx.x % kRoleThreads : "
+           "threadIdx.x - kOwnerThreads;");
+    w.line("const int roleWarp = tid / 32;");
+  }
   w.line("const int head = blockIdx.y;            // value head (HV)");
   w.line("const int keyHead = head / (p.valueHeads / p.heads); // head of "
          "query/key inputs");
@@ -1721,7 +1740,7 @@ void KernelEmitter::emitSetup() {
     w.line("const Workspace ws(p);");
     w.line("const int64_t wsRow = ws.row(blockIdx.z, head, p.valueHeads);");
   }
-  w.line("(void)lane;");
+  w.line("(void)lane, (void)warp;");
   if (!plan.tmaInputs.empty() || plan.solveKernel()) {
     w.open("if (threadIdx.x == 0) {");
     const bool compact = plan.compactStages();
@@ -1738,8 +1757,8 @@ void KernelEmitter::emitSetup() {
     if (plan.solveKernel() && !compact)
       w.line(llvm::formatv("mbarrier::init({0}.tLoaded, 1);", sm));
     if (plan.pipelined) {
-      w.line("mbarrier::init(stages[j].full, kRoleThreads); // every producer "
-             "thread arrives");
+      w.line("mbarrier::init(stages[j].full, kProducerThreads); // every "
+             "producer thread arrives");
       w.line("mbarrier::init(stages[j].empty, kOwnerThreads); // every owner "
              "thread arrives");
       w.close();
@@ -1896,14 +1915,14 @@ void KernelEmitter::emitNextLoads() {
     return;
   if (plan.compactStages()) {
     w.line("// The prologue is done with the raw rows: load the next chunk's.");
-    w.open("if (tid == kRoleThreads - 32 && c0 + kTokens < eos) {");
+    w.open("if (tid == kProducerThreads - 32 && c0 + kTokens < eos) {");
   } else if (plan.pipelined) {
     // Into the next stage, whose raw rows this warpgroup read kStages - 1
     // chunks ago: a whole chunk ahead of its prologue.
     w.line("// The next chunk's rows, first: its stage's raw rows were read by "
            "this warpgroup");
     w.line("// kStages - 1 chunks ago (the owner reads none).");
-    w.open("if (tid == kRoleThreads - 32 && c0 + kTokens < eos) {");
+    w.open("if (tid == kProducerThreads - 32 && c0 + kTokens < eos) {");
     w.line("Shared &sm = stages[(chunk + 1) % kStages];");
   } else {
     w.line("// The prologue is done with the raw rows: load the next chunk's.");
@@ -2293,7 +2312,8 @@ fp32, and every product accumulates in fp32.)");
       w.line("mbarrier::wait(sm.tLoaded, parity); // this chunk's T landed");
     } else {
       if (decay) {
-        w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'}");
+        w.line("scaleRowsExp<kThreads>(sm.y, sm.bx, threadIdx.x); // Y ⊙ "
+               "e^{b'}");
         w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's "
                "async proxy");
       }
@@ -2307,8 +2327,8 @@ fp32, and every product accumulates in fp32.)");
     emitLowerAndInverse();
     if (decay) {
       w.line("__syncthreads(); // T is whole; every warp is done reading Y");
-      w.line("scaleRowsExp(sm.y, sm.bx); // Y ⊙ e^{b'} (the solve leaves Y "
-             "alone)");
+      w.line("scaleRowsExp<kThreads>(sm.y, sm.bx, threadIdx.x); // Y ⊙ "
+             "e^{b'} (the solve leaves Y alone)");
     }
     w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
            "proxy");
@@ -3007,7 +3027,7 @@ void KernelEmitter::emitProducerChunk() {
   emitCumsum();
   if (plan.hasProbe() && plan.hasDecay() && !plan.perKey()) {
     w.line("// 2a. Y ⊙ e^{b'} for the owner's W = T (Y ⊙ e^{b'}).");
-    w.line("scaleRowsExp(sm.y, sm.bx);");
+    w.line("scaleRowsExp<kProducerThreads>(sm.y, sm.bx, tid);");
     w.line("tma::fence_shared_to_async(); // generic stores -> wgmma's async "
            "proxy");
   }

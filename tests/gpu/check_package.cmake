@@ -36,7 +36,7 @@ foreach(kernel ${KERNELS})
   endif()
 endforeach()
 foreach(key "\"format\": 1" "\"arch\": \"sm_90a\""
-            "\"block\": \\[(128|256|384), 1, 1\\]" "\"grid\": \"value_tiles,heads,sequences\"")
+            "\"block\": \\[(128|256|512), 1, 1\\]" "\"grid\": \"value_tiles,heads,sequences\"")
   if(NOT manifest MATCHES "${key}")
     message(FATAL_ERROR "manifest.json lacks ${key}:\n${manifest}")
   endif()
