@@ -10,7 +10,8 @@ on the GPU and prints cycles per chunk. The stamps are placed after the generate
 own phase comments and barriers, so a phase that a rule does not have is not stamped;
 phases.json in the copy names them in order. A pipelined loop (a producer warpgroup ahead
 of the owner, KernelPlan::pipelined) has a loop per role: each is stamped at its own
-phases, and phases.json is {"owner": [...], "producer": [...]} (rows 0 and 1).
+phases, and phases.json is {"owner": [...], "producer": [...]} (rows 0 and 1); with two owners
+(V = 128) {"owner 0": [...], "owner 1": [...], "producer": [...]} (rows 0-2).
 
   tools/stamp-phases.py build-bench/gated_delta_rule_k128_v128 build-prof/gdr
 """
@@ -82,6 +83,78 @@ PRODUCER_ANCHORS = [
     ("cumsum", "before", "// 2a. Y"),
 ]
 PIPELINED_LOOP = "for (int64_t c0 = bos, chunk = 0;"
+# The pipelined loop at two value tiles (KernelPlan::compactStages): the producer's
+# warpgroups (after the owners) run their loop first and return; the owners' comes
+# after. Their anchors where the text differs from the one-owner loop's.
+COMPACT_PRODUCER = "if (!ownsTile) { // the producer"
+COMPACT_OWNER_ANCHORS = [
+    (name, where, "mbarrier::wait(once.tLoaded," if name == "wait T" else anchor)
+    for name, where, anchor in OWNER_ANCHORS
+]
+COMPACT_PRODUCER_ANCHORS = [
+    ("wait empty", "after", "mbarrier::wait(sm.empty, parity ^ 1u);"),
+    ("wait rows", "after", "warpgroup::barrier_sync(kProducerBarrier, kProducerThreads); // the scalars"),
+    ("prologue", "before", "// The prologue is done with the raw rows"),
+    ("next rows", "before", "// 2. b = cumsum"),
+    ("cumsum", "before", "// 2a. Y"),
+]
+# The producer's sums reach the owners' report through shared memory and a named
+# barrier (the producer returns before the final state is written).
+COMPACT_REPORT_BARRIER = 15
+
+
+def stamp_compact(source):
+    """stamp() for the two-owner loop: {"owner 0", "owner 1", "producer"} (rows 0-2)."""
+    out, names = [], {"owner": [], "producer": []}
+    role = None
+    for line in source.split("\n"):
+        text = line.strip()
+        if text.startswith(COMPACT_PRODUCER):
+            out.append("  unsigned larcCycles[16] = {}, larcLast = 0;")
+            out.append("  __shared__ unsigned larcProducerCycles[16];")
+            out.append(line)
+            role = "producer"
+            continue
+        if text.startswith(PIPELINED_LOOP):
+            out.append("    larcLast = larcClock();")
+            out.append(line)
+            continue
+        if role == "producer" and text.startswith("return; // the owners"):
+            out.append("    if (blockIdx.x == 0 && blockIdx.y == 0 && blockIdx.z == 0 && tid == 0)")
+            out.append("      for (int i = 0; i < 16; ++i) larcProducerCycles[i] = larcCycles[i];")
+            out.append(f"    warpgroup::barrier_arrive({COMPACT_REPORT_BARRIER}, kLoopThreads);")
+            out.append(line)
+            role = "owner"
+            continue
+        stamped = names[role] if role else None
+        before = after = None
+        anchors = COMPACT_OWNER_ANCHORS if role == "owner" else COMPACT_PRODUCER_ANCHORS
+        if role:
+            for name, where, anchor in anchors:
+                if name in stamped or not text.startswith(anchor):
+                    continue
+                if name == "C" and "W U" not in stamped:
+                    continue
+                before, after = (name, None) if where == "before" else (None, name)
+                break
+        if role == "owner" and (text == "wgmma::fence();" and "O store" in stamped
+                                and "decay C" not in stamped
+                                and out[-1].strip().startswith("warpgroup::barrier_sync(1 + wg);")):
+            before = "decay C"
+        if role == "producer" and text.startswith("mbarrier::arrive(sm.full);"):
+            before = ("scale Y" if "cumsum" in stamped
+                      else "cumsum" if "next rows" in stamped else "next rows")
+        if before:
+            stamped.append(before)
+            out.append(f"      LARC_STAMP({len(stamped) - 1}); // {before}")
+        out.append(line)
+        if after:
+            stamped.append(after)
+            out.append(f"      LARC_STAMP({len(stamped) - 1}); // {after}")
+    if not names["owner"] or not names["producer"]:
+        sys.exit("stamp-phases: expected the producer's and the owners' chunk loops")
+    return "\n".join(out), {"owner 0": names["owner"], "owner 1": names["owner"],
+                            "producer": names["producer"]}
 
 
 def stamp_pipelined(source):
@@ -139,6 +212,8 @@ def stamp_pipelined(source):
 
 def stamp(source):
     """The source with stamps, and the names of the phases stamped, in order."""
+    if COMPACT_PRODUCER in source:
+        return stamp_compact(source)
     if PIPELINED_LOOP in source:
         return stamp_pipelined(source)
     out, names = [], []
@@ -191,10 +266,22 @@ def stamp(source):
     return text, names
 
 
-def add_report(text, count):
+def add_report(text, count, compact=False):
     """The stamps' sums of CTA (0, 0, 0), one row of `count` per warpgroup, over the final
-    state; and the clock support."""
+    state; and the clock support. Two owners (compact): only they reach the end, and
+    row 2 is the producer's, from shared memory."""
     report = (
+        f"  warpgroup::barrier_sync({COMPACT_REPORT_BARRIER}, kLoopThreads); // the producer's sums\n"
+        "  if (blockIdx.x == 0 && blockIdx.y == 0 && blockIdx.z == 0 &&\n"
+        "      threadIdx.x % 128 == 0 && p.finalStates[0].data) {\n"
+        "    unsigned *row = reinterpret_cast<unsigned *>(\n"
+        "        stateAt(p.finalStates[0], 0, 0, threadIdx.x / 128, 0));\n"
+        f"    for (int i = 0; i < {count}; ++i) row[i] = larcCycles[i];\n"
+        "    if (threadIdx.x == 0) {\n"
+        "      unsigned *producer = reinterpret_cast<unsigned *>(stateAt(p.finalStates[0], 0, 0, 2, 0));\n"
+        f"      for (int i = 0; i < {count}; ++i) producer[i] = larcProducerCycles[i];\n"
+        "    }\n"
+        "  }\n") if compact else (
         "  __syncthreads();\n"
         "  if (blockIdx.x == 0 && blockIdx.y == 0 && blockIdx.z == 0 &&\n"
         "      threadIdx.x % 128 == 0 && p.finalStates[0].data) {\n"
@@ -224,7 +311,8 @@ def main():
     cu = out / manifest["cubin"].replace(".cubin", ".cu")
     text, names = stamp(cu.read_text())
     count = max(len(v) for v in names.values()) if isinstance(names, dict) else len(names)
-    cu.write_text(add_report(text, count))
+    cu.write_text(add_report(text, count, compact=isinstance(names, dict) and "producer" in names
+                             and "owner 0" in names))
     (out / "phases.json").write_text(json.dumps(names) + "\n")
     subprocess.run([args.nvcc, "-std=c++17", "-O3", "-gencode=arch=compute_90a,code=sm_90a",
                     "--cubin", f"-I{REPO}/lowering/cuda/include", f"-I{REPO}/runtime/include",
