@@ -823,12 +823,10 @@ private:
   void emitProducerChunk();
   /// Where the raw TMA rows and T are: each stage's, or once (compactStages).
   const char *rowsSpace() const { return plan.compactStages() ? "once" : "sm"; }
-  /// The owners' barrier at two value tiles, else the role's own.
+  /// A barrier among both owners' threads (two value tiles, compactStages).
   void syncOwners(StringRef why) {
-    w.line(plan.compactStages()
-               ? "warpgroup::barrier_sync(kOwnersBarrier, kOwnerThreads); // " +
-                     why.str()
-               : "warpgroup::barrier_sync(1 + wg); // " + why.str());
+    w.line("warpgroup::barrier_sync(kOwnersBarrier, kOwnerThreads); // " +
+           why.str());
   }
   /// The chunk loop's CTA size in the generated code: kThreads, which the
   /// solve kernel's code shares, unless a producer beside two owners adds a
@@ -2689,15 +2687,19 @@ void KernelEmitter::emitStateUpdate() {
     w.line(decay ? "// 5. S_C = e^{b_C} S_0 + Σ_m (A_m ⊙ e^{b_C − b})ᵀ X_m"
                  : "// 5. S_C = S_0 + Σ_m A_mᵀ X_m");
   emitProbeTermNote();
-  if (decay && plan.pipelined) {
-    // As flash-linear-attention's chunk_fwd_h with a scalar gate: the data
-    // rows (v_new) decayed to the chunk's end, rounded to bf16.
-    syncThreads("every warp is done reading X (C) through wgmma");
+  if (decay) {
+    syncThreads(plan.pipelined
+                    ? "every warp is done reading X (C) through wgmma"
+                    : "every warp is done reading A through wgmma");
     w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
            "add 0)");
     if (plan.splits() && !plan.hasProbe())
       w.line("if (kSummary) segmentLogDecay += bLast;");
-    if (oneProbeTerm) {
+    if (!plan.pipelined) {
+      w.line("LARC_FOR_LANE(m, kTerms) decayRowsToEnd(sm.a[m], sm.b, bLast);");
+    } else if (oneProbeTerm) {
+      // As flash-linear-attention's chunk_fwd_h with a scalar gate: the data
+      // rows (v_new) decayed to the chunk's end, rounded to bf16.
       w.line("decay_rows_to_end(u, sm.b, bLast); // C ⊙ e^{b_C − b}, from "
              "its fp32 registers");
       w.line("store(u, " + xTile(plan.probeTerm) + ");");
@@ -2706,20 +2708,6 @@ void KernelEmitter::emitStateUpdate() {
       w.line("LARC_FOR_LANE(m, kTerms) decayRowsToEnd(sm.x[wg][m], sm.b, "
              "bLast);");
     }
-    w.line("const float stateDecay = exp_fast(bLast);");
-    w.open("LARC_FOR_LANE(i, kStateBlocks) {");
-    w.line("LARC_FOR_LANE(e, kValueTile / 2) s[i].v[e] *= stateDecay;");
-    w.line("wgmma::fence_operand(s[i]);");
-    w.close();
-    w.line("tma::fence_shared_to_async();");
-    syncThreads();
-  } else if (decay) {
-    syncThreads("every warp is done reading A through wgmma");
-    w.line("const float bLast = sm.b[kChunk - 1]; // b_C (rows past the end "
-           "add 0)");
-    if (plan.splits() && !plan.hasProbe())
-      w.line("if (kSummary) segmentLogDecay += bLast;");
-    w.line("LARC_FOR_LANE(m, kTerms) decayRowsToEnd(sm.a[m], sm.b, bLast);");
     w.line("const float stateDecay = exp_fast(bLast);");
     openTileWork();
     w.open("LARC_FOR_LANE(i, kStateBlocks) {");
