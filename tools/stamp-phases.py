@@ -61,39 +61,38 @@ __device__ __forceinline__ unsigned larcClock() {
 """
 
 
-# The pipelined loop's roles: (phase it closes, where, anchor), as ANCHORS. The owner's
-# "decay A" closes at the update's wgmma::fence after a barrier; the producer's last
-# phase, at its arrive on `full`, is Y ⊙ e^{b'}, the cumsum or the prologue, the
+# The pipelined loop's roles: (phase it closes, where, anchor), as ANCHORS (an anchor
+# may be a tuple of alternatives). The owner's "decay C" (its data decayed to the
+# chunk's end) closes at the update's wgmma::fence after a barrier; the producer's last
+# phase, at its arrive on `full`, is Y ⊙ e^{b'}, the cumsum or the one before, the
 # last of them the rule has.
 OWNER_ANCHORS = [
     ("wait full", "after", "mbarrier::wait(sm.full, parity);"),
     ("state copy", "after", "warpgroup::barrier_sync(1 + wg); // S_0 is whole"),
-    ("wait T", "after", "mbarrier::wait(sm.tLoaded, parity);"),
+    ("wait T", "after", ("mbarrier::wait(sm.tLoaded, parity);", "mbarrier::wait(once.tLoaded,")),
     ("W U", "before", "// 2d."),
     ("C", "before", "if constexpr (!kSummary) { // phase 1"),  # after "W U" only
     ("O products", "before", "// 4. The output rows"),
     ("O store", "before", "// 5. S_C"),
     ("update", "before", "mbarrier::arrive(sm.empty);"),
 ]
+WAIT_ROWS = ("wait rows", "after",
+             "warpgroup::barrier_sync(kProducerBarrier, kProducerThreads); // the scalars")
 PRODUCER_ANCHORS = [
     ("next rows", "before", "// The owner is done with this stage's chunk before"),
     ("wait empty", "after", "mbarrier::wait(sm.empty, parity ^ 1u);"),
-    ("wait rows", "after", "warpgroup::barrier_sync(1 + wg); // the scalars are in shared memory"),
+    WAIT_ROWS,
     ("prologue", "before", "// 2. b = cumsum"),
     ("cumsum", "before", "// 2a. Y"),
 ]
 PIPELINED_LOOP = "for (int64_t c0 = bos, chunk = 0;"
 # The pipelined loop at two value tiles (KernelPlan::compactStages): the producer's
 # warpgroups (after the owners) run their loop first and return; the owners' comes
-# after. Their anchors where the text differs from the one-owner loop's.
+# after. The producer loads the next rows after its prologue (the raw rows live once).
 COMPACT_PRODUCER = "if (!ownsTile) { // the producer"
-COMPACT_OWNER_ANCHORS = [
-    (name, where, "mbarrier::wait(once.tLoaded," if name == "wait T" else anchor)
-    for name, where, anchor in OWNER_ANCHORS
-]
 COMPACT_PRODUCER_ANCHORS = [
     ("wait empty", "after", "mbarrier::wait(sm.empty, parity ^ 1u);"),
-    ("wait rows", "after", "warpgroup::barrier_sync(kProducerBarrier, kProducerThreads); // the scalars"),
+    WAIT_ROWS,
     ("prologue", "before", "// The prologue is done with the raw rows"),
     ("next rows", "before", "// 2. b = cumsum"),
     ("cumsum", "before", "// 2a. Y"),
@@ -101,6 +100,37 @@ COMPACT_PRODUCER_ANCHORS = [
 # The producer's sums reach the owners' report through shared memory and a named
 # barrier (the producer returns before the final state is written).
 COMPACT_REPORT_BARRIER = 15
+
+
+def stamp_role_line(line, out, role, stamped, anchors):
+    """Appends `line` to `out` with the stamps of `role`'s phases it opens or closes
+    (`stamped`: the role's phases so far, extended)."""
+    text = line.strip()
+    before = after = None
+    for name, where, anchor in anchors:
+        if name in stamped or not text.startswith(anchor):
+            continue
+        if name == "C" and "W U" not in stamped:
+            continue
+        before, after = (name, None) if where == "before" else (None, name)
+        break
+    if role == "owner" and (text == "wgmma::fence();" and "O store" in stamped
+                            and "decay C" not in stamped
+                            and out[-1].strip().startswith("warpgroup::barrier_sync(1 + wg);")):
+        before = "decay C"
+    if role == "producer" and text.startswith("mbarrier::arrive(sm.full);"):
+        # The last phase the rule has: Y ⊙ e^{b'} after the cumsum, else the cumsum,
+        # else the phase before it.
+        last, before_last = anchors[-1][0], anchors[-2][0]
+        before = ("scale Y" if last in stamped
+                  else last if before_last in stamped else before_last)
+    if before:
+        stamped.append(before)
+        out.append(f"      LARC_STAMP({len(stamped) - 1}); // {before}")
+    out.append(line)
+    if after:
+        stamped.append(after)
+        out.append(f"      LARC_STAMP({len(stamped) - 1}); // {after}")
 
 
 def stamp_compact(source):
@@ -114,43 +144,20 @@ def stamp_compact(source):
             out.append("  __shared__ unsigned larcProducerCycles[16];")
             out.append(line)
             role = "producer"
-            continue
-        if text.startswith(PIPELINED_LOOP):
+        elif text.startswith(PIPELINED_LOOP):
             out.append("    larcLast = larcClock();")
             out.append(line)
-            continue
-        if role == "producer" and text.startswith("return; // the owners"):
+        elif role == "producer" and text.startswith("return; // the owners"):
             out.append("    if (blockIdx.x == 0 && blockIdx.y == 0 && blockIdx.z == 0 && tid == 0)")
             out.append("      for (int i = 0; i < 16; ++i) larcProducerCycles[i] = larcCycles[i];")
             out.append(f"    warpgroup::barrier_arrive({COMPACT_REPORT_BARRIER}, kLoopThreads);")
             out.append(line)
             role = "owner"
-            continue
-        stamped = names[role] if role else None
-        before = after = None
-        anchors = COMPACT_OWNER_ANCHORS if role == "owner" else COMPACT_PRODUCER_ANCHORS
-        if role:
-            for name, where, anchor in anchors:
-                if name in stamped or not text.startswith(anchor):
-                    continue
-                if name == "C" and "W U" not in stamped:
-                    continue
-                before, after = (name, None) if where == "before" else (None, name)
-                break
-        if role == "owner" and (text == "wgmma::fence();" and "O store" in stamped
-                                and "decay C" not in stamped
-                                and out[-1].strip().startswith("warpgroup::barrier_sync(1 + wg);")):
-            before = "decay C"
-        if role == "producer" and text.startswith("mbarrier::arrive(sm.full);"):
-            before = ("scale Y" if "cumsum" in stamped
-                      else "cumsum" if "next rows" in stamped else "next rows")
-        if before:
-            stamped.append(before)
-            out.append(f"      LARC_STAMP({len(stamped) - 1}); // {before}")
-        out.append(line)
-        if after:
-            stamped.append(after)
-            out.append(f"      LARC_STAMP({len(stamped) - 1}); // {after}")
+        elif role:
+            stamp_role_line(line, out, role, names[role],
+                            OWNER_ANCHORS if role == "owner" else COMPACT_PRODUCER_ANCHORS)
+        else:
+            out.append(line)
     if not names["owner"] or not names["producer"]:
         sys.exit("stamp-phases: expected the producer's and the owners' chunk loops")
     return "\n".join(out), {"owner 0": names["owner"], "owner 1": names["owner"],
@@ -172,36 +179,12 @@ def stamp_pipelined(source):
             out.append("    larcLast = larcClock();")
             out.append(line)
             continue
-        stamped = names[role] if role else None
-        before = after = None
-        if role == "owner":
-            for name, where, anchor in OWNER_ANCHORS:
-                if name in stamped or not text.startswith(anchor):
-                    continue
-                if name == "C" and "W U" not in stamped:
-                    continue
-                before, after = (name, None) if where == "before" else (None, name)
-                break
-            if (text == "wgmma::fence();" and "O store" in stamped and "decay A" not in stamped
-                    and out[-1].strip().startswith("warpgroup::barrier_sync(1 + wg);")):
-                before = "decay A"
-        elif role == "producer":
-            for name, where, anchor in PRODUCER_ANCHORS:
-                if name in stamped or not text.startswith(anchor):
-                    continue
-                before, after = (name, None) if where == "before" else (None, name)
-                break
-            if text.startswith("mbarrier::arrive(sm.full);"):
-                before = ("scale Y" if "cumsum" in stamped
-                          else "cumsum" if "prologue" in stamped else "prologue")
-        if before:
-            stamped.append(before)
-            out.append(f"      LARC_STAMP({len(stamped) - 1}); // {before}")
-        out.append(line)
-        if after:
-            stamped.append(after)
-            out.append(f"      LARC_STAMP({len(stamped) - 1}); // {after}")
-        if role == "owner" and "update" in stamped and text == "}":
+        if not role:
+            out.append(line)
+            continue
+        stamp_role_line(line, out, role, names[role],
+                        OWNER_ANCHORS if role == "owner" else PRODUCER_ANCHORS)
+        if role == "owner" and "update" in names[role] and text == "}":
             role = None  # the owner's loop is closed; the producer's comes next
         if role == "producer" and text.startswith("mbarrier::arrive(sm.full);"):
             role = None
